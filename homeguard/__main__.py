@@ -1,0 +1,3 @@
+from homeguard.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Capture: where raw frames come from (a live interface or capture files)."""

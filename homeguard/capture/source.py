@@ -1,0 +1,32 @@
+"""The one small interface every capture source offers to the pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+# One captured frame: (timestamp in seconds, link type, bytes captured, length on the wire).
+# A plain tuple because it is made once per packet on the hot path.
+Frame = tuple[float, int, bytes, int]
+
+
+@dataclass(slots=True)
+class CaptureCounters:
+    """What a source has read, and what the kernel or the file says was lost."""
+
+    packets: int = 0
+    bytes: int = 0
+    kernel_drops: int = 0
+    truncated: bool = False
+
+
+class CaptureSource(Protocol):
+    """A stream of frames. Live sources yield None when idle so the pipeline can tick."""
+
+    name: str
+    counters: CaptureCounters
+
+    def frames(self) -> Iterator[Frame | None]: ...
+
+    def close(self) -> None: ...

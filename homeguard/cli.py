@@ -1,0 +1,223 @@
+"""The command line: a thin click layer over the core. Errors become one line each."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from homeguard import __version__
+from homeguard.errors import HomeGuardError
+from homeguard.events import Event
+from homeguard.events.catalog import FIELDS, catalog_markdown
+from homeguard.settings import Config, load_config, settings_markdown
+
+version_option = click.version_option(__version__, "--version", prog_name="homeguard")
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def setup_logging(level: str) -> None:
+    under_journal = "JOURNAL_STREAM" in os.environ  # journald adds its own timestamps
+    fmt = (
+        "%(levelname)s %(name)s: %(message)s"
+        if under_journal
+        else ("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    logging.basicConfig(stream=sys.stderr, level=level.upper(), format=fmt)
+
+
+def _config(config_file: str | None, **overrides: Any) -> Config:
+    config = load_config(config_file)
+    for name, value in overrides.items():
+        if value is not None:
+            config.set(name, value, f"--{name.replace('_', '-')}")
+    return config
+
+
+def _open_store(config: Config) -> tuple[Any, Any]:
+    from homeguard.store.database import default_db_path, open_database
+    from homeguard.store.writer import BatchWriter
+
+    db = open_database(config["db_path"] or default_db_path())
+    return db, BatchWriter(db, config["flush_max_rows"])
+
+
+def _pipeline(config: Config, writer: Any, db: Any, sinks: list[Any]) -> Any:
+    from homeguard.pipeline import Pipeline
+    from homeguard.store.queries import load_device_rows
+
+    pipeline = Pipeline(config, writer, sinks)
+    if db is not None:
+        pipeline.devices.restore(*load_device_rows(db, config["max_devices"]))
+    return pipeline
+
+
+@click.group(context_settings=CONTEXT)
+@version_option
+def cli() -> None:
+    """HomeGuard watches your home network: every device, privacy leaks and insecure devices."""
+
+
+@cli.command()
+@click.option("-i", "--interface", help="Interface to capture on. Default: the one with the default route.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config file.")
+@click.option("--db", "db_path", help="The SQLite database. Default: see 'homeguard settings'.")
+@click.option("--filter", "bpf_filter", help="A BPF filter in tcpdump syntax, such as 'not port 22'.")
+@version_option
+def run(interface: str | None, config_file: str | None, db_path: str | None, bpf_filter: str | None) -> None:
+    """Capture live on an interface and keep watch until stopped (SIGTERM or Ctrl-C)."""
+    from homeguard.capture.live import LiveSource, default_interface
+    from homeguard.daemon import Daemon
+
+    config = _config(config_file, interface=interface, db_path=db_path, bpf_filter=bpf_filter)
+    setup_logging(config["log_level"])
+    iface = config["interface"] or default_interface()
+    source = LiveSource(
+        iface,
+        config["bpf_filter"],
+        promiscuous=config["promiscuous"],
+        buffer_bytes=config["socket_buffer_mb"] << 20,
+    )
+    db, writer = _open_store(config)
+    daemon = Daemon(_pipeline(config, writer, db, []), source, config["stats_interval"])
+    daemon.install_signal_handlers()
+    try:
+        daemon.run()
+    finally:
+        db.close()
+
+
+class JsonlEvents:
+    """An event sink that writes one JSON object per line."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def __call__(self, event: Event) -> None:
+        self.out.write(json.dumps(event, separators=(",", ":")) + "\n")
+
+
+@cli.command()
+@click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--db", "db_path", help="Store devices, flows and DNS in this database. Default: none (summary only)."
+)
+@click.option(
+    "--events",
+    "events_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write every event to this file, one JSON object per line ('-' for stdout).",
+)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config file.")
+@version_option
+def replay(
+    captures: tuple[str, ...], db_path: str | None, events_file: str | None, config_file: str | None
+) -> None:
+    """Run pcap or pcapng files through the same pipeline as live capture."""
+    from homeguard.replay import replay_files, total_bytes
+
+    config = _config(config_file)
+    setup_logging(config["log_level"])
+    db = writer = None
+    if db_path:
+        config.set("db_path", db_path, "--db")
+        db, writer = _open_store(config)
+    paths = list(captures)
+    with contextlib.ExitStack() as stack:
+        if db is not None:
+            stack.callback(db.close)
+        sinks = []
+        if events_file:
+            sinks.append(JsonlEvents(stack.enter_context(click.open_file(events_file, "w"))))
+        pipeline = _pipeline(config, writer, db, sinks)
+        if sys.stderr.isatty():
+            bar = stack.enter_context(
+                click.progressbar(length=total_bytes(paths), label="replaying", file=sys.stderr)
+            )
+            summary = replay_files(pipeline, paths, lambda n: bar.update(n + 16))
+        else:
+            summary = replay_files(pipeline, paths)
+    for line in summary.failed:
+        click.echo(f"error: {line}", err=True)
+    for path in summary.truncated:
+        click.echo(
+            f"warning: {path}: the capture ends mid-packet (cut short); everything before the cut was read",
+            err=True,
+        )
+    stats = pipeline.stats
+    click.echo(
+        f"{summary.files} file(s): {summary.packets} packets, {stats.events} events, "
+        f"{len(pipeline.devices)} devices, {stats.flows_ended} flows, "
+        f"{stats.malformed} malformed, in {summary.seconds:.2f} s ({summary.pps:,.0f} pps)",
+        err=True,
+    )
+    if summary.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--db", "db_path", help="The database to read. Default: see 'homeguard settings'.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@version_option
+def devices(db_path: str | None, as_json: bool) -> None:
+    """List the devices HomeGuard has seen, most recently seen first."""
+    from homeguard.store.database import default_db_path, open_database
+    from homeguard.store.queries import device_listing
+
+    path = Path(db_path) if db_path else default_db_path()
+    if not path.exists():
+        raise HomeGuardError(f"{path}: no database yet; run 'homeguard run' or pass --db")
+    db = open_database(path)
+    rows = device_listing(db)
+    db.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'MAC':<18} {'IP addresses':<32} {'name':<24} {'vendor':<28} last seen")
+    for row in rows:
+        flag = " (private MAC)" if row["randomized"] else ""
+        click.echo(
+            f"{row['mac']:<18} {', '.join(row['ips'])[:32]:<32} "
+            f"{(row['name'] or '-')[:24]:<24} {(row['vendor'] or '-')[:28]:<28} "
+            f"{row['last_seen_text']}{flag}"
+        )
+
+
+@cli.command()
+@click.option("--markdown", is_flag=True, help="Print the Markdown page docs/fields.md.")
+@version_option
+def fields(markdown: bool) -> None:
+    """List the event fields that rules match on and --events writes."""
+    if markdown:
+        click.echo(catalog_markdown(), nl=False)
+        return
+    for spec in FIELDS:
+        click.echo(f"{spec.name:<28} {spec.kind:<10} {spec.help}")
+
+
+@cli.command()
+@click.option("--markdown", is_flag=True, help="Print the Markdown page docs/settings.md.")
+@version_option
+def settings(markdown: bool) -> None:
+    """List every setting with its default."""
+    from homeguard.settings import SETTINGS
+
+    if markdown:
+        click.echo(settings_markdown(), nl=False)
+        return
+    for s in SETTINGS:
+        click.echo(f"{s.name:<20} {s.default!s:<10} {s.help}")
+
+
+def main() -> None:
+    try:
+        cli()
+    except HomeGuardError as exc:
+        click.echo(f"homeguard: error: {exc}", err=True)
+        sys.exit(1)

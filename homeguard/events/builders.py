@@ -1,0 +1,188 @@
+"""Turning decoded packets and messages into events with the catalog's field names."""
+
+from __future__ import annotations
+
+from homeguard.decode.addresses import ip_text, mac_text
+from homeguard.decode.arp import ARP_OPS, ArpMessage
+from homeguard.decode.dhcp import MESSAGE_TYPES, DhcpMessage
+from homeguard.decode.dns import RTYPE_A, RTYPE_AAAA, RTYPE_PTR, RTYPE_SRV, DnsMessage, rcode_name, rtype_name
+from homeguard.decode.packet import PROTO_NAMES, Packet
+from homeguard.decode.ssdp import SsdpMessage
+from homeguard.events import Event
+from homeguard.state.flows import Flow
+
+
+def proto_name(proto: int) -> str:
+    return PROTO_NAMES.get(proto) or str(proto)
+
+
+def packet_event(event_type: str, ts: float, pkt: Packet) -> Event:
+    """An event with the common fields of the packet it came from."""
+    event: Event = {"ts": ts, "type": event_type}
+    if pkt.src_mac is not None:
+        event["src.mac"] = mac_text(pkt.src_mac)
+    if pkt.dst_mac is not None:
+        event["dst.mac"] = mac_text(pkt.dst_mac)
+    if pkt.vlan is not None:
+        event["vlan"] = pkt.vlan
+    if pkt.src_ip is not None and pkt.dst_ip is not None:
+        event["src.ip"] = ip_text(pkt.src_ip)
+        event["dst.ip"] = ip_text(pkt.dst_ip)
+        event["proto"] = proto_name(pkt.proto)
+        if pkt.sport or pkt.dport:
+            event["src.port"] = pkt.sport
+            event["dst.port"] = pkt.dport
+    return event
+
+
+def _set_if(event: Event, name: str, value: object) -> None:
+    if value is not None and value != "" and value != []:
+        event[name] = value
+
+
+def arp_event(ts: float, pkt: Packet, msg: ArpMessage) -> Event:
+    event = packet_event("arp", ts, pkt)
+    event["arp.op"] = ARP_OPS.get(msg.op, str(msg.op))
+    if msg.sender_mac is not None:
+        event["arp.sender_mac"] = mac_text(msg.sender_mac)
+        event["arp.sender_ip"] = ip_text(msg.sender_ip or b"")
+        event["arp.target_mac"] = mac_text(msg.target_mac or b"")
+        event["arp.target_ip"] = ip_text(msg.target_ip or b"")
+    return event
+
+
+def dhcp_event(ts: float, pkt: Packet, msg: DhcpMessage) -> Event:
+    event = packet_event("dhcp", ts, pkt)
+    if msg.message_type is not None:
+        event["dhcp.message_type"] = MESSAGE_TYPES.get(msg.message_type, str(msg.message_type))
+    if msg.client_mac is not None:
+        event["dhcp.client_mac"] = mac_text(msg.client_mac)
+    _set_if(event, "dhcp.hostname", msg.hostname)
+    if msg.requested_ip is not None:
+        event["dhcp.requested_ip"] = ip_text(msg.requested_ip)
+    if any(msg.client_ip):
+        event["dhcp.client_ip"] = ip_text(msg.client_ip)
+    if any(msg.your_ip):
+        event["dhcp.offered_ip"] = ip_text(msg.your_ip)
+    if msg.server_id is not None:
+        event["dhcp.server_id"] = ip_text(msg.server_id)
+    _set_if(event, "dhcp.param_request_list", msg.param_request_list)
+    _set_if(event, "dhcp.vendor_class", msg.vendor_class)
+    _set_if(event, "dhcp.lease_time", msg.lease_time)
+    _set_if(event, "dhcp.routers", [ip_text(ip) for ip in msg.routers])
+    _set_if(event, "dhcp.dns_servers", [ip_text(ip) for ip in msg.dns_servers])
+    return event
+
+
+def dns_event(ts: float, pkt: Packet, msg: DnsMessage, transport: str) -> Event:
+    event = packet_event("dns", ts, pkt)
+    event["dns.id"] = msg.id
+    event["dns.is_response"] = msg.is_response
+    event["dns.transport"] = transport
+    if msg.questions:
+        name, qtype = msg.questions[0]
+        event["dns.query"] = name
+        event["dns.qtype"] = rtype_name(qtype)
+    if msg.is_response:
+        event["dns.rcode"] = rcode_name(msg.rcode)
+        answers = [a.value for a in msg.answers if a.value is not None]
+        event["dns.answers"] = answers
+        event["dns.answer_ips"] = [
+            a.value for a in msg.answers if a.rtype in (RTYPE_A, RTYPE_AAAA) and a.value
+        ]
+        if msg.answers:
+            event["dns.ttl"] = min(a.ttl for a in msg.answers)
+    return event
+
+
+def mdns_hostnames(msg: DnsMessage) -> list[str]:
+    """Names the sender announces addresses for: its own host name(s)."""
+    names = []
+    for record in (*msg.answers, *msg.additional):
+        if record.rtype in (RTYPE_A, RTYPE_AAAA) and record.name not in names:
+            names.append(record.name)
+    return names
+
+
+def mdns_event(ts: float, pkt: Packet, msg: DnsMessage) -> Event:
+    event = packet_event("mdns", ts, pkt)
+    event["mdns.is_response"] = msg.is_response
+    _set_if(event, "mdns.queries", sorted({name for name, _ in msg.questions}))
+    _set_if(event, "mdns.hostnames", mdns_hostnames(msg))
+    services = []
+    for record in (*msg.answers, *msg.additional):
+        if record.rtype == RTYPE_PTR and record.value and "._" in record.value:
+            services.append(record.value)
+        elif record.rtype == RTYPE_SRV:
+            services.append(record.name)
+    _set_if(event, "mdns.services", sorted(set(services)))
+    return event
+
+
+SSDP_FIELDS = {
+    "server": "ssdp.server",
+    "location": "ssdp.location",
+    "usn": "ssdp.usn",
+    "nt": "ssdp.nt",
+    "st": "ssdp.st",
+    "user-agent": "ssdp.user_agent",
+}
+
+
+def ssdp_event(ts: float, pkt: Packet, msg: SsdpMessage) -> Event:
+    event = packet_event("ssdp", ts, pkt)
+    event["ssdp.method"] = msg.method
+    for header, name in SSDP_FIELDS.items():
+        _set_if(event, name, msg.headers.get(header))
+    return event
+
+
+def _flow_common(event_type: str, flow: Flow, ts: float) -> Event:
+    proto, src, sport, dst, dport = flow.key
+    event: Event = {"ts": ts, "type": event_type}
+    if flow.src_mac is not None:
+        event["src.mac"] = mac_text(flow.src_mac)
+    if flow.dst_mac is not None:
+        event["dst.mac"] = mac_text(flow.dst_mac)
+    event.update({"src.ip": ip_text(src), "dst.ip": ip_text(dst), "proto": proto_name(proto)})
+    if sport or dport:
+        event["src.port"] = sport
+        event["dst.port"] = dport
+    _set_if(event, "flow.server_name", flow.server_name)
+    return event
+
+
+def flow_start_event(flow: Flow) -> Event:
+    return _flow_common("flow_start", flow, flow.start)
+
+
+def flow_end_event(flow: Flow) -> Event:
+    event = _flow_common("flow_end", flow, flow.last)
+    event["flow.duration"] = round(flow.last - flow.start, 6)
+    event["flow.packets_out"] = flow.packets_out
+    event["flow.bytes_out"] = flow.bytes_out
+    event["flow.packets_in"] = flow.packets_in
+    event["flow.bytes_in"] = flow.bytes_in
+    event["flow.end_reason"] = flow.end_reason
+    return event
+
+
+def flow_row(flow: Flow) -> dict[str, object]:
+    proto, src, sport, dst, dport = flow.key
+    return {
+        "start": flow.start,
+        "end": flow.last,
+        "proto": proto_name(proto),
+        "src_mac": mac_text(flow.src_mac) if flow.src_mac else None,
+        "src_ip": ip_text(src),
+        "src_port": sport,
+        "dst_mac": mac_text(flow.dst_mac) if flow.dst_mac else None,
+        "dst_ip": ip_text(dst),
+        "dst_port": dport,
+        "server_name": flow.server_name,
+        "packets_out": flow.packets_out,
+        "bytes_out": flow.bytes_out,
+        "packets_in": flow.packets_in,
+        "bytes_in": flow.bytes_in,
+        "end_reason": flow.end_reason,
+    }

@@ -1,0 +1,339 @@
+"""The pipeline: frames in, events out, state kept, rows stored.
+
+capture -> decode -> events -> state and enrichment -> store (and any event sinks).
+Live capture and replay drive the very same object, frame by frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeguard.capture.source import CaptureSource, Frame
+from homeguard.decode.addresses import is_local_ip, is_unicast_mac
+from homeguard.decode.arp import parse_arp
+from homeguard.decode.dhcp import parse_dhcp
+from homeguard.decode.dns import parse_dns, parse_dns_over_tcp
+from homeguard.decode.packet import PROTO_TCP, PROTO_UDP, TCP_FIN, TCP_RST, Packet, decode_frame
+from homeguard.decode.ssdp import parse_ssdp
+from homeguard.errors import DecodeError
+from homeguard.events import Event, builders
+from homeguard.settings import Config
+from homeguard.state.devices import DeviceInventory
+from homeguard.state.dnslog import DnsLog
+from homeguard.state.flows import Flow, FlowTable
+from homeguard.state.names import ServerNames
+from homeguard.store.writer import BatchWriter
+
+log = logging.getLogger("homeguard.pipeline")
+EventSink = Callable[[Event], None]
+SWEEP_INTERVAL = 5.0  # seconds of packet time between flow expiry sweeps
+PORT_DNS, PORT_MDNS, PORT_SSDP, PORT_DHCP_SERVER, PORT_DHCP_CLIENT = 53, 5353, 1900, 67, 68
+ETH_ARP = 0x0806
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    packets: int = 0
+    bytes: int = 0
+    malformed: int = 0  # packets a decoder rejected: counted, skipped
+    events: int = 0
+    flows_ended: int = 0
+    internal_errors: int = 0  # bugs: an exception that is not a DecodeError
+
+
+class Pipeline:
+    def __init__(
+        self, config: Config, writer: BatchWriter | None, sinks: list[EventSink] | None = None
+    ) -> None:
+        self.config = config
+        self.writer = writer
+        self.sinks: list[EventSink] = sinks or []
+        self.stats = PipelineStats()
+        self.devices = DeviceInventory(config["max_devices"])
+        self.flows = FlowTable(config["max_flows"], config["flow_idle_timeout"])
+        self.server_names = ServerNames(config["max_server_names"])
+        self.dns_log = DnsLog(config["max_pending_dns"])
+        self.capture_file: str | None = None
+        self.frame_no = 0
+        self._next_sweep = 0.0
+        self._next_flush = 0.0
+        self._last_device_flush = 0.0
+        self._now = 0.0
+
+    @property
+    def last_ts(self) -> float:
+        """The timestamp of the last packet seen."""
+        return self._now
+
+    # -- the hot path -------------------------------------------------------
+
+    def run(
+        self, source: CaptureSource, *, replay: bool = False, on_frame: Callable[[int], None] | None = None
+    ) -> None:
+        """Feed every frame of a source through the pipeline."""
+        self.capture_file = source.name if replay else None
+        self.frame_no = 0
+        process = self.process
+        for frame in source.frames():
+            if frame is None:
+                self.maintain(self._now if replay else time.time())
+                continue
+            process(frame)
+            if on_frame is not None:
+                on_frame(len(frame[2]))
+
+    def process(self, frame: Frame) -> None:
+        ts, linktype, data, wirelen = frame
+        stats = self.stats
+        stats.packets += 1
+        stats.bytes += wirelen
+        self.frame_no += 1
+        self._now = ts
+        if ts >= self._next_sweep:
+            self.maintain(ts)
+        try:
+            pkt = decode_frame(linktype, data, wirelen)
+            if pkt is None:
+                return
+            src_mac = pkt.src_mac
+            if src_mac is not None:
+                dev = self.devices.by_mac.get(src_mac)
+                if dev is not None:
+                    dev.last_seen = ts
+                elif is_unicast_mac(src_mac):
+                    self._new_device(ts, pkt, src_mac)
+            if pkt.src_ip is None:
+                if pkt.ethertype == ETH_ARP:
+                    self._arp(ts, pkt)
+                return
+            self._track_flow(ts, pkt)
+            self._application(ts, pkt)
+        except DecodeError:
+            stats.malformed += 1
+        except Exception:  # a bug must cost one packet, never the daemon
+            stats.internal_errors += 1
+            if stats.internal_errors <= 10:
+                log.exception(
+                    "internal error on frame %d of %s", self.frame_no, self.capture_file or "the live capture"
+                )
+
+    def _track_flow(self, ts: float, pkt: Packet) -> None:
+        proto = pkt.proto
+        sport, dport = FlowTable.key_ports(proto, pkt.sport, pkt.dport)
+        src, dst = pkt.src_ip, pkt.dst_ip
+        assert src is not None and dst is not None
+        flows = self.flows.flows
+        flow = flows.get((proto, src, sport, dst, dport))
+        if flow is not None:
+            flow.last = ts
+            flow.packets_out += 1
+            flow.bytes_out += pkt.wirelen
+            outbound = True
+        else:
+            flow = flows.get((proto, dst, dport, src, sport))
+            if flow is None:
+                self._start_flow(ts, pkt, (proto, src, sport, dst, dport))
+                outbound = True
+                flow = flows[(proto, src, sport, dst, dport)]
+            else:
+                flow.last = ts
+                flow.packets_in += 1
+                flow.bytes_in += pkt.wirelen
+                outbound = False
+        if proto == PROTO_TCP and pkt.tcp_flags & (TCP_FIN | TCP_RST) and not flow.closed_at:
+            if pkt.tcp_flags & TCP_RST:
+                flow.closed_at, flow.end_reason = ts, "rst"
+            else:
+                flow.fins |= 1 if outbound else 2
+                if flow.fins == 3:
+                    flow.closed_at, flow.end_reason = ts, "fin"
+
+    def _start_flow(self, ts: float, pkt: Packet, key: tuple[int, bytes, int, bytes, int]) -> None:
+        flow, evicted = self.flows.start(key, ts, pkt.src_mac, pkt.dst_mac, pkt.wirelen)
+        for old in evicted:
+            self._end_flow(old)
+        names = self.server_names
+        flow.server_name = names.name_of(key[3]) or names.name_of(key[1])
+        if pkt.src_mac is not None and is_local_ip(key[1]):
+            self.devices.observe_ip(pkt.src_mac, key[1], ts)
+        if pkt.dst_mac is not None and is_local_ip(key[3]):
+            self.devices.observe_ip(pkt.dst_mac, key[3], ts)
+        self.emit(builders.flow_start_event(flow), pkt.src_mac)
+
+    def _application(self, ts: float, pkt: Packet) -> None:
+        if pkt.fragment or pkt.payload_end <= pkt.payload_at:
+            return
+        sport, dport = pkt.sport, pkt.dport
+        if pkt.proto == PROTO_UDP:
+            if sport == PORT_DNS or dport == PORT_DNS:
+                self._dns(ts, pkt, [parse_dns(pkt.payload())], "udp")
+            elif sport == PORT_MDNS or dport == PORT_MDNS:
+                self._mdns(ts, pkt)
+            elif sport in (PORT_DHCP_SERVER, PORT_DHCP_CLIENT) and dport in (
+                PORT_DHCP_SERVER,
+                PORT_DHCP_CLIENT,
+            ):
+                self._dhcp(ts, pkt)
+            elif dport == PORT_SSDP or sport == PORT_SSDP:
+                self._ssdp(ts, pkt)
+        elif pkt.proto == PROTO_TCP and (sport == PORT_DNS or dport == PORT_DNS):
+            self._dns(ts, pkt, parse_dns_over_tcp(pkt.payload()), "tcp")
+
+    # -- application events ---------------------------------------------------
+
+    def _new_device(self, ts: float, pkt: Packet, mac: bytes) -> None:
+        self.devices.add(mac, ts)
+        event = builders.packet_event("device_new", ts, pkt)
+        for name in ("dst.mac", "dst.ip", "dst.port", "src.port", "proto"):
+            event.pop(name, None)
+        self.emit(event, mac)
+
+    def _arp(self, ts: float, pkt: Packet) -> None:
+        msg = parse_arp(pkt.data[pkt.l3_at :])
+        if msg.sender_mac is not None and msg.sender_ip is not None and any(msg.sender_ip):
+            self.devices.observe_ip(msg.sender_mac, msg.sender_ip, ts)
+        self.emit(builders.arp_event(ts, pkt, msg), pkt.src_mac)
+
+    def _dns(self, ts: float, pkt: Packet, messages: list[Any], transport: str) -> None:
+        for msg in messages:
+            if msg.is_response and msg.questions:
+                asked = msg.questions[0][0]
+                for ip in _answer_addresses(msg):
+                    self.server_names.learn(ip, asked)
+            event = builders.dns_event(ts, pkt, msg, transport)
+            self.emit(event, pkt.src_mac)
+            if self.writer is not None:
+                for row in self.dns_log.record(event):
+                    self.writer.insert("dns_log", row)
+
+    def _mdns(self, ts: float, pkt: Packet) -> None:
+        msg = parse_dns(pkt.payload())
+        event = builders.mdns_event(ts, pkt, msg)
+        if msg.is_response:
+            hostnames = builders.mdns_hostnames(msg)
+            if hostnames:
+                self.devices.update(pkt.src_mac, mdns_name=hostnames[0])
+        self.emit(event, pkt.src_mac)
+
+    def _dhcp(self, ts: float, pkt: Packet) -> None:
+        msg = parse_dhcp(pkt.payload())
+        if msg.op == 1 and msg.client_mac is not None:  # a client speaks for itself
+            fingerprint = ",".join(map(str, msg.param_request_list)) or None
+            self.devices.update(
+                msg.client_mac,
+                hostname=msg.hostname,
+                vendor_class=msg.vendor_class,
+                dhcp_fingerprint=fingerprint,
+            )
+        elif msg.message_type == 5 and msg.client_mac is not None and any(msg.your_ip):
+            self.devices.observe_ip(msg.client_mac, msg.your_ip, ts)  # acked: now the client's
+        self.emit(builders.dhcp_event(ts, pkt, msg), pkt.src_mac)
+
+    def _ssdp(self, ts: float, pkt: Packet) -> None:
+        msg = parse_ssdp(pkt.payload())
+        server = msg.headers.get("server")
+        if server:
+            self.devices.update(pkt.src_mac, ssdp_server=server)
+        self.emit(builders.ssdp_event(ts, pkt, msg), pkt.src_mac)
+
+    def emit(self, event: Event, device_mac: bytes | None) -> None:
+        """Enrich an event with its device and hand it to every sink."""
+        dev = self.devices.by_mac.get(device_mac) if device_mac is not None else None
+        if dev is not None:
+            event["device.mac"] = dev.mac
+            if dev.vendor:
+                event["device.vendor"] = dev.vendor
+            if dev.name:
+                event["device.name"] = dev.name
+            event["device.randomized"] = dev.randomized
+        if self.capture_file is not None:
+            event["capture.file"] = self.capture_file
+            event["capture.frame"] = self.frame_no
+        self.stats.events += 1
+        for sink in self.sinks:
+            sink(event)
+
+    # -- housekeeping -------------------------------------------------------
+
+    def _end_flow(self, flow: Flow) -> None:
+        self.stats.flows_ended += 1
+        self.emit(builders.flow_end_event(flow), flow.src_mac)
+        if self.writer is not None:
+            self.writer.insert("flows", builders.flow_row(flow))
+
+    def maintain(self, now: float) -> None:
+        """Expire flows and DNS lookups, and write what is due. Cheap; call often."""
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_INTERVAL
+        for flow in self.flows.expire(now):
+            self._end_flow(flow)
+        writer = self.writer
+        if writer is None:
+            return
+        for row in self.dns_log.expire(now):
+            writer.insert("dns_log", row)
+        if now >= self._next_flush or writer.full:
+            self.flush(now)
+
+    def flush(self, now: float) -> None:
+        """Write devices and everything buffered, in one transaction."""
+        writer = self.writer
+        if writer is None:
+            return
+        since = self._last_device_flush
+        for dev in self.devices:
+            if dev.changed or dev.last_seen >= since:
+                writer.upsert("devices", dev.row(), ("mac",))
+                for ip, (first, last) in dev.ips.items():
+                    if last >= since or dev.changed:
+                        writer.upsert(
+                            "device_ips",
+                            {"mac": dev.mac, "ip": ip, "first_seen": first, "last_seen": last},
+                            ("mac", "ip"),
+                        )
+                dev.changed = False
+        writer.flush()
+        self._last_device_flush = now
+        self._next_flush = now + self.config["flush_interval"]
+
+    def capture_stats_row(self, source: CaptureSource, now: float) -> None:
+        """Counters since start, for the capture_stats table (health and doctor read it)."""
+        if self.writer is None:
+            return
+        self.writer.insert(
+            "capture_stats",
+            {
+                "ts": now,
+                "source": source.name,
+                "packets": source.counters.packets,
+                "bytes": source.counters.bytes,
+                "kernel_drops": source.counters.kernel_drops,
+                "malformed": self.stats.malformed,
+                "events": self.stats.events,
+            },
+        )
+
+    def close(self) -> None:
+        """End every flow and lookup, and write it all out."""
+        for flow in list(self.flows.drain()):
+            self._end_flow(flow)
+        if self.writer is not None:
+            for row in self.dns_log.drain():
+                self.writer.insert("dns_log", row)
+            self.flush(self._now)
+
+
+def _answer_addresses(msg: Any) -> list[bytes]:
+    out = []
+    for record in msg.answers:
+        if record.rtype == 1 and record.value:
+            out.append(socket.inet_pton(socket.AF_INET, record.value))
+        elif record.rtype == 28 and record.value:
+            out.append(socket.inet_pton(socket.AF_INET6, record.value))
+    return out

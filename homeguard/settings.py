@@ -1,0 +1,186 @@
+"""Every setting, declared once: name, type, default and help.
+
+Validation of config files, the `--help` of the options that mirror them, and the
+reference in docs/settings.md are all derived from SETTINGS.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from homeguard.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("interface", str, None, "Interface to capture on. Empty: the one with the default route."),
+    Setting(
+        "bpf_filter",
+        str,
+        None,
+        "A kernel BPF filter in tcpdump syntax, such as 'not port 22'. Empty: every packet.",
+    ),
+    Setting(
+        "promiscuous",
+        bool,
+        True,
+        "Put the interface in promiscuous mode, to see traffic between other devices on a mirror port.",
+    ),
+    Setting(
+        "socket_buffer_mb",
+        int,
+        8,
+        "Kernel receive buffer for the capture socket, in MiB; bursts beyond it are dropped (and counted).",
+        minimum=1,
+    ),
+    Setting(
+        "db_path",
+        str,
+        None,
+        "The SQLite database. Empty: $STATE_DIRECTORY or /var/lib/homeguard as a service, else ~/.local/share/homeguard.",
+    ),
+    Setting(
+        "flow_idle_timeout",
+        float,
+        120.0,
+        "Seconds without a packet after which a flow counts as ended.",
+        minimum=1,
+    ),
+    Setting(
+        "max_flows",
+        int,
+        65536,
+        "Flows kept in memory at once; when full, the oldest are ended and written (about 400 bytes each).",
+        minimum=16,
+    ),
+    Setting(
+        "max_devices",
+        int,
+        4096,
+        "Devices kept in memory at once; the longest unseen go first (their rows stay in the database).",
+        minimum=16,
+    ),
+    Setting(
+        "max_server_names",
+        int,
+        65536,
+        "IP-to-name entries learned from DNS answers (about 200 bytes each).",
+        minimum=16,
+    ),
+    Setting("max_pending_dns", int, 4096, "DNS queries waiting for their response.", minimum=16),
+    Setting(
+        "flush_interval",
+        float,
+        5.0,
+        "Seconds between database writes. Longer spares SD cards; a crash loses at most this much.",
+        minimum=0.1,
+    ),
+    Setting("flush_max_rows", int, 5000, "Write to the database early once this many rows wait.", minimum=1),
+    Setting(
+        "stats_interval",
+        float,
+        60.0,
+        "Seconds between capture statistics rows (packets, bytes, kernel drops).",
+        minimum=1,
+    ),
+    Setting("log_level", str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(slots=True)
+class Config:
+    """Values for every setting; `source` names where each non-default came from."""
+
+    values: dict[str, Any] = field(default_factory=lambda: {s.name: s.default for s in SETTINGS})
+    source: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def set(self, name: str, value: Any, where: str) -> None:
+        setting = SETTINGS_BY_NAME.get(name)
+        if setting is None:
+            raise ConfigError(f"{where}: unknown setting {name!r}{_did_you_mean(name)}")
+        self.values[name] = _checked(setting, value, where)
+        self.source[name] = where
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, SETTINGS_BY_NAME, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _checked(setting: Setting, value: Any, where: str) -> Any:
+    if value is None or value == "":
+        if setting.default is None:
+            return None
+        raise ConfigError(f"{where}: {setting.name} needs a value (default: {setting.default!r})")
+    expected = setting.type
+    ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        raise ConfigError(f"{where}: {setting.name} must be {expected.__name__}, not {value!r}")
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(f"{where}: {setting.name} must be one of {', '.join(setting.choices)}")
+    if setting.minimum is not None and value < setting.minimum:
+        raise ConfigError(f"{where}: {setting.name} must be at least {setting.minimum}")
+    return value
+
+
+def load_config(path: str | Path | None) -> Config:
+    """The defaults, overridden by a YAML file of `setting: value` lines."""
+    config = Config()
+    if path is None:
+        return config
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if root is None:
+        return config
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigError(f"{path}:1: the config must be a mapping of 'setting: value' lines")
+    for key_node, value_node in root.value:
+        where = f"{path}:{key_node.start_mark.line + 1}"
+        value = yaml.safe_load(yaml.serialize(value_node))
+        config.set(str(key_node.value), value, where)
+    return config
+
+
+def settings_markdown() -> str:
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `homeguard/settings.py` by `homeguard settings --markdown`.",
+        "Put any of these in a YAML file and pass it with `--config FILE`.",
+        "",
+        "| setting | type | default | what it does |",
+        "| --- | --- | --- | --- |",
+    ]
+    for s in SETTINGS:
+        default = "(empty)" if s.default is None else f"`{s.default}`"
+        extra = f" One of: {', '.join(s.choices)}." if s.choices else ""
+        lines.append(f"| `{s.name}` | {s.type.__name__} | {default} | {s.help}{extra} |")
+    return "\n".join(lines) + "\n"

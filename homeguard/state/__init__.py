@@ -1,0 +1,1 @@
+"""State and enrichment: what HomeGuard remembers between packets, all of it bounded."""

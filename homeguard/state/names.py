@@ -1,0 +1,26 @@
+"""Which name a device looked up for an address: the DNS answers, remembered, so that
+a flow to 142.250.185.14 reads as a flow to www.youtube.com."""
+
+from __future__ import annotations
+
+
+class ServerNames:
+    """IP bytes to the name asked for. Bounded: the oldest entries go first."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._names: dict[bytes, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def learn(self, ip: bytes, name: str) -> None:
+        names = self._names
+        names.pop(ip, None)  # re-insert so the entry counts as new
+        if len(names) >= self.max_entries:
+            for stale in list(names)[: max(1, self.max_entries // 10)]:
+                del names[stale]
+        names[ip] = name
+
+    def name_of(self, ip: bytes) -> str | None:
+        return self._names.get(ip)

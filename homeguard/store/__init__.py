@@ -1,0 +1,1 @@
+"""Store: SQLite through sqlite-utils. docs/storage.md lists everything it keeps."""

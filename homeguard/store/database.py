@@ -1,0 +1,59 @@
+"""Opening the database: location, WAL mode, and migrations."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from homeguard.errors import StoreError
+from homeguard.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+DB_FILENAME = "homeguard.db"
+
+
+def default_db_path() -> Path:
+    """The system state dir when run as a service, else the user's data dir."""
+    state_dir = os.environ.get("STATE_DIRECTORY")  # set by systemd's StateDirectory=
+    if state_dir:
+        return Path(state_dir.split(":")[0]) / DB_FILENAME
+    if os.geteuid() == 0:
+        return Path("/var/lib/homeguard") / DB_FILENAME
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "homeguard" / DB_FILENAME
+
+
+def open_database(path: str | Path) -> Database:
+    """Open (or create) the database in WAL mode and bring its schema up to date."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = Database(path)
+        db.conn.execute("PRAGMA busy_timeout = 5000")
+        db.enable_wal()
+        db.conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; spares SD cards
+        migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the database: {exc.strerror}") from exc
+    return db
+
+
+def schema_version(db: Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: Database) -> None:
+    version = schema_version(db)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database has schema {version}, newer than this HomeGuard ({SCHEMA_VERSION}): "
+            "upgrade HomeGuard, or point --db at another file"
+        )
+    for number in range(version, SCHEMA_VERSION):
+        with db.atomic():
+            MIGRATIONS[number](db)
+            db.execute(f"PRAGMA user_version = {number + 1}")

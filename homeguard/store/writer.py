@@ -1,0 +1,49 @@
+"""Batched writes: rows wait in memory and go to SQLite in one transaction per flush,
+not one per packet, which keeps up with the capture and spares SD cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+Row = dict[str, Any]
+
+
+class BatchWriter:
+    def __init__(self, db: Database, max_rows: int) -> None:
+        self.db = db
+        self.max_rows = max_rows
+        self._inserts: dict[str, list[Row]] = {}
+        self._upserts: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], Row]] = {}
+        self.pending = 0
+        self.rows_written = 0
+
+    def insert(self, table: str, row: Row) -> None:
+        self._inserts.setdefault(table, []).append(row)
+        self.pending += 1
+
+    def upsert(self, table: str, row: Row, pk: tuple[str, ...]) -> None:
+        """Insert or update by primary key; a later row for the same key wins."""
+        rows = self._upserts.setdefault((table, pk), {})
+        rows[tuple(row[k] for k in pk)] = row
+        self.pending += 1
+
+    @property
+    def full(self) -> bool:
+        return self.pending >= self.max_rows
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        with self.db.atomic():
+            for table, rows in self._inserts.items():
+                if rows:
+                    self.db.table(table).insert_all(rows, batch_size=500)
+            for (table, pk), keyed in self._upserts.items():
+                if keyed:
+                    self.db.table(table).upsert_all(keyed.values(), pk=pk, batch_size=500)
+        self.rows_written += self.pending
+        self._inserts.clear()
+        self._upserts.clear()
+        self.pending = 0
