@@ -18,6 +18,7 @@ from homeguard.decode.addresses import is_local_ip, is_unicast_mac
 from homeguard.decode.arp import parse_arp
 from homeguard.decode.dhcp import parse_dhcp
 from homeguard.decode.dns import parse_dns, parse_dns_over_tcp
+from homeguard.decode.fragments import FragmentReassembler
 from homeguard.decode.packet import PROTO_TCP, PROTO_UDP, TCP_FIN, TCP_RST, Packet, decode_frame
 from homeguard.decode.ssdp import parse_ssdp
 from homeguard.errors import DecodeError
@@ -58,6 +59,7 @@ class Pipeline:
         self.flows = FlowTable(config["max_flows"], config["flow_idle_timeout"])
         self.server_names = ServerNames(config["max_server_names"])
         self.dns_log = DnsLog(config["max_pending_dns"])
+        self.fragments = FragmentReassembler()
         self.capture_file: str | None = None
         self.frame_no = 0
         self._next_sweep = 0.0
@@ -111,6 +113,9 @@ class Pipeline:
                 if pkt.ethertype == ETH_ARP:
                     self._arp(ts, pkt)
                 return
+            if pkt.fragment:
+                self._fragment(ts, pkt)
+                return
             self._track_flow(ts, pkt)
             self._application(ts, pkt)
         except DecodeError:
@@ -152,6 +157,19 @@ class Pipeline:
                 flow.fins |= 1 if outbound else 2
                 if flow.fins == 3:
                     flow.closed_at, flow.end_reason = ts, "fin"
+
+    def _fragment(self, ts: float, pkt: Packet) -> None:
+        """Count a fragment into its flow; decode the datagram once it is whole."""
+        if pkt.fragment_offset:
+            ports = self.fragments.ports_of(pkt)
+            if ports is not None:  # a later fragment before its first is not counted
+                pkt.sport, pkt.dport = ports
+                self._track_flow(ts, pkt)
+        else:
+            self._track_flow(ts, pkt)
+        whole = self.fragments.add(pkt, ts)
+        if whole is not None:
+            self._application(ts, whole)
 
     def _start_flow(self, ts: float, pkt: Packet, key: tuple[int, bytes, int, bytes, int]) -> None:
         flow, evicted = self.flows.start(key, ts, pkt.src_mac, pkt.dst_mac, pkt.wirelen)
@@ -273,6 +291,7 @@ class Pipeline:
         self._next_sweep = now + SWEEP_INTERVAL
         for flow in self.flows.expire(now):
             self._end_flow(flow)
+        self.fragments.expire(now)
         writer = self.writer
         if writer is None:
             return

@@ -27,6 +27,15 @@ def parse_arp(buf: bytes) -> ArpMessage:
     need = 8 + 2 * (hlen + plen)
     if len(buf) < need:
         raise DecodeError(f"ARP message of {len(buf)} bytes, its address lengths need {need}")
-    if hlen != 6 or plen != 4 or ptype != 0x0800:
-        return ArpMessage(op, None, None, None, None)
-    return ArpMessage(op, buf[8:14], buf[14:18], buf[18:24], buf[24:28])
+    # Addresses are read at the offsets the header's lengths give, as Wireshark does,
+    # so that an odd hardware length cannot hide the IP addresses in a spoofing attempt.
+    sha, spa = 8, 8 + hlen
+    tha, tpa = spa + plen, spa + plen + hlen
+    is_mac, is_ipv4 = hlen == 6, plen == 4 and ptype == 0x0800
+    return ArpMessage(
+        op,
+        buf[sha : sha + 6] if is_mac else None,
+        buf[spa : spa + 4] if is_ipv4 else None,
+        buf[tha : tha + 6] if is_mac else None,
+        buf[tpa : tpa + 4] if is_ipv4 else None,
+    )

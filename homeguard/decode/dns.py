@@ -88,6 +88,7 @@ class DnsMessage:
     rcode: int
     questions: list[tuple[str, int]] = field(default_factory=list)
     answers: list[DnsRecord] = field(default_factory=list)
+    authority: list[DnsRecord] = field(default_factory=list)
     additional: list[DnsRecord] = field(default_factory=list)
     truncated: bool = False  # the records ran past the end of the message
 
@@ -156,14 +157,14 @@ def parse_dns(buf: bytes) -> DnsMessage:
         raise DecodeError("DNS question runs past the end of the message") from exc
     try:
         pos = _read_records(buf, pos, min(an, MAX_RECORDS), msg.answers)
-        pos = _read_records(buf, pos, min(ns, MAX_RECORDS), None)
+        pos = _read_records(buf, pos, min(ns, MAX_RECORDS), msg.authority)
         _read_records(buf, pos, min(ar, MAX_RECORDS), msg.additional)
     except (IndexError, struct.error, DecodeError):
         msg.truncated = True
     return msg
 
 
-def _read_records(buf: bytes, pos: int, count: int, into: list[DnsRecord] | None) -> int:
+def _read_records(buf: bytes, pos: int, count: int, into: list[DnsRecord]) -> int:
     for _ in range(count):
         name, pos = read_name(buf, pos)
         rtype, _rclass, ttl, rdlen = _rr_fixed(buf, pos)
@@ -171,8 +172,7 @@ def _read_records(buf: bytes, pos: int, count: int, into: list[DnsRecord] | None
         end = pos + rdlen
         if end > len(buf):
             raise DecodeError("DNS record data runs past the end of the message")
-        if into is not None:
-            into.append(DnsRecord(name, rtype, ttl, _rdata_text(buf, rtype, pos, rdlen)))
+        into.append(DnsRecord(name, rtype, ttl, _rdata_text(buf, rtype, pos, rdlen)))
         pos = end
     return pos
 

@@ -113,6 +113,13 @@ def ieee80211(data: bytes, start: int = 0) -> LinkResult:
     return (src, dst, _u16(data, pos + 6)[0], pos + 8, None)
 
 
+def fddi(data: bytes) -> LinkResult:
+    """FDDI: frame control, then destination and source, then LLC/SNAP."""
+    if data[13:16] != SNAP_PREFIX:
+        return None
+    return (data[7:13], data[1:7], _u16(data, 19)[0], 21, None)
+
+
 def radiotap(data: bytes) -> LinkResult:
     return ieee80211(data, struct.unpack_from("<H", data, 2)[0])
 
@@ -122,6 +129,7 @@ LINK_READERS: dict[int, LinkReader] = {
     0: bsd_null,
     1: ethernet,
     9: ppp,
+    10: fddi,
     12: raw_ip,
     14: raw_ip,
     50: ppp,

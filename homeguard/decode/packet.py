@@ -40,7 +40,11 @@ class Packet:
         "dst_mac",
         "ethertype",
         "fragment",
+        "fragment_id",
+        "fragment_offset",
         "l3_at",
+        "l4_at",
+        "more_fragments",
         "payload_at",
         "payload_end",
         "proto",
@@ -75,7 +79,11 @@ class Packet:
         self.sport = 0
         self.dport = 0
         self.tcp_flags = 0
-        self.fragment = False
+        self.fragment = False  # part of a fragmented datagram (see decode/fragments.py)
+        self.fragment_id = 0
+        self.fragment_offset = 0  # in bytes
+        self.more_fragments = False
+        self.l4_at = 0  # where the IP payload (the transport header) starts
         self.payload_at = 0
         self.payload_end = 0
 
@@ -108,7 +116,7 @@ def decode_frame(linktype: int, data: bytes, wirelen: int) -> Packet | None:
 
 def _ipv4_layer(pkt: Packet) -> None:
     at = pkt.l3_at
-    vihl, _tos, total, _ident, frag, _ttl, proto, _csum, src, dst = _ipv4(pkt.data, at)
+    vihl, _tos, total, ident, frag, _ttl, proto, _csum, src, dst = _ipv4(pkt.data, at)
     if vihl >> 4 != 4:
         raise DecodeError(f"IPv4 header with version {vihl >> 4}")
     ihl = (vihl & 0x0F) * 4
@@ -120,10 +128,14 @@ def _ipv4_layer(pkt: Packet) -> None:
     # total == 0 happens with TCP segmentation offload on the capturing host.
     end = at + total if total >= ihl else len(pkt.data)
     pkt.payload_end = min(end, len(pkt.data))
-    if frag & 0x1FFF:  # a later fragment: no transport header in it
+    pkt.l4_at = at + ihl
+    if frag & 0x3FFF:
         pkt.fragment = True
-        return
-    pkt.fragment = bool(frag & 0x2000)
+        pkt.fragment_id = ident
+        pkt.fragment_offset = (frag & 0x1FFF) * 8
+        pkt.more_fragments = bool(frag & 0x2000)
+        if pkt.fragment_offset:  # a later fragment: no transport header in it
+            return
     _transport_layer(pkt, at + ihl)
 
 
@@ -142,21 +154,38 @@ def _ipv6_layer(pkt: Packet) -> None:
             nxt, hlen = data[pos], (data[pos + 1] + 1) * 8
             pos += hlen
         elif nxt == IPV6_FRAGMENT:
-            offset_flags = struct.unpack_from("!H", data, pos + 2)[0]
+            offset_flags, ident = struct.unpack_from("!HI", data, pos + 2)
             nxt = data[pos]
             pos += 8
-            if offset_flags & 0xFFF8:
+            pkt.fragment = True
+            pkt.fragment_id = ident
+            pkt.fragment_offset = offset_flags & 0xFFF8
+            pkt.more_fragments = bool(offset_flags & 1)
+            if pkt.fragment_offset:
                 pkt.proto = nxt
-                pkt.fragment = True
+                pkt.l4_at = pos
                 return
-            pkt.fragment = bool(offset_flags & 1)
         elif nxt == IPV6_AH:
             nxt, hlen = data[pos], (data[pos + 1] + 2) * 4
             pos += hlen
         else:
             break
     pkt.proto = nxt
+    pkt.l4_at = pos
     _transport_layer(pkt, pos)
+
+
+def reassembled(first: Packet, datagram: bytes) -> Packet:
+    """A packet for a datagram put together from fragments: its transport header
+    and payload are `datagram`; addresses come from the first fragment."""
+    pkt = Packet(datagram, first.wirelen, first.src_mac, first.dst_mac, first.ethertype, 0, first.vlan)
+    pkt.src_ip, pkt.dst_ip, pkt.proto = first.src_ip, first.dst_ip, first.proto
+    pkt.payload_end = len(datagram)
+    try:
+        _transport_layer(pkt, 0)
+    except (struct.error, IndexError) as exc:
+        raise DecodeError("reassembled datagram cut short in its transport header") from exc
+    return pkt
 
 
 def _transport_layer(pkt: Packet, at: int) -> None:

@@ -43,11 +43,12 @@ def _set_if(event: Event, name: str, value: object) -> None:
 def arp_event(ts: float, pkt: Packet, msg: ArpMessage) -> Event:
     event = packet_event("arp", ts, pkt)
     event["arp.op"] = ARP_OPS.get(msg.op, str(msg.op))
-    if msg.sender_mac is not None:
+    if msg.sender_mac is not None and msg.target_mac is not None:
         event["arp.sender_mac"] = mac_text(msg.sender_mac)
-        event["arp.sender_ip"] = ip_text(msg.sender_ip or b"")
-        event["arp.target_mac"] = mac_text(msg.target_mac or b"")
-        event["arp.target_ip"] = ip_text(msg.target_ip or b"")
+        event["arp.target_mac"] = mac_text(msg.target_mac)
+    if msg.sender_ip is not None and msg.target_ip is not None:
+        event["arp.sender_ip"] = ip_text(msg.sender_ip)
+        event["arp.target_ip"] = ip_text(msg.target_ip)
     return event
 
 
@@ -90,6 +91,11 @@ def dns_event(ts: float, pkt: Packet, msg: DnsMessage, transport: str) -> Event:
         event["dns.answer_ips"] = [
             a.value for a in msg.answers if a.rtype in (RTYPE_A, RTYPE_AAAA) and a.value
         ]
+        glue = [
+            r.value for r in msg.authority + msg.additional if r.rtype in (RTYPE_A, RTYPE_AAAA) and r.value
+        ]
+        if glue:
+            event["dns.glue_ips"] = glue
         if msg.answers:
             event["dns.ttl"] = min(a.ttl for a in msg.answers)
     return event

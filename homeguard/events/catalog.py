@@ -91,6 +91,12 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("dns.rcode", "str", "dns", "Responses: NOERROR, NXDOMAIN, SERVFAIL, REFUSED, or RCODEnn."),
     _f("dns.answers", "list[str]", "dns", "Responses: the answer records' data (addresses, names, text)."),
     _f("dns.answer_ips", "list[str]", "dns", "Responses: only the A and AAAA addresses among the answers."),
+    _f(
+        "dns.glue_ips",
+        "list[str]",
+        "dns",
+        "Responses: A and AAAA addresses in the authority and additional sections (name-server glue).",
+    ),
     _f("dns.ttl", "int", "dns", "Responses: the smallest TTL among the answers."),
     _f("dns.transport", "str", "dns", "udp or tcp."),
     _f("mdns.is_response", "bool", "mdns", "False for a query, true for an announcement or answer."),
