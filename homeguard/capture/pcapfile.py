@@ -1,5 +1,8 @@
 """Read pcap and pcapng files without scapy: fast, and strict about corruption.
 
+Files are read in chunks rather than mapped, so a capture of gigabytes costs a few
+MiB of memory, never its size.
+
 A record that runs past the end of the file means the capture was cut short
 (tcpdump killed mid-write): the reader stops and sets `counters.truncated`.
 A record whose lengths are impossible means the file is corrupt: CaptureFileError,
@@ -8,10 +11,9 @@ after every good frame before it has been yielded.
 
 from __future__ import annotations
 
-import mmap
-import os
 import struct
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from homeguard.capture.source import CaptureCounters, Frame
 from homeguard.errors import CaptureFileError
@@ -29,6 +31,26 @@ PCAPNG_SHB = 0x0A0D0D0A
 PCAPNG_BYTE_ORDER_MAGIC = 0x1A2B3C4D
 MAX_FRAME = 256 * 1024  # larger than any snaplen real tools use
 LINKTYPE_MASK = 0x03FFFFFF  # upper bits carry FCS information, not the link type
+CHUNK = 1 << 20
+
+
+class ChunkedReader:
+    """A file read in chunks, with a window onto the bytes at the read position."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        self.buf = b""
+        self.pos = 0
+        self.offset = 0  # file offset of buf[0], for error messages
+
+    def window(self, n: int) -> bool:
+        """Make n bytes available at self.pos; False at the end of the file."""
+        if self.pos + n <= len(self.buf):
+            return True
+        self.offset += self.pos
+        self.buf = self.buf[self.pos :] + self._f.read(max(CHUNK, n))
+        self.pos = 0
+        return n <= len(self.buf)
 
 
 class PcapFileSource:
@@ -45,102 +67,100 @@ class PcapFileSource:
     def frames(self) -> Iterator[Frame | None]:
         try:
             with open(self._path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                if size == 0:
+                reader = ChunkedReader(f)
+                if not reader.window(4):
                     raise CaptureFileError(f"{self._path}: the file is empty, not a capture")
-                with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                    yield from self._frames_from(buf)
+                magic = reader.buf[:4]
+                if magic in PCAP_MAGICS:
+                    yield from self._pcap_frames(reader, *PCAP_MAGICS[magic])
+                elif struct.unpack_from("<I", magic)[0] == PCAPNG_SHB:
+                    yield from self._pcapng_frames(reader)
+                else:
+                    raise CaptureFileError(
+                        f"{self._path}: not a pcap or pcapng file (starts with {magic.hex()}); "
+                        "if Wireshark opens it, convert it with: editcap -F pcap IN OUT"
+                    )
         except OSError as exc:
-            raise CaptureFileError(f"{self._path}: cannot read: {exc.strerror}") from exc
-
-    def _frames_from(self, buf: mmap.mmap) -> Iterator[Frame]:
-        magic = buf[:4]
-        if magic in PCAP_MAGICS:
-            yield from self._pcap_frames(buf, *PCAP_MAGICS[magic])
-        elif len(buf) >= 4 and struct.unpack_from("<I", buf, 0)[0] == PCAPNG_SHB:
-            yield from self._pcapng_frames(buf)
-        else:
-            raise CaptureFileError(
-                f"{self._path}: not a pcap or pcapng file (starts with {bytes(magic).hex()}); "
-                "convert it with: editcap -F pcap IN OUT"
-            )
+            raise CaptureFileError(f"{self._path}: cannot read: {exc.strerror or exc}") from exc
 
     def _corrupt(self, offset: int, why: str) -> CaptureFileError:
         return CaptureFileError(f"{self._path}: corrupt at byte {offset}: {why}")
 
-    def _pcap_frames(self, buf: mmap.mmap, endian: str, tick: float, header_len: int) -> Iterator[Frame]:
-        end = len(buf)
-        if end < 24:
+    def _pcap_frames(
+        self, reader: ChunkedReader, endian: str, tick: float, header_len: int
+    ) -> Iterator[Frame]:
+        if not reader.window(24):
             self.counters.truncated = True
             return
-        linktype = struct.unpack_from(endian + "I", buf, 20)[0] & LINKTYPE_MASK
-        record = struct.Struct(endian + "IIII")
+        linktype = struct.unpack_from(endian + "I", reader.buf, 20)[0] & LINKTYPE_MASK
+        reader.pos = 24
+        record = struct.Struct(endian + "IIII").unpack_from
         counters = self.counters
-        pos = 24
-        while pos + header_len <= end:
-            sec, frac, caplen, wirelen = record.unpack_from(buf, pos)
+        window = reader.window
+        while window(header_len):
+            buf, pos = reader.buf, reader.pos
+            sec, frac, caplen, wirelen = record(buf, pos)
             if caplen > MAX_FRAME:
-                raise self._corrupt(pos, f"a record claims {caplen} bytes")
-            start = pos + header_len
-            pos = start + caplen
-            if pos > end:
+                raise self._corrupt(reader.offset + pos, f"a record claims {caplen} bytes")
+            if not window(header_len + caplen):
                 counters.truncated = True
                 return
+            buf, pos = reader.buf, reader.pos
+            start = pos + header_len
+            reader.pos = start + caplen
             counters.packets += 1
             counters.bytes += wirelen
-            yield (sec + frac * tick, linktype, buf[start:pos], wirelen)
-        if pos != end:
+            yield (sec + frac * tick, linktype, buf[start : reader.pos], wirelen)
+        if reader.pos != len(reader.buf):
             counters.truncated = True
 
-    def _pcapng_frames(self, buf: mmap.mmap) -> Iterator[Frame]:
-        end = len(buf)
-        pos = 0
+    def _pcapng_frames(self, reader: ChunkedReader) -> Iterator[Frame]:
         endian = "<"
         interfaces: list[tuple[int, float, float]] = []  # (linktype, tick, offset)
         counters = self.counters
         last_ts = 0.0
-        while pos + 12 <= end:
+        while reader.window(12):
+            buf, pos = reader.buf, reader.pos
             btype = struct.unpack_from(endian + "I", buf, pos)[0]
             if btype == PCAPNG_SHB:
-                endian = self._pcapng_endian(buf, pos)
+                endian = self._pcapng_endian(buf, pos, reader.offset)
                 interfaces = []
             blen = struct.unpack_from(endian + "I", buf, pos + 4)[0]
-            if blen < 12 or blen % 4:
-                raise self._corrupt(pos, f"a block claims a length of {blen}")
-            if pos + blen > end:
+            if blen < 12 or blen % 4 or blen > MAX_FRAME + 4096:
+                raise self._corrupt(reader.offset + pos, f"a block claims a length of {blen}")
+            if not reader.window(blen):
                 counters.truncated = True
                 return
-            body = pos + 8
+            buf, pos = reader.buf, reader.pos
+            body, end = pos + 8, pos + blen - 4
+            reader.pos = pos + blen
             if btype == 1:
-                interfaces.append(self._pcapng_interface(buf, body, pos + blen - 4, endian))
+                interfaces.append(self._pcapng_interface(buf, body, end, endian))
             elif btype in (6, 2):
-                frame = self._pcapng_packet(buf, btype, body, pos + blen - 4, endian, interfaces)
+                frame = self._pcapng_packet(buf, btype, body, end, endian, interfaces, reader.offset)
                 counters.packets += 1
                 counters.bytes += frame[3]
                 last_ts = frame[0]
                 yield frame
             elif btype == 3:
                 if not interfaces:
-                    raise self._corrupt(pos, "a packet comes before any interface block")
+                    raise self._corrupt(reader.offset + pos, "a packet before any interface block")
                 wirelen = struct.unpack_from(endian + "I", buf, body)[0]
-                data = buf[body + 4 : min(pos + blen - 4, body + 4 + wirelen)]
+                data = buf[body + 4 : min(end, body + 4 + wirelen)]
                 counters.packets += 1
                 counters.bytes += wirelen
                 yield (last_ts, interfaces[0][0], data, wirelen)
-            pos += blen
-        if pos != end:
+        if reader.pos != len(reader.buf):
             counters.truncated = True
 
-    def _pcapng_endian(self, buf: mmap.mmap, pos: int) -> str:
-        if pos + 12 > len(buf):
-            raise self._corrupt(pos, "the section header is cut short")
+    def _pcapng_endian(self, buf: bytes, pos: int, file_offset: int) -> str:
         if struct.unpack_from("<I", buf, pos + 8)[0] == PCAPNG_BYTE_ORDER_MAGIC:
             return "<"
         if struct.unpack_from(">I", buf, pos + 8)[0] == PCAPNG_BYTE_ORDER_MAGIC:
             return ">"
-        raise self._corrupt(pos, "the section header has no byte-order magic")
+        raise self._corrupt(file_offset + pos, "the section header has no byte-order magic")
 
-    def _pcapng_interface(self, buf: mmap.mmap, body: int, end: int, endian: str) -> tuple[int, float, float]:
+    def _pcapng_interface(self, buf: bytes, body: int, end: int, endian: str) -> tuple[int, float, float]:
         linktype = struct.unpack_from(endian + "H", buf, body)[0]
         tick, offset = 1e-6, 0.0
         pos = body + 8
@@ -158,12 +178,13 @@ class PcapFileSource:
 
     def _pcapng_packet(
         self,
-        buf: mmap.mmap,
+        buf: bytes,
         btype: int,
         body: int,
         end: int,
         endian: str,
         interfaces: list[tuple[int, float, float]],
+        file_offset: int,
     ) -> Frame:
         if btype == 6:
             ifid, hi, lo, caplen, wirelen = struct.unpack_from(endian + "IIIII", buf, body)
@@ -172,8 +193,12 @@ class PcapFileSource:
             ifid, _drops, hi, lo, caplen, wirelen = struct.unpack_from(endian + "HHIIII", buf, body)
             data_at = body + 20
         if ifid >= len(interfaces):
-            raise self._corrupt(body - 8, f"a packet names interface {ifid}, which is not defined")
+            raise self._corrupt(
+                file_offset + body - 8, f"a packet names interface {ifid}, which is not defined"
+            )
         if data_at + caplen > end:
-            raise self._corrupt(body - 8, f"a packet claims {caplen} bytes, more than its block")
+            raise self._corrupt(
+                file_offset + body - 8, f"a packet claims {caplen} bytes, more than its block"
+            )
         linktype, tick, offset = interfaces[ifid]
         return ((hi << 32 | lo) * tick + offset, linktype, buf[data_at : data_at + caplen], wirelen)

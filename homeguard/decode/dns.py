@@ -93,48 +93,77 @@ class DnsMessage:
     truncated: bool = False  # the records ran past the end of the message
 
 
-def read_name(buf: bytes, pos: int) -> tuple[str, int]:
-    """Read a possibly compressed name at pos. Returns the name and the position after it."""
-    labels: list[str] = []
+# Bytes that may stand in a label as they are; anything else is written \\DDD, as
+# Wireshark does, so that a hostile name cannot smuggle dots or control characters.
+_PLAIN_LABEL_BYTES = bytes(b for b in range(32, 127) if b not in b".\\")
+_PLAIN_NAME_BYTES = _PLAIN_LABEL_BYTES + b"."
+
+
+NameCache = dict[int, tuple[bytes, ...]]
+
+
+def read_name(buf: bytes, pos: int, cache: NameCache | None = None) -> tuple[str, int]:
+    """Read a possibly compressed name at pos. Returns the name and the position after it.
+
+    `cache` (one per message) remembers the labels behind each compression pointer, so
+    that mDNS messages, which point at the same suffixes dozens of times, decode fast.
+    """
+    labels: list[bytes] = []
     length = 0
     end_pos = -1
-    jumps = 0
+    jumps: list[tuple[int, int]] = []  # (pointer target, labels before it)
     while True:
         n = buf[pos]
         if n == 0:
             pos += 1
             break
-        kind = n & 0xC0
-        if kind == 0xC0:
-            if jumps >= MAX_POINTER_JUMPS:
+        if n >= 0xC0:
+            if len(jumps) >= MAX_POINTER_JUMPS:
                 raise DecodeError("DNS name compression loops")
-            target = ((n & 0x3F) << 8) | buf[pos + 1]
             if end_pos < 0:
                 end_pos = pos + 2
-            pos = target
-            jumps += 1
+            pos = ((n & 0x3F) << 8) | buf[pos + 1]
+            cached = cache.get(pos) if cache is not None else None
+            if cached is not None:
+                length += sum(len(label) + 1 for label in cached)
+                if length > MAX_NAME_LENGTH:
+                    raise DecodeError("DNS name longer than 255 bytes")
+                labels.extend(cached)
+                break
+            jumps.append((pos, len(labels)))
             continue
-        if kind:
-            raise DecodeError(f"DNS label type {kind:#x} is not supported")
+        if n > 63:
+            raise DecodeError(f"DNS label type {n & 0xC0:#x} is not supported")
         label = buf[pos + 1 : pos + 1 + n]
         if len(label) != n:
             raise DecodeError("DNS label runs past the end of the message")
         length += n + 1
         if length > MAX_NAME_LENGTH:
             raise DecodeError("DNS name longer than 255 bytes")
-        labels.append(_label_text(label))
+        labels.append(label)
         pos += n + 1
-    return (".".join(labels) if labels else "<Root>"), (end_pos if end_pos >= 0 else pos)
+    if cache is not None:
+        for target, before in jumps:
+            cache.setdefault(target, tuple(labels[before:]))
+    if end_pos < 0:
+        end_pos = pos
+    if not labels:
+        return "<Root>", end_pos
+    raw = b".".join(labels)
+    # One C-level pass over the whole name; a dot inside a label shows as an extra dot.
+    if raw.translate(None, _PLAIN_NAME_BYTES) or raw.count(46) != len(labels) - 1:
+        return ".".join(_escaped_label(label) for label in labels), end_pos
+    return raw.decode("ascii"), end_pos
 
 
-def _label_text(label: bytes) -> str:
-    try:
-        text = label.decode("ascii")
+def _escaped_label(label: bytes) -> str:
+    try:  # mDNS instance names are UTF-8 ("Küche"): keep them readable
+        text = label.decode("utf-8")
+        if text.isprintable() and "." not in text and "\\" not in text:
+            return text
     except UnicodeDecodeError:
-        return "".join(chr(b) if 32 < b < 127 else f"\\{b:03d}" for b in label)
-    if text.isprintable() and "." not in text:
-        return text
-    return "".join(c if c.isprintable() and c != "." else f"\\{ord(c):03d}" for c in text)
+        pass
+    return "".join(chr(b) if b in _PLAIN_LABEL_BYTES else f"\\{b:03d}" for b in label)
 
 
 def parse_dns(buf: bytes) -> DnsMessage:
@@ -147,48 +176,49 @@ def parse_dns(buf: bytes) -> DnsMessage:
     if qd > MAX_RECORDS:
         raise DecodeError(f"DNS message claims {qd} questions")
     pos = 12
+    cache: NameCache = {}
     try:
         for _ in range(qd):
-            name, pos = read_name(buf, pos)
+            name, pos = read_name(buf, pos, cache)
             qtype = struct.unpack_from("!H", buf, pos)[0]
             msg.questions.append((name, qtype))
             pos += 4
     except (IndexError, struct.error) as exc:
         raise DecodeError("DNS question runs past the end of the message") from exc
     try:
-        pos = _read_records(buf, pos, min(an, MAX_RECORDS), msg.answers)
-        pos = _read_records(buf, pos, min(ns, MAX_RECORDS), msg.authority)
-        _read_records(buf, pos, min(ar, MAX_RECORDS), msg.additional)
+        pos = _read_records(buf, pos, min(an, MAX_RECORDS), msg.answers, cache)
+        pos = _read_records(buf, pos, min(ns, MAX_RECORDS), msg.authority, cache)
+        _read_records(buf, pos, min(ar, MAX_RECORDS), msg.additional, cache)
     except (IndexError, struct.error, DecodeError):
         msg.truncated = True
     return msg
 
 
-def _read_records(buf: bytes, pos: int, count: int, into: list[DnsRecord]) -> int:
+def _read_records(buf: bytes, pos: int, count: int, into: list[DnsRecord], cache: NameCache) -> int:
     for _ in range(count):
-        name, pos = read_name(buf, pos)
+        name, pos = read_name(buf, pos, cache)
         rtype, _rclass, ttl, rdlen = _rr_fixed(buf, pos)
         pos += 10
         end = pos + rdlen
         if end > len(buf):
             raise DecodeError("DNS record data runs past the end of the message")
-        into.append(DnsRecord(name, rtype, ttl, _rdata_text(buf, rtype, pos, rdlen)))
+        into.append(DnsRecord(name, rtype, ttl, _rdata_text(buf, rtype, pos, rdlen, cache)))
         pos = end
     return pos
 
 
-def _rdata_text(buf: bytes, rtype: int, pos: int, rdlen: int) -> str | None:
+def _rdata_text(buf: bytes, rtype: int, pos: int, rdlen: int, cache: NameCache) -> str | None:
     if rtype == RTYPE_A and rdlen == 4:
         return socket.inet_ntop(socket.AF_INET, buf[pos : pos + 4])
     if rtype == RTYPE_AAAA and rdlen == 16:
         return socket.inet_ntop(socket.AF_INET6, buf[pos : pos + 16])
     if rtype in (RTYPE_CNAME, RTYPE_PTR, RTYPE_NS):
-        return read_name(buf, pos)[0]
+        return read_name(buf, pos, cache)[0]
     if rtype == RTYPE_MX and rdlen > 2:
-        return read_name(buf, pos + 2)[0]
+        return read_name(buf, pos + 2, cache)[0]
     if rtype == RTYPE_SRV and rdlen > 6:
         port = struct.unpack_from("!H", buf, pos + 4)[0]
-        return f"{read_name(buf, pos + 6)[0]}:{port}"
+        return f"{read_name(buf, pos + 6, cache)[0]}:{port}"
     if rtype == RTYPE_TXT:
         return _txt_text(buf[pos : pos + rdlen])
     return None

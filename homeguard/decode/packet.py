@@ -94,10 +94,14 @@ class Packet:
 
 def decode_frame(linktype: int, data: bytes, wirelen: int) -> Packet | None:
     """Decode one frame's headers. None for frames of no interest (not IP or ARP)."""
-    reader = LINK_READERS.get(linktype)
-    if reader is None:
-        return None
     try:
+        if linktype == 1 and data[12:14] == b"\x08\x00":  # the common case, inlined
+            pkt = Packet(data, wirelen, data[6:12], data[0:6], ETH_IPV4, 14, None)
+            _ipv4_layer(pkt)
+            return pkt
+        reader = LINK_READERS.get(linktype)
+        if reader is None:
+            return None
         link = reader(data)
         if link is None:
             return None

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Replay benchmark: packets per second and peak RSS of `homeguard replay`, end to end
+(pcap reading, decoding, state and SQLite storage), beside tshark on the same file.
+
+    python bench/replay_bench.py [--flows 3000] [--runs 3] [--no-corpus] [--no-tshark]
+
+Inputs: a synthetic household capture it generates (cached under $TMPDIR), and a
+merge of ../shared/corpus when present. pps is the replay's own figure (packets over
+the time spent replaying); wall includes Python start-up and imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+CACHE = Path(tempfile.gettempdir()) / "homeguard-bench"
+CORPUS = HERE.parent.parent / "shared" / "corpus"
+SUMMARY = re.compile(r"(\d+) packets, .* in ([\d.]+) s \(([\d,]+) pps\)")
+
+
+def household_capture(flows: int) -> Path:
+    from household import write_household
+
+    path = CACHE / f"household-30-{flows}.pcap"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        print(f"generating {path} ...", flush=True)
+        write_household(path.with_suffix(".tmp"), devices=30, flows=flows)
+        path.with_suffix(".tmp").rename(path)
+    return path
+
+
+def corpus_capture() -> Path | None:
+    if not CORPUS.is_dir() or shutil.which("mergecap") is None:
+        return None
+    path = CACHE / "corpus-merged.pcapng"
+    if not path.exists():
+        captures = sorted(
+            str(p) for p in CORPUS.rglob("*") if p.suffix in (".pcap", ".pcapng") and p.is_file()
+        )
+        CACHE.mkdir(parents=True, exist_ok=True)
+        # -a concatenates; corrupt inputs are skipped by mergecap with a warning
+        subprocess.run(["mergecap", "-a", "-w", str(path), *captures], capture_output=True, check=False)
+    return path if path.exists() else None
+
+
+def run_measured(cmd: list[str]) -> tuple[float, int, str]:
+    """Run cmd; return wall seconds, peak RSS in MiB, and its stderr."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _pid, _status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0
+    return time.perf_counter() - started, usage.ru_maxrss // 1024, err
+
+
+def bench_homeguard(capture: Path, runs: int) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, "-m", "homeguard", "replay", str(capture), "--db", f"{tmp}/b.db"]
+            wall, rss, err = run_measured(cmd)
+        match = SUMMARY.search(err)
+        if match is None:
+            raise SystemExit(f"replay failed: {err.strip()[-500:]}")
+        pps = float(match.group(3).replace(",", ""))
+        if not best or pps > best["pps"]:
+            best = {"packets": int(match.group(1)), "pps": pps, "wall": wall, "rss": rss}
+    return best
+
+
+def bench_tshark(capture: Path, packets: int) -> float | None:
+    if shutil.which("tshark") is None:
+        return None
+    cmd = [
+        "tshark",
+        "-r",
+        str(capture),
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "ip.src",
+        "-e",
+        "ip.dst",
+        "-e",
+        "dns.qry.name",
+        "-e",
+        "tcp.dstport",
+    ]
+    wall, _rss, _err = run_measured(cmd)
+    return packets / wall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--flows", type=int, default=3000, help="flows in the synthetic household")
+    parser.add_argument("--runs", type=int, default=3, help="runs per input; the best counts")
+    parser.add_argument("--no-corpus", action="store_true")
+    parser.add_argument("--no-tshark", action="store_true")
+    args = parser.parse_args()
+    inputs = [("household (synthetic)", household_capture(args.flows))]
+    if not args.no_corpus:
+        merged = corpus_capture()
+        if merged is None:
+            print("corpus: skipped (no ../shared/corpus, or no mergecap)")
+        else:
+            inputs.append(("shared corpus (merged)", merged))
+    print(
+        f"{'input':<24} {'packets':>9} {'pps':>10} {'wall s':>7} {'peak RSS':>9} {'tshark pps':>11} {'ratio':>6}"
+    )
+    for label, capture in inputs:
+        result = bench_homeguard(capture, args.runs)
+        tshark = None if args.no_tshark else bench_tshark(capture, int(result["packets"]))
+        ratio = f"{result['pps'] / tshark:5.1f}x" if tshark else "-"
+        tshark_text = f"{tshark:,.0f}" if tshark else "-"
+        print(
+            f"{label:<24} {result['packets']:>9,.0f} {result['pps']:>10,.0f} {result['wall']:>7.2f} "
+            f"{result['rss']:>6} MiB {tshark_text:>11} {ratio:>6}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
