@@ -8,7 +8,7 @@ import random
 import struct
 from pathlib import Path
 
-from scapy.all import ARP, DNS, DNSQR, DNSRR, IP, TCP, UDP, BOOTP, DHCP, Ether, Raw  # type: ignore
+from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, TCP, UDP, Ether, Raw  # type: ignore
 
 ROUTER_MAC = "02:00:00:00:00:01"
 ROUTER_IP = "192.168.1.1"

@@ -118,9 +118,8 @@ def main() -> int:
             print("corpus: skipped (no ../shared/corpus, or no mergecap)")
         else:
             inputs.append(("shared corpus (merged)", merged))
-    print(
-        f"{'input':<24} {'packets':>9} {'pps':>10} {'wall s':>7} {'peak RSS':>9} {'tshark pps':>11} {'ratio':>6}"
-    )
+    header = ("input", "packets", "pps", "wall s", "peak RSS", "tshark pps", "ratio")
+    print("{:<24} {:>9} {:>10} {:>7} {:>9} {:>11} {:>6}".format(*header))
     for label, capture in inputs:
         result = bench_homeguard(capture, args.runs)
         tshark = None if args.no_tshark else bench_tshark(capture, int(result["packets"]))
