@@ -1,0 +1,74 @@
+"""Shared helpers: captures crafted with scapy, and running the CLI for real."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scapy.all import wrpcap  # type: ignore[attr-defined]
+
+from homeguard.capture.source import Frame
+from homeguard.decode.packet import Packet, decode_frame
+from homeguard.events import Event
+from homeguard.pipeline import Pipeline
+from homeguard.settings import Config
+
+TS0 = 1_700_000_000.0
+
+
+def frames_of(packets: Iterable[Any], start: float = TS0, step: float = 0.01) -> list[Frame]:
+    """scapy packets as frames (Ethernet link type), one `step` apart."""
+    out = []
+    for i, pkt in enumerate(packets):
+        raw = bytes(pkt)
+        ts = float(pkt.time) if getattr(pkt, "_hg_time", False) else start + i * step
+        out.append((ts, 1, raw, len(raw)))
+    return out
+
+
+def decode(pkt: Any) -> Packet:
+    raw = bytes(pkt)
+    result = decode_frame(1, raw, len(raw))
+    assert result is not None
+    return result
+
+
+def run_pipeline(frames: Iterable[Frame], config: Config | None = None,
+                 writer: Any = None) -> tuple[Pipeline, list[Event]]:
+    events: list[Event] = []
+    pipeline = Pipeline(config or Config(), writer, [events.append])
+    for frame in frames:
+        pipeline.process(frame)
+    pipeline.close()
+    return pipeline, events
+
+
+def homeguard(*args: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a child process."""
+    done = subprocess.run([sys.executable, "-m", "homeguard", *args], capture_output=True,
+                          text=True, check=False, **kwargs)
+    if check and done.returncode != 0:
+        raise AssertionError(f"homeguard {' '.join(args)} failed:\n{done.stderr}")
+    return done
+
+
+def read_jsonl(path: Path) -> list[Event]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def write_pcap(tmp_path: Path) -> Callable[..., Path]:
+    def write(packets: list[Any], name: str = "capture.pcap", start: float = TS0,
+              step: float = 0.01) -> Path:
+        for i, pkt in enumerate(packets):
+            pkt.time = start + i * step
+        path = tmp_path / name
+        wrpcap(str(path), packets)
+        return path
+
+    return write
