@@ -217,7 +217,7 @@ def settings(markdown: bool) -> None:
 
 def main() -> None:
     try:
-        cli()
+        cli(prog_name="homeguard")
     except HomeGuardError as exc:
         click.echo(f"homeguard: error: {exc}", err=True)
         sys.exit(1)

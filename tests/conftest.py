@@ -38,8 +38,9 @@ def decode(pkt: Any) -> Packet:
     return result
 
 
-def run_pipeline(frames: Iterable[Frame], config: Config | None = None,
-                 writer: Any = None) -> tuple[Pipeline, list[Event]]:
+def run_pipeline(
+    frames: Iterable[Frame], config: Config | None = None, writer: Any = None
+) -> tuple[Pipeline, list[Event]]:
     events: list[Event] = []
     pipeline = Pipeline(config or Config(), writer, [events.append])
     for frame in frames:
@@ -50,8 +51,9 @@ def run_pipeline(frames: Iterable[Frame], config: Config | None = None,
 
 def homeguard(*args: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a child process."""
-    done = subprocess.run([sys.executable, "-m", "homeguard", *args], capture_output=True,
-                          text=True, check=False, **kwargs)
+    done = subprocess.run(
+        [sys.executable, "-m", "homeguard", *args], capture_output=True, text=True, check=False, **kwargs
+    )
     if check and done.returncode != 0:
         raise AssertionError(f"homeguard {' '.join(args)} failed:\n{done.stderr}")
     return done
@@ -63,8 +65,7 @@ def read_jsonl(path: Path) -> list[Event]:
 
 @pytest.fixture
 def write_pcap(tmp_path: Path) -> Callable[..., Path]:
-    def write(packets: list[Any], name: str = "capture.pcap", start: float = TS0,
-              step: float = 0.01) -> Path:
+    def write(packets: list[Any], name: str = "capture.pcap", start: float = TS0, step: float = 0.01) -> Path:
         for i, pkt in enumerate(packets):
             pkt.time = start + i * step
         path = tmp_path / name

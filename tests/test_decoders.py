@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 from scapy.all import (  # type: ignore[attr-defined]
-    ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, ICMP, IP, TCP, UDP, Ether, IPv6, Raw, fragment,
+    ARP,
+    BOOTP,
+    DHCP,
+    DNS,
+    DNSQR,
+    DNSRR,
+    ICMP,
+    IP,
+    TCP,
+    UDP,
+    Ether,
+    IPv6,
+    Raw,
+    fragment,
 )
 from scapy.layers.inet6 import IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting  # type: ignore[attr-defined]
 
@@ -20,8 +33,11 @@ MAC = "3c:22:fb:12:34:56"
 
 
 def test_ipv4_tcp_headers() -> None:
-    pkt = decode(Ether(src=MAC, dst="02:00:00:00:00:01") / IP(src="192.168.1.20", dst="93.184.216.34")
-                 / TCP(sport=50000, dport=443, flags="S"))
+    pkt = decode(
+        Ether(src=MAC, dst="02:00:00:00:00:01")
+        / IP(src="192.168.1.20", dst="93.184.216.34")
+        / TCP(sport=50000, dport=443, flags="S")
+    )
     assert mac_text(pkt.src_mac) == MAC
     assert (ip_text(pkt.src_ip), ip_text(pkt.dst_ip)) == ("192.168.1.20", "93.184.216.34")
     assert (pkt.proto, pkt.sport, pkt.dport, pkt.tcp_flags) == (6, 50000, 443, TCP_SYN)
@@ -34,8 +50,15 @@ def test_ethernet_padding_is_not_payload() -> None:
 
 
 def test_ipv6_extension_headers_are_walked() -> None:
-    pkt = decode(Ether() / IPv6(src="2001:db8::1", dst="2001:db8::2") / IPv6ExtHdrHopByHop()
-                 / IPv6ExtHdrDestOpt() / IPv6ExtHdrRouting() / UDP(sport=5353, dport=53) / b"x")
+    pkt = decode(
+        Ether()
+        / IPv6(src="2001:db8::1", dst="2001:db8::2")
+        / IPv6ExtHdrHopByHop()
+        / IPv6ExtHdrDestOpt()
+        / IPv6ExtHdrRouting()
+        / UDP(sport=5353, dport=53)
+        / b"x"
+    )
     assert (pkt.proto, pkt.sport, pkt.dport) == (17, 5353, 53)
     assert ip_text(pkt.src_ip) == "2001:db8::1"
 
@@ -46,17 +69,27 @@ def test_icmp_type_and_code_take_the_port_fields() -> None:
 
 
 def test_arp_reply() -> None:
-    pkt = decode(Ether(src=MAC) / ARP(op=2, hwsrc=MAC, psrc="192.168.1.20", hwdst="02:00:00:00:00:01", pdst="192.168.1.1"))
-    msg = parse_arp(pkt.data[pkt.l3_at:])
+    pkt = decode(
+        Ether(src=MAC)
+        / ARP(op=2, hwsrc=MAC, psrc="192.168.1.20", hwdst="02:00:00:00:00:01", pdst="192.168.1.1")
+    )
+    msg = parse_arp(pkt.data[pkt.l3_at :])
     assert msg.op == 2 and mac_text(msg.sender_mac) == MAC
     assert (ip_text(msg.sender_ip), ip_text(msg.target_ip)) == ("192.168.1.20", "192.168.1.1")
 
 
 def test_dns_response_with_compression_cname_and_addresses() -> None:
-    answer = DNS(id=77, qr=1, rcode=0, qd=DNSQR(qname="www.example.com", qtype="A"),
-                 an=[DNSRR(rrname="www.example.com", type="CNAME", rdata="edge.example.net", ttl=300),
-                     DNSRR(rrname="edge.example.net", type="A", rdata="93.184.216.34", ttl=60),
-                     DNSRR(rrname="edge.example.net", type="AAAA", rdata="2606:2800:220:1::1", ttl=30)])
+    answer = DNS(
+        id=77,
+        qr=1,
+        rcode=0,
+        qd=DNSQR(qname="www.example.com", qtype="A"),
+        an=[
+            DNSRR(rrname="www.example.com", type="CNAME", rdata="edge.example.net", ttl=300),
+            DNSRR(rrname="edge.example.net", type="A", rdata="93.184.216.34", ttl=60),
+            DNSRR(rrname="edge.example.net", type="AAAA", rdata="2606:2800:220:1::1", ttl=30),
+        ],
+    )
     msg = parse_dns(bytes(answer))
     assert msg.id == 77 and msg.is_response and msg.rcode == 0
     assert msg.questions == [("www.example.com", 1)]
@@ -70,9 +103,11 @@ def test_dns_response_with_compression_cname_and_addresses() -> None:
 
 def test_dns_compression_pointers_decode() -> None:
     # Hand-made: the answer's name is a pointer to the question's name (offset 12).
-    msg = (b"\x00\x01\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00"
-           b"\x07example\x03com\x00\x00\x01\x00\x01"
-           b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x01\x02\x03\x04")
+    msg = (
+        b"\x00\x01\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00"
+        b"\x07example\x03com\x00\x00\x01\x00\x01"
+        b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x01\x02\x03\x04"
+    )
     parsed = parse_dns(msg)
     assert parsed.answers[0].name == "example.com" and parsed.answers[0].value == "1.2.3.4"
 
@@ -91,11 +126,17 @@ def test_dns_over_tcp_length_prefixed() -> None:
 
 
 def test_dhcp_request_fields() -> None:
-    dhcp = (BOOTP(op=1, chaddr=bytes.fromhex("3c22fb123456"), ciaddr="0.0.0.0")
-            / DHCP(options=[("message-type", "request"), ("hostname", "Annas-iPhone"),
-                            ("requested_addr", "192.168.1.23"), ("server_id", "192.168.1.1"),
-                            ("param_req_list", [1, 121, 3, 6, 15, 119, 252]),
-                            ("vendor_class_id", "android-dhcp-13"), "end"]))
+    dhcp = BOOTP(op=1, chaddr=bytes.fromhex("3c22fb123456"), ciaddr="0.0.0.0") / DHCP(
+        options=[
+            ("message-type", "request"),
+            ("hostname", "Annas-iPhone"),
+            ("requested_addr", "192.168.1.23"),
+            ("server_id", "192.168.1.1"),
+            ("param_req_list", [1, 121, 3, 6, 15, 119, 252]),
+            ("vendor_class_id", "android-dhcp-13"),
+            "end",
+        ]
+    )
     msg = parse_dhcp(bytes(dhcp))
     assert msg.message_type == 3 and mac_text(msg.client_mac) == MAC
     assert msg.hostname == "Annas-iPhone" and msg.vendor_class == "android-dhcp-13"
@@ -104,10 +145,16 @@ def test_dhcp_request_fields() -> None:
 
 
 def test_dhcp_offer_fields() -> None:
-    dhcp = (BOOTP(op=2, yiaddr="192.168.1.23", chaddr=bytes.fromhex("3c22fb123456"))
-            / DHCP(options=[("message-type", "offer"), ("server_id", "192.168.1.1"),
-                            ("router", "192.168.1.1"), ("name_server", "192.168.1.1", "9.9.9.9"),
-                            ("lease_time", 86400), "end"]))
+    dhcp = BOOTP(op=2, yiaddr="192.168.1.23", chaddr=bytes.fromhex("3c22fb123456")) / DHCP(
+        options=[
+            ("message-type", "offer"),
+            ("server_id", "192.168.1.1"),
+            ("router", "192.168.1.1"),
+            ("name_server", "192.168.1.1", "9.9.9.9"),
+            ("lease_time", 86400),
+            "end",
+        ]
+    )
     msg = parse_dhcp(bytes(dhcp))
     assert msg.message_type == 2 and ip_text(msg.your_ip) == "192.168.1.23"
     assert [ip_text(i) for i in msg.dns_servers] == ["192.168.1.1", "9.9.9.9"]
@@ -115,9 +162,11 @@ def test_dhcp_offer_fields() -> None:
 
 
 def test_ssdp_notify() -> None:
-    text = (b"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\n"
-            b"NTS: ssdp:alive\r\nLOCATION: http://192.168.1.1:5000/rootDesc.xml\r\n"
-            b"SERVER: Linux/3.14 UPnP/1.0 MiniUPnPd/1.9\r\nUSN: uuid:abc::upnp:rootdevice\r\n\r\n")
+    text = (
+        b"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\n"
+        b"NTS: ssdp:alive\r\nLOCATION: http://192.168.1.1:5000/rootDesc.xml\r\n"
+        b"SERVER: Linux/3.14 UPnP/1.0 MiniUPnPd/1.9\r\nUSN: uuid:abc::upnp:rootdevice\r\n\r\n"
+    )
     msg = parse_ssdp(text)
     assert msg.method == "NOTIFY"
     assert msg.headers["server"] == "Linux/3.14 UPnP/1.0 MiniUPnPd/1.9"
@@ -130,8 +179,12 @@ def test_ssdp_response() -> None:
 
 
 def test_fragmented_dns_answer_is_reassembled() -> None:
-    big = DNS(id=9, qr=1, qd=DNSQR(qname="big.example"),
-              an=[DNSRR(rrname="big.example", type="TXT", rdata="x" * 200) for _ in range(8)])
+    big = DNS(
+        id=9,
+        qr=1,
+        qd=DNSQR(qname="big.example"),
+        an=[DNSRR(rrname="big.example", type="TXT", rdata="x" * 200) for _ in range(8)],
+    )
     packet = IP(src="192.168.1.1", dst="192.168.1.20", id=4242) / UDP(sport=53, dport=5000) / big
     pieces = [decode(Ether() / p) for p in fragment(packet, fragsize=400)]
     assert len(pieces) > 2 and all(p.fragment for p in pieces)

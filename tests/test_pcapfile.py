@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 from scapy.all import (  # type: ignore[attr-defined]
-    DNS, DNSQR, IP, IPv6, UDP, CookedLinux, Dot1Q, Ether, wrpcap, wrpcapng,
+    DNS,
+    DNSQR,
+    IP,
+    UDP,
+    CookedLinux,
+    Dot1Q,
+    Ether,
+    IPv6,
+    wrpcap,
+    wrpcapng,
 )
 from scapy.layers.l2 import CookedLinuxV2  # type: ignore[attr-defined]
 from scapy.utils import PcapWriter  # type: ignore[attr-defined]
@@ -16,7 +25,9 @@ from homeguard.capture.pcapfile import PcapFileSource
 from homeguard.decode.addresses import ip_text
 from homeguard.errors import CaptureFileError
 
-QUERY = IP(src="192.168.1.10", dst="192.168.1.1") / UDP(sport=5000, dport=53) / DNS(qd=DNSQR(qname="example.org"))
+QUERY = (
+    IP(src="192.168.1.10", dst="192.168.1.1") / UDP(sport=5000, dport=53) / DNS(qd=DNSQR(qname="example.org"))
+)
 
 
 def frames(path: Path) -> list:
@@ -67,7 +78,7 @@ def test_linux_cooked_captures(tmp_path: Path, layer: object, linktype: int) -> 
     from homeguard.decode.packet import decode_frame
 
     wrpcap(str(tmp_path / "sll.pcap"), [layer / QUERY], linktype=linktype)
-    (_ts, lt, data, wirelen), = frames(tmp_path / "sll.pcap")
+    ((_ts, lt, data, wirelen),) = frames(tmp_path / "sll.pcap")
     assert lt == linktype
     pkt = decode_frame(lt, data, wirelen)
     assert pkt is not None and pkt.src_mac == bytes.fromhex("021122334455")
@@ -79,7 +90,7 @@ def test_raw_ip_captures(tmp_path: Path, linktype: int) -> None:
     from homeguard.decode.packet import decode_frame
 
     wrpcap(str(tmp_path / "raw.pcap"), [QUERY], linktype=linktype)
-    (_ts, lt, data, wirelen), = frames(tmp_path / "raw.pcap")
+    ((_ts, lt, data, wirelen),) = frames(tmp_path / "raw.pcap")
     pkt = decode_frame(lt, data, wirelen)
     assert pkt is not None and pkt.src_mac is None and ip_text(pkt.dst_ip) == "192.168.1.1"
 
@@ -89,7 +100,7 @@ def test_raw_ipv6_capture(tmp_path: Path) -> None:
 
     pkt6 = IPv6(src="fe80::1", dst="fe80::2") / UDP(sport=5000, dport=53) / DNS(qd=DNSQR(qname="a.b"))
     wrpcap(str(tmp_path / "raw6.pcap"), [pkt6], linktype=229)
-    (_ts, lt, data, wirelen), = frames(tmp_path / "raw6.pcap")
+    ((_ts, lt, data, wirelen),) = frames(tmp_path / "raw6.pcap")
     pkt = decode_frame(lt, data, wirelen)
     assert pkt is not None and ip_text(pkt.src_ip) == "fe80::1"
 
@@ -98,7 +109,7 @@ def test_vlan_tags_are_read_through(tmp_path: Path) -> None:
     from homeguard.decode.packet import decode_frame
 
     wrpcap(str(tmp_path / "vlan.pcap"), [Ether() / Dot1Q(vlan=42) / Dot1Q(vlan=7) / QUERY])
-    (_ts, lt, data, wirelen), = frames(tmp_path / "vlan.pcap")
+    ((_ts, lt, data, wirelen),) = frames(tmp_path / "vlan.pcap")
     pkt = decode_frame(lt, data, wirelen)
     assert pkt is not None and pkt.vlan == 42 and pkt.dport == 53
 

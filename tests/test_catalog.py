@@ -1,0 +1,99 @@
+"""Every field an event carries is in the catalog, and every catalogued type is emitted."""
+
+from __future__ import annotations
+
+from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, UDP, Dot1Q, Ether  # type: ignore[attr-defined]
+
+from homeguard.events.catalog import EVENT_TYPES, FIELD_NAMES, FIELDS
+from tests.conftest import frames_of, run_pipeline
+from tests.test_pipeline import LAPTOP, PI, ROUTER, dhcp_ack, dhcp_request, mdns_announcement, web_visit
+
+
+def rich_traffic() -> list:
+    ssdp = (
+        Ether(src=ROUTER, dst="01:00:5e:7f:ff:fa")
+        / IP(src="192.168.1.1", dst="239.255.255.250")
+        / UDP(sport=1900, dport=1900)
+        / b"NOTIFY * HTTP/1.1\r\nNT: upnp:rootdevice\r\nSERVER: Linux UPnP/1.0 MiniUPnPd/1.9\r\n"
+        b"LOCATION: http://192.168.1.1:5000/d.xml\r\nUSN: uuid:1\r\n\r\n"
+    )
+    search = (
+        Ether(src=LAPTOP, dst="01:00:5e:7f:ff:fa")
+        / IP(src="192.168.1.20", dst="239.255.255.250")
+        / UDP(sport=5000, dport=1900)
+        / b"M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\nUSER-AGENT: Chromium\r\n\r\n"
+    )
+    txt = (
+        Ether(src=ROUTER, dst=LAPTOP)
+        / IP(src="192.168.1.1", dst="192.168.1.20")
+        / UDP(sport=53, dport=9)
+        / DNS(
+            qr=1,
+            qd=DNSQR(qname="t.example", qtype="TXT"),
+            an=DNSRR(rrname="t.example", type="TXT", rdata="v"),
+            ns=DNSRR(rrname="example", type="NS", rdata="ns.example"),
+            ar=DNSRR(rrname="ns.example", type="A", rdata="1.1.1.1"),
+        )
+    )
+    mdns_query = (
+        Ether(src=LAPTOP, dst="01:00:5e:00:00:fb")
+        / IP(src="192.168.1.20", dst="224.0.0.251")
+        / UDP(sport=5353, dport=5353)
+        / DNS(qd=DNSQR(qname="_googlecast._tcp.local", qtype="PTR"))
+    )
+    renew = (
+        Ether(src=LAPTOP, dst=ROUTER)
+        / IP(src="192.168.1.20", dst="192.168.1.1")
+        / UDP(sport=68, dport=67)
+        / BOOTP(ciaddr="192.168.1.20", chaddr=bytes.fromhex(LAPTOP.replace(":", "")))
+        / DHCP(options=[("message-type", "request"), ("requested_addr", "192.168.1.20"), "end"])
+    )
+    offer = (
+        Ether(src=ROUTER, dst=LAPTOP)
+        / IP(src="192.168.1.1", dst="192.168.1.20")
+        / UDP(sport=67, dport=68)
+        / BOOTP(op=2, yiaddr="192.168.1.20", chaddr=bytes.fromhex(LAPTOP.replace(":", "")))
+        / DHCP(
+            options=[
+                ("message-type", "offer"),
+                ("router", "192.168.1.1"),
+                ("name_server", "192.168.1.1"),
+                ("lease_time", 3600),
+                "end",
+            ]
+        )
+    )
+    arp = Ether(src=PI) / Dot1Q(vlan=10) / ARP(op=1, hwsrc=PI, psrc="192.168.1.30", pdst="192.168.1.1")
+    return [
+        dhcp_request(LAPTOP, "laptop"),
+        dhcp_ack(LAPTOP, "192.168.1.20"),
+        ssdp,
+        search,
+        txt,
+        renew,
+        offer,
+        mdns_query,
+        mdns_announcement(PI, "192.168.1.30", "pi"),
+        arp,
+        *web_visit(),
+    ]
+
+
+def test_emitted_fields_and_types_are_catalogued() -> None:
+    _pipeline, events = run_pipeline(frames_of(rich_traffic()))
+    emitted_fields = {name for event in events for name in event}
+    emitted_types = {event["type"] for event in events}
+    assert emitted_fields - FIELD_NAMES == set(), "emitted but not in events/catalog.py"
+    assert emitted_types == set(EVENT_TYPES)
+    replay_only = {"capture.file", "capture.frame"}
+    never_seen = FIELD_NAMES - emitted_fields - replay_only
+    assert never_seen == set(), "catalogued but never emitted by the rich capture"
+
+
+def test_field_names_are_unique_and_dotted_by_type() -> None:
+    names = [f.name for f in FIELDS]
+    assert len(names) == len(set(names))
+    for spec in FIELDS:
+        prefix = spec.name.split(".")[0]
+        if prefix in EVENT_TYPES:
+            assert spec.event_types == (prefix,), spec.name
