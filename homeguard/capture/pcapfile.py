@@ -116,42 +116,63 @@ class PcapFileSource:
 
     def _pcapng_frames(self, reader: ChunkedReader) -> Iterator[Frame]:
         endian = "<"
+        block_header = struct.Struct("<II").unpack_from
+        enhanced_packet = struct.Struct("<IIIII").unpack_from
         interfaces: list[tuple[int, float, float]] = []  # (linktype, tick, offset)
         counters = self.counters
         last_ts = 0.0
-        while reader.window(12):
+        window = reader.window
+        while window(12):
             buf, pos = reader.buf, reader.pos
-            btype = struct.unpack_from(endian + "I", buf, pos)[0]
-            if btype == PCAPNG_SHB:
+            btype, blen = block_header(buf, pos)
+            if btype == PCAPNG_SHB:  # the same bytes in either byte order
                 endian = self._pcapng_endian(buf, pos, reader.offset)
+                block_header = struct.Struct(endian + "II").unpack_from
+                enhanced_packet = struct.Struct(endian + "IIIII").unpack_from
                 interfaces = []
-            blen = struct.unpack_from(endian + "I", buf, pos + 4)[0]
+                btype, blen = block_header(buf, pos)
             if blen < 12 or blen % 4 or blen > MAX_FRAME + 4096:
                 raise self._corrupt(reader.offset + pos, f"a block claims a length of {blen}")
-            if not reader.window(blen):
+            if not window(blen):
                 counters.truncated = True
                 return
             buf, pos = reader.buf, reader.pos
             body, end = pos + 8, pos + blen - 4
             reader.pos = pos + blen
-            if btype == 1:
-                interfaces.append(self._pcapng_interface(buf, body, end, endian))
-            elif btype in (6, 2):
-                frame = self._pcapng_packet(buf, btype, body, end, endian, interfaces, reader.offset)
+            if btype == 6:  # Enhanced Packet Block: nearly every block, so read inline
+                ifid, hi, lo, caplen, wirelen = enhanced_packet(buf, body)
+                if ifid >= len(interfaces) or body + 20 + caplen > end:
+                    raise self._bad_packet_block(reader.offset + pos, ifid, caplen, len(interfaces))
+                linktype, tick, offset = interfaces[ifid]
+                last_ts = (hi << 32 | lo) * tick + offset
                 counters.packets += 1
-                counters.bytes += frame[3]
-                last_ts = frame[0]
-                yield frame
-            elif btype == 3:
+                counters.bytes += wirelen
+                yield (last_ts, linktype, buf[body + 20 : body + 20 + caplen], wirelen)
+            elif btype == 1:
+                interfaces.append(self._pcapng_interface(buf, body, end, endian))
+            elif btype == 2:  # obsolete Packet Block
+                ifid, _drops, hi, lo, caplen, wirelen = struct.unpack_from(endian + "HHIIII", buf, body)
+                if ifid >= len(interfaces) or body + 20 + caplen > end:
+                    raise self._bad_packet_block(reader.offset + pos, ifid, caplen, len(interfaces))
+                linktype, tick, offset = interfaces[ifid]
+                last_ts = (hi << 32 | lo) * tick + offset
+                counters.packets += 1
+                counters.bytes += wirelen
+                yield (last_ts, linktype, buf[body + 20 : body + 20 + caplen], wirelen)
+            elif btype == 3:  # Simple Packet Block: no timestamp, the first interface
                 if not interfaces:
                     raise self._corrupt(reader.offset + pos, "a packet before any interface block")
                 wirelen = struct.unpack_from(endian + "I", buf, body)[0]
-                data = buf[body + 4 : min(end, body + 4 + wirelen)]
                 counters.packets += 1
                 counters.bytes += wirelen
-                yield (last_ts, interfaces[0][0], data, wirelen)
+                yield (last_ts, interfaces[0][0], buf[body + 4 : min(end, body + 4 + wirelen)], wirelen)
         if reader.pos != len(reader.buf):
             counters.truncated = True
+
+    def _bad_packet_block(self, offset: int, ifid: int, caplen: int, known: int) -> CaptureFileError:
+        if ifid >= known:
+            return self._corrupt(offset, f"a packet names interface {ifid}, which is not defined")
+        return self._corrupt(offset, f"a packet claims {caplen} bytes, more than its block")
 
     def _pcapng_endian(self, buf: bytes, pos: int, file_offset: int) -> str:
         if struct.unpack_from("<I", buf, pos + 8)[0] == PCAPNG_BYTE_ORDER_MAGIC:
@@ -175,30 +196,3 @@ class PcapFileSource:
                 offset = float(struct.unpack_from(endian + "q", buf, pos + 4)[0])
             pos += 4 + olen + (-olen % 4)
         return (linktype, tick, offset)
-
-    def _pcapng_packet(
-        self,
-        buf: bytes,
-        btype: int,
-        body: int,
-        end: int,
-        endian: str,
-        interfaces: list[tuple[int, float, float]],
-        file_offset: int,
-    ) -> Frame:
-        if btype == 6:
-            ifid, hi, lo, caplen, wirelen = struct.unpack_from(endian + "IIIII", buf, body)
-            data_at = body + 20
-        else:  # obsolete Packet Block
-            ifid, _drops, hi, lo, caplen, wirelen = struct.unpack_from(endian + "HHIIII", buf, body)
-            data_at = body + 20
-        if ifid >= len(interfaces):
-            raise self._corrupt(
-                file_offset + body - 8, f"a packet names interface {ifid}, which is not defined"
-            )
-        if data_at + caplen > end:
-            raise self._corrupt(
-                file_offset + body - 8, f"a packet claims {caplen} bytes, more than its block"
-            )
-        linktype, tick, offset = interfaces[ifid]
-        return ((hi << 32 | lo) * tick + offset, linktype, buf[data_at : data_at + caplen], wirelen)
