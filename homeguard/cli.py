@@ -140,7 +140,7 @@ def replay(
             bar = stack.enter_context(
                 click.progressbar(length=total_bytes(paths), label="replaying", file=sys.stderr)
             )
-            summary = replay_files(pipeline, paths, lambda n: bar.update(n + 16))
+            summary = replay_files(pipeline, paths, bar.update)
         else:
             summary = replay_files(pipeline, paths)
     for line in summary.failed:

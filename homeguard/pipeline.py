@@ -75,19 +75,24 @@ class Pipeline:
     # -- the hot path -------------------------------------------------------
 
     def run(
-        self, source: CaptureSource, *, replay: bool = False, on_frame: Callable[[int], None] | None = None
+        self, source: CaptureSource, *, replay: bool = False, on_progress: Callable[[int], None] | None = None
     ) -> None:
-        """Feed every frame of a source through the pipeline."""
+        """Feed every frame of a source through the pipeline. `on_progress` gets the
+        bytes read so far now and then (not per frame: a progress bar is slow)."""
         self.capture_file = source.name if replay else None
         self.frame_no = 0
         process = self.process
+        reported = 0
         for frame in source.frames():
             if frame is None:
                 self.maintain(self._now if replay else time.time())
                 continue
             process(frame)
-            if on_frame is not None:
-                on_frame(len(frame[2]))
+            if on_progress is not None and not self.frame_no & 0x1FFF:
+                on_progress(source.counters.bytes - reported)
+                reported = source.counters.bytes
+        if on_progress is not None:
+            on_progress(source.counters.bytes - reported)
 
     def process(self, frame: Frame) -> None:
         ts, linktype, data, wirelen = frame

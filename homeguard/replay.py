@@ -38,7 +38,7 @@ def replay_files(
     for path in paths:
         source = PcapFileSource(path)
         try:
-            pipeline.run(source, replay=True, on_frame=on_bytes)
+            pipeline.run(source, replay=True, on_progress=on_bytes)
         except CaptureFileError as exc:
             summary.failed.append(str(exc))
         summary.files += 1

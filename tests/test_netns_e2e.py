@@ -129,3 +129,23 @@ def test_devices_dns_and_flows_from_a_real_network(lab: Lab) -> None:
 
     stats = next(iter(db["capture_stats"].rows_where(order_by="id desc", limit=1)))
     assert stats["source"] == "mon0" and stats["packets"] > 20 and stats["kernel_drops"] == 0
+
+
+def test_a_bpf_filter_is_compiled_and_applied_in_the_kernel(lab: Lab) -> None:
+    db_path = lab.workdir / "filtered.db"
+    homeguard = start_homeguard(lab, db_path, ["--filter", "not udp port 53"])
+    lab.start_router(HOUSEHOLD_NAMES)
+    lab.spawn(
+        "printer", [sys.executable, "-u", "-m", "http.server", "8080", "--bind", "192.168.77.13"], "http.log"
+    )
+    wait_for(lambda: "Serving HTTP" in (lab.workdir / "http.log").read_text(), "the printer's web server")
+    lab.dhcp_lease("laptop", "anna-laptop")
+    lab.run("laptop", "busybox", "nslookup", "printer.home.test", "192.168.77.1")
+    lab.run("laptop", "curl", "-s", "-o", "/dev/null", "--max-time", "10", "http://192.168.77.13:8080/")
+    stop(homeguard, lab)
+
+    db = Database(db_path)
+    assert list(db["dns_log"].rows) == []
+    assert all(53 not in (f["src_port"], f["dst_port"]) for f in db["flows"].rows)
+    (web,) = [f for f in db["flows"].rows if f["proto"] == "tcp"]
+    assert web["dst_port"] == 8080 and web["server_name"] is None  # no DNS seen, so no name
