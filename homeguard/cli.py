@@ -13,6 +13,7 @@ from typing import IO, Any
 import click
 
 from homeguard import __version__
+from homeguard.cli_rules import findings, load_rules_for, rules
 from homeguard.errors import HomeGuardError
 from homeguard.events import Event
 from homeguard.events.catalog import FIELDS, catalog_markdown
@@ -58,6 +59,23 @@ def _pipeline(config: Config, writer: Any, db: Any, sinks: list[Any]) -> Any:
     return pipeline
 
 
+def _rule_engine(config: Config, db: Any, writer: Any) -> tuple[Any, Any]:
+    """The rules, loaded and compiled, with findings going to the database when there is one.
+    Rule errors are logged, never fatal: the good rules run."""
+    from homeguard.findings.book import DatabaseFirstSeenStore, FindingsBook
+    from homeguard.rules.engine import FindingSink, RuleEngine
+
+    ruleset = load_rules_for(config)
+    log = logging.getLogger("homeguard.rules")
+    for error in ruleset.errors:
+        log.error("%s", error)
+    sinks: list[FindingSink] = [FindingsBook(writer)] if writer is not None else []
+    store = DatabaseFirstSeenStore(db, writer) if db is not None else None
+    engine = RuleEngine(ruleset, sinks, store)
+    log.info("%d rules loaded", len(ruleset.rules))
+    return engine, ruleset
+
+
 @click.group(context_settings=CONTEXT)
 @version_option
 def cli() -> None:
@@ -73,7 +91,7 @@ def cli() -> None:
 def run(interface: str | None, config_file: str | None, db_path: str | None, bpf_filter: str | None) -> None:
     """Capture live on an interface and keep watch until stopped (SIGTERM or Ctrl-C)."""
     from homeguard.capture.live import LiveSource, default_interface
-    from homeguard.daemon import Daemon
+    from homeguard.daemon import Daemon, RuleReloader
 
     config = _config(config_file, interface=interface, db_path=db_path, bpf_filter=bpf_filter)
     setup_logging(config["log_level"])
@@ -85,7 +103,9 @@ def run(interface: str | None, config_file: str | None, db_path: str | None, bpf
         buffer_bytes=config["socket_buffer_mb"] << 20,
     )
     db, writer = _open_store(config)
-    daemon = Daemon(_pipeline(config, writer, db, []), source, config["stats_interval"])
+    engine, ruleset = _rule_engine(config, db, writer)
+    daemon = Daemon(_pipeline(config, writer, db, [engine]), source, config["stats_interval"])
+    daemon.rules = RuleReloader(engine, ruleset, lambda previous: load_rules_for(config, previous=previous))
     daemon.install_signal_handlers()
     try:
         daemon.run()
@@ -132,9 +152,11 @@ def replay(
     with contextlib.ExitStack() as stack:
         if db is not None:
             stack.callback(db.close)
-        sinks = []
+        sinks: list[Any] = []
         if events_file:
             sinks.append(JsonlEvents(stack.enter_context(click.open_file(events_file, "w"))))
+        engine, _ruleset = _rule_engine(config, db, writer)
+        sinks.append(engine)
         pipeline = _pipeline(config, writer, db, sinks)
         if sys.stderr.isatty():
             bar = stack.enter_context(
@@ -153,7 +175,7 @@ def replay(
     stats = pipeline.stats
     click.echo(
         f"{summary.files} file(s): {summary.packets} packets, {stats.events} events, "
-        f"{len(pipeline.devices)} devices, {stats.flows_ended} flows, "
+        f"{len(pipeline.devices)} devices, {stats.flows_ended} flows, {engine.findings} findings, "
         f"{stats.malformed} malformed, in {summary.seconds:.2f} s ({summary.pps:,.0f} pps)",
         err=True,
     )
@@ -213,6 +235,10 @@ def settings(markdown: bool) -> None:
         return
     for s in SETTINGS:
         click.echo(f"{s.name:<20} {s.default!s:<10} {s.help}")
+
+
+cli.add_command(rules)
+cli.add_command(findings)
 
 
 def main() -> None:

@@ -5,38 +5,51 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from homeguard.cli import cli
 from homeguard.events.catalog import catalog_markdown
+from homeguard.rules.jsonschema import rule_json_schema
 from homeguard.settings import settings_markdown
+
+
+def _help_sections(command: click.Command, ctx: click.Context, title: str) -> list[str]:
+    lines = [f"## {title}", "", "```", command.get_help(ctx), "```", ""]
+    if isinstance(command, click.Group):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            assert sub is not None
+            with click.Context(sub, parent=ctx, info_name=name, terminal_width=88) as sub_ctx:
+                lines += _help_sections(sub, sub_ctx, f"{title} {name}")
+    return lines
 
 
 def cli_markdown() -> str:
     """Every command's --help, as the page docs/cli.md."""
     lines = ["# Command reference", "", "Generated from the commands' own `--help`.", ""]
-    group = cli
-    with click.Context(group, info_name="homeguard", terminal_width=88) as ctx:
-        lines += ["## homeguard", "", "```", group.get_help(ctx), "```", ""]
-        for name in group.list_commands(ctx):
-            command = group.get_command(ctx, name)
-            assert command is not None
-            with click.Context(command, parent=ctx, info_name=name, terminal_width=88) as sub:
-                lines += [f"## homeguard {name}", "", "```", command.get_help(sub), "```", ""]
+    with click.Context(cli, info_name="homeguard", terminal_width=88) as ctx:
+        lines += _help_sections(cli, ctx, "homeguard")
     return "\n".join(lines)
 
 
 def generated_pages() -> dict[str, str]:
-    return {"fields.md": catalog_markdown(), "settings.md": settings_markdown(), "cli.md": cli_markdown()}
+    """Generated files, by path relative to the repository."""
+    return {
+        "docs/fields.md": catalog_markdown(),
+        "docs/settings.md": settings_markdown(),
+        "docs/cli.md": cli_markdown(),
+        "rules/rule.schema.json": json.dumps(rule_json_schema(), indent=2) + "\n",
+    }
 
 
 def main() -> None:
-    docs = Path(__file__).resolve().parent.parent / "docs"
+    root = Path(__file__).resolve().parent.parent
     for name, text in generated_pages().items():
-        (docs / name).write_text(text, encoding="utf-8")
-        print(f"wrote docs/{name}")
+        (root / name).write_text(text, encoding="utf-8")
+        print(f"wrote {name}")
 
 
 if __name__ == "__main__":

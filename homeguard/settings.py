@@ -97,6 +97,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds between capture statistics rows (packets, bytes, kernel drops).",
         minimum=1,
     ),
+    Setting(
+        "rules_dir",
+        str,
+        "/etc/homeguard/rules.d",
+        "Your own rules and lists (lists/NAME.txt), kept apart from the shipped ones. A rule with a shipped rule's id replaces it.",
+    ),
+    Setting("disabled_rules", list, [], "Ids of rules to switch off, such as [new-device]."),
     Setting("log_level", str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
@@ -131,6 +138,10 @@ def _checked(setting: Setting, value: Any, where: str) -> Any:
             return None
         raise ConfigError(f"{where}: {setting.name} needs a value (default: {setting.default!r})")
     expected = setting.type
+    if expected is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {setting.name} must be a list of texts, such as [a, b]")
+        return value
     ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -25,5 +26,33 @@ def device_listing(db: Database) -> list[dict[str, Any]]:
         row["name"] = row["hostname"] or row["mdns_name"]
         row["ips"] = ips.get(row["mac"], [])
         row["last_seen_text"] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["last_seen"]))
+        out.append(row)
+    return out
+
+
+SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
+
+
+def finding_listing(
+    db: Database, *, after: float | None = None, min_severity: int = 0, category: str | None = None
+) -> list[dict[str, Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if after is not None:
+        clauses.append("last_seen >= ?")
+        params.append(after)
+    if min_severity:
+        wanted = SEVERITY_ORDER[min_severity:]
+        clauses.append(f"severity IN ({', '.join('?' * len(wanted))})")
+        params.extend(wanted)
+    if category:
+        clauses.append("(category = ? OR category LIKE ?)")
+        params.extend([category, f"{category}.%"])
+    where = " AND ".join(clauses) or None
+    out = []
+    for row in db.table("findings").rows_where(where, params, order_by="last_seen desc"):
+        row = dict(row)
+        row["evidence"] = json.loads(row["evidence"] or "{}")
+        row["key"] = json.loads(row["key"]) if row["key"] else []
         out.append(row)
     return out

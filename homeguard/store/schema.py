@@ -82,5 +82,33 @@ def _v1_core_tables(db: Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_core_tables,)
+def _v2_findings_and_rule_state(db: Database) -> None:
+    # Plain SQL: the unique key (rule, device, key) is what makes a repeat update its row.
+    db.executescript(
+        """
+        CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            rule TEXT NOT NULL,
+            device_mac TEXT NOT NULL,
+            key TEXT NOT NULL,
+            title TEXT, category TEXT, severity TEXT,
+            device_ip TEXT,
+            message TEXT, message_nl TEXT, remediation TEXT, remediation_nl TEXT,
+            evidence TEXT,
+            count INTEGER NOT NULL,
+            first_seen REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            UNIQUE (rule, device_mac, key)
+        );
+        CREATE INDEX findings_last_seen ON findings (last_seen);
+        CREATE TABLE first_seen_keys (
+            rule TEXT NOT NULL, key TEXT NOT NULL, first_seen REAL NOT NULL, last_seen REAL NOT NULL,
+            PRIMARY KEY (rule, key)
+        );
+        CREATE TABLE rule_learning (rule TEXT PRIMARY KEY, started REAL NOT NULL);
+        """
+    )
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_core_tables, _v2_findings_and_rule_state)
 SCHEMA_VERSION = len(MIGRATIONS)

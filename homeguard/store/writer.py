@@ -21,6 +21,7 @@ class BatchWriter:
         self.max_rows = max_rows
         self._inserts: dict[str, list[Row]] = {}
         self._upserts: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], Row]] = {}
+        self._statements: list[tuple[str, tuple[Any, ...]]] = []
         self.pending = 0
         self.rows_written = 0
 
@@ -32,6 +33,11 @@ class BatchWriter:
         """Insert or update by primary key; a later row for the same key wins."""
         rows = self._upserts.setdefault((table, pk), {})
         rows[tuple(row[k] for k in pk)] = row
+        self.pending += 1
+
+    def statement(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Any other write, run in order after the inserts and upserts of the same flush."""
+        self._statements.append((sql, params))
         self.pending += 1
 
     @property
@@ -54,7 +60,10 @@ class BatchWriter:
             for (table, pk), keyed in self._upserts.items():
                 if keyed:
                     self.db.table(table).upsert_all(keyed.values(), pk=pk, batch_size=500)
+            for sql, params in self._statements:
+                conn.execute(sql, params)
         self.rows_written += self.pending
         self._inserts.clear()
         self._upserts.clear()
+        self._statements.clear()
         self.pending = 0

@@ -1,0 +1,185 @@
+"""Commands for rules and findings: check, test, explain, and list findings."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from homeguard.errors import HomeGuardError
+from homeguard.settings import Config, load_config
+
+
+def rule_directories(config: Config) -> list[Path]:
+    """The shipped rules, then the user's, which override them."""
+    from homeguard.rules.loader import shipped_rules_dir
+
+    return [shipped_rules_dir(), Path(config["rules_dir"])]
+
+
+def load_rules_for(config: Config, paths: tuple[str, ...] = (), previous: Any = None) -> Any:
+    """The rule set the daemon would run, or the rules in `paths` (which may use the
+    shipped and the user's lists). `previous` keeps the last good rules of broken files."""
+    from homeguard.rules.loader import load_ruleset
+
+    shipped_and_user = rule_directories(config)
+    disabled = frozenset(config["disabled_rules"])
+    if not paths:
+        return load_ruleset(shipped_and_user, disabled, previous)
+    beside_files = [Path(p).parent / "lists" for p in paths if Path(p).is_file()]
+    list_dirs = tuple([*(d / "lists" for d in shipped_and_user), *beside_files])
+    return load_ruleset([Path(p) for p in paths], disabled, list_directories=list_dirs)
+
+
+@click.group()
+def rules() -> None:
+    """Check, test and explain rules."""
+
+
+config_option = click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config file."
+)
+
+
+@rules.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@config_option
+def check(paths: tuple[str, ...], config_file: str | None) -> None:
+    """Validate rule files and lists; report every error as file:line:col: message."""
+    ruleset = load_rules_for(load_config(config_file), paths)
+    for error in ruleset.errors:
+        click.echo(str(error))
+    for skipped in ruleset.skipped_lines:
+        click.echo(f"warning: {skipped}")
+    count = len(ruleset.rules)
+    click.echo(
+        f"{count} rule(s) ok, {len(ruleset.errors)} error(s), "
+        f"{sum(len(x) for x in ruleset.lists.values())} list entries",
+        err=True,
+    )
+    if ruleset.errors:
+        sys.exit(1)
+
+
+@rules.command(name="test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@config_option
+def test_rules(paths: tuple[str, ...], config_file: str | None) -> None:
+    """Run the test cases embedded in rules, one line per rule."""
+    from homeguard.rules.testing import run_rule_tests
+
+    ruleset = load_rules_for(load_config(config_file), paths)
+    for error in ruleset.errors:
+        click.echo(str(error))
+    failed = 0
+    for rule in sorted(ruleset.rules.values(), key=lambda r: r.id):
+        results = run_rule_tests(rule)
+        bad = [r for r in results if not r.passed]
+        failed += len(bad)
+        status = "ok  " if not bad and results else ("FAIL" if bad else "none")
+        click.echo(f"{status} {rule.id}: {len(results) - len(bad)}/{len(results)} cases passed ({rule.path})")
+        for result in bad:
+            name = f" ({result.case.name})" if result.case.name else ""
+            click.echo(f"     case at {rule.path}:{result.case.line}{name}")
+            for line in result.detail:
+                click.echo(f"       {line}")
+    if failed or ruleset.errors:
+        sys.exit(1)
+
+
+@rules.command()
+@click.argument("rule_id")
+@click.option(
+    "--event", "event_json", help='One event as JSON, such as \'{"type": "dns", "dns.query": "x.example"}\'.'
+)
+@click.option(
+    "--capture", type=click.Path(exists=True, dir_okay=False), help="Explain every event of this capture."
+)
+@click.option("--all", "show_all", is_flag=True, help="With --capture: also the events that did not match.")
+@config_option
+def explain(
+    rule_id: str, event_json: str | None, capture: str | None, show_all: bool, config_file: str | None
+) -> None:
+    """Show, condition by condition, why events matched RULE_ID or not."""
+    from homeguard.rules.conditions import suggest
+    from homeguard.rules.explain import event_text
+    from homeguard.rules.explain import explain as explain_rule
+
+    if (event_json is None) == (capture is None):
+        raise click.UsageError("give either --event JSON or --capture FILE")
+    config = load_config(config_file)
+    ruleset = load_rules_for(config)
+    rule = ruleset.rules.get(rule_id)
+    if rule is None:
+        raise HomeGuardError(f"no rule {rule_id!r}{suggest(rule_id, ruleset.rules)}")
+    if event_json is not None:
+        try:
+            event = json.loads(event_json)
+        except json.JSONDecodeError as exc:
+            raise HomeGuardError(f"--event is not valid JSON: {exc}") from exc
+        for line in explain_rule(rule, event):
+            click.echo(line)
+        return
+    events = _capture_events(config, str(capture), rule.when)
+    shown = 0
+    for event in events:
+        if show_all or rule.matches(event):
+            click.echo(f"-- frame {event.get('capture.frame')}: {event_text(event)[:200]}")
+            for line in explain_rule(rule, event):
+                click.echo("   " + line)
+            shown += 1
+    click.echo(f"{shown} of {len(events)} {'/'.join(rule.when)} events shown", err=True)
+
+
+def _capture_events(config: Config, capture: str, types: tuple[str, ...]) -> list[dict[str, Any]]:
+    from homeguard.pipeline import Pipeline
+    from homeguard.replay import replay_files
+
+    events: list[dict[str, Any]] = []
+    pipeline = Pipeline(config, None, [lambda e: events.append(e) if e["type"] in types else None])
+    summary = replay_files(pipeline, [capture])
+    if summary.failed:
+        raise HomeGuardError(summary.failed[0])
+    return events
+
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+@click.command()
+@click.option("--db", "db_path", help="The database to read. Default: see 'homeguard settings'.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--since", help="Only findings seen in this long ago, such as 1d or 12h.")
+@click.option("--severity", type=click.Choice(SEVERITIES), help="Only findings of at least this severity.")
+@click.option("--category", help="Only this category, or a group such as 'privacy'.")
+def findings(
+    db_path: str | None, as_json: bool, since: str | None, severity: str | None, category: str | None
+) -> None:
+    """List what the rules found, most recent first."""
+    from homeguard.rules.durations import parse_duration
+    from homeguard.store.database import default_db_path, open_database
+    from homeguard.store.queries import finding_listing
+
+    path = Path(db_path) if db_path else default_db_path()
+    if not path.exists():
+        raise HomeGuardError(f"{path}: no database yet; run 'homeguard run' or pass --db")
+    try:
+        after = time.time() - parse_duration(since) if since else None
+    except ValueError as exc:
+        raise HomeGuardError(f"--since: {exc}") from exc
+    db = open_database(path)
+    rows = finding_listing(
+        db, after=after, min_severity=SEVERITIES.index(severity) if severity else 0, category=category
+    )
+    db.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["last_seen"]))
+        click.echo(f"[{row['severity']}] {seen}  {row['title']}  ({row['category']}, {row['count']}x)")
+        click.echo(f"    {row['message']}")

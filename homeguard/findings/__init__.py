@@ -1,0 +1,1 @@
+"""Findings: what the rules concluded, one row per (rule, device, key), counted."""

@@ -1,0 +1,87 @@
+"""Recording findings: a repeat of the same (rule, device, key) updates its row, with a
+growing count, instead of adding one. Also keeps rule state that outlives a restart."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from homeguard.findings.model import Finding
+from homeguard.store.writer import BatchWriter
+
+UPSERT_FINDING = """
+INSERT INTO findings (rule, device_mac, key, title, category, severity, device_ip, message,
+    message_nl, remediation, remediation_nl, evidence, count, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (rule, device_mac, key) DO UPDATE SET
+    count = count + excluded.count,
+    last_seen = max(last_seen, excluded.last_seen),
+    first_seen = min(first_seen, excluded.first_seen),
+    title = excluded.title, category = excluded.category, severity = excluded.severity,
+    device_ip = coalesce(excluded.device_ip, device_ip), message = excluded.message,
+    message_nl = excluded.message_nl, remediation = excluded.remediation,
+    remediation_nl = excluded.remediation_nl, evidence = excluded.evidence
+"""
+
+
+def finding_params(finding: Finding, first_seen: float) -> tuple[Any, ...]:
+    return (
+        finding.rule,
+        finding.device_mac,
+        finding.key,
+        finding.title,
+        finding.category,
+        finding.severity,
+        finding.device_ip,
+        finding.messages.get("en"),
+        finding.messages.get("nl"),
+        finding.remediations.get("en"),
+        finding.remediations.get("nl"),
+        json.dumps(finding.evidence, default=str, sort_keys=True),
+        finding.count,
+        first_seen,
+        finding.ts,
+    )
+
+
+class FindingsBook:
+    """A finding sink that writes through the batch writer."""
+
+    def __init__(self, writer: BatchWriter) -> None:
+        self.writer = writer
+        self.recorded = 0
+
+    def __call__(self, finding: Finding) -> None:
+        self.writer.statement(UPSERT_FINDING, finding_params(finding, finding.ts))
+        self.recorded += 1
+
+
+class DatabaseFirstSeenStore:
+    """First-seen keys and learning periods in SQLite, so a restart does not re-learn."""
+
+    def __init__(self, db: Database, writer: BatchWriter) -> None:
+        self.db = db
+        self.writer = writer
+
+    def load(self, rule_id: str) -> tuple[float | None, dict[str, float]]:
+        row = self.db.execute("SELECT started FROM rule_learning WHERE rule = ?", [rule_id]).fetchone()
+        keys = dict(
+            self.db.execute(
+                "SELECT key, last_seen FROM first_seen_keys WHERE rule = ? ORDER BY last_seen", [rule_id]
+            ).fetchall()
+        )
+        return (row[0] if row else None), keys
+
+    def save_learning(self, rule_id: str, started: float) -> None:
+        self.writer.statement(
+            "INSERT OR IGNORE INTO rule_learning (rule, started) VALUES (?, ?)", (rule_id, started)
+        )
+
+    def save_key(self, rule_id: str, key: str, ts: float) -> None:
+        self.writer.statement(
+            "INSERT INTO first_seen_keys (rule, key, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (rule, key) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)",
+            (rule_id, key, ts, ts),
+        )

@@ -1,0 +1,25 @@
+"""A finding: one rule's conclusion about one device, in words a person can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+@dataclass(slots=True)
+class Finding:
+    rule: str
+    title: str
+    category: str
+    severity: str
+    ts: float
+    device_mac: str  # "" when the event had no device
+    device_ip: str | None
+    key: str  # JSON of the rule's key fields: tells findings of one device apart
+    messages: dict[str, str]  # language -> rendered message
+    remediations: dict[str, str]
+    evidence: dict[str, Any] = field(default_factory=dict)
+    alert: bool = True  # False for mode: record, and for repeats inside suppress.for
+    count: int = 1

@@ -1,0 +1,130 @@
+"""The rule engine: rules compiled into dispatch by event type, run on every event,
+producing findings. Rule state survives a reload for every rule id that stays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from homeguard.events import Event
+from homeguard.findings.model import Finding
+from homeguard.rules.loader import RuleSet
+from homeguard.rules.model import Rule
+from homeguard.rules.runtime import (
+    FirstSeenState,
+    FirstSeenStore,
+    RuleRuntime,
+    SuppressState,
+    ThresholdState,
+    key_of,
+    key_text,
+)
+from homeguard.rules.templates import render
+
+FindingSink = Callable[[Finding], None]
+MAX_EVIDENCE_ITEMS = 10
+
+
+class RuleEngine:
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        sinks: list[FindingSink] | None = None,
+        store: FirstSeenStore | None = None,
+        *,
+        learning: bool = True,
+    ) -> None:
+        self.sinks: list[FindingSink] = sinks or []
+        self.store = store
+        self.learning = learning  # tests switch first-seen learning off
+        self.runtimes: dict[str, RuleRuntime] = {}
+        self.by_type: dict[str, list[Rule]] = {}
+        self.findings = 0
+        self.set_rules(ruleset)
+
+    def set_rules(self, ruleset: RuleSet) -> None:
+        """Swap in a new rule set; rules whose id and state settings stay keep their state."""
+        runtimes: dict[str, RuleRuntime] = {}
+        by_type: dict[str, list[Rule]] = {}
+        for rule in ruleset.rules.values():
+            old = self.runtimes.get(rule.id)
+            runtimes[rule.id] = self._runtime(rule, old)
+            for event_type in rule.when:
+                by_type.setdefault(event_type, []).append(rule)
+        self.runtimes, self.by_type = runtimes, by_type
+
+    def _runtime(self, rule: Rule, old: RuleRuntime | None) -> RuleRuntime:
+        runtime = RuleRuntime(rule)
+        if rule.threshold is not None:
+            same = old is not None and old.threshold is not None and old.rule.threshold == rule.threshold
+            runtime.threshold = old.threshold if same and old else ThresholdState(rule.threshold)
+        if rule.first_seen is not None:
+            same = old is not None and old.first_seen is not None and old.rule.first_seen == rule.first_seen
+            runtime.first_seen = (
+                old.first_seen
+                if same and old
+                else FirstSeenState(rule.id, rule.first_seen, self.store, self.learning)
+            )
+        if rule.suppress is not None:
+            same = old is not None and old.suppress is not None and old.rule.suppress == rule.suppress
+            runtime.suppress = old.suppress if same and old else SuppressState(rule.suppress.seconds)
+        return runtime
+
+    def __call__(self, event: Event) -> None:
+        rules = self.by_type.get(event["type"])
+        if rules:
+            for rule in rules:
+                if rule.matches(event):
+                    self._matched(rule, event)
+
+    def _matched(self, rule: Rule, event: Event) -> None:
+        runtime = self.runtimes[rule.id]
+        ts = float(event.get("ts", 0.0))
+        context: Mapping[str, Any] = event
+        if runtime.threshold is not None:
+            figures = runtime.threshold.hit(event, ts)
+            if figures is None:
+                return
+            context = {**event, **figures}
+        if runtime.first_seen is not None and not runtime.first_seen.is_new(event, ts):
+            return
+        finding = make_finding(rule, context, ts)
+        if rule.mode != "alert" or (
+            runtime.suppress is not None
+            and not runtime.suppress.allows(f"{finding.device_mac}|{finding.key}", ts)
+        ):
+            finding.alert = False
+        self.findings += 1
+        for sink in self.sinks:
+            sink(finding)
+
+
+def make_finding(rule: Rule, event: Mapping[str, Any], ts: float) -> Finding:
+    return Finding(
+        rule=rule.id,
+        title=rule.texts["en"].title,
+        category=rule.category,
+        severity=rule.severity,
+        ts=ts,
+        device_mac=str(event.get("device.mac") or event.get("src.mac") or ""),
+        device_ip=event.get("src.ip"),
+        key=key_text(key_of(event, rule.finding_key)),
+        messages={lang: render(t.message, event) for lang, t in rule.texts.items()},
+        remediations={lang: render(t.remediation, event) for lang, t in rule.texts.items()},
+        evidence=evidence(rule, event),
+    )
+
+
+def evidence(rule: Rule, event: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields the rule looked at: never a payload, never a password."""
+    names = {c.field for c in rule.conditions()} | set(rule.finding_key)
+    if rule.threshold is not None:
+        names |= {n for n in (rule.threshold.distinct, rule.threshold.sum) if n}
+        names |= {n for n in event if n.startswith("threshold.")}
+    out: dict[str, Any] = {}
+    for name in sorted(names):
+        value = event.get(name)
+        if value is None or ("password" in name and not isinstance(value, bool)):
+            continue
+        out[name] = value[:MAX_EVIDENCE_ITEMS] if isinstance(value, list) else value
+    return out

@@ -1,0 +1,165 @@
+"""Named indicator lists (rules/lists/NAME.txt): domains, IPs, networks and MACs.
+
+Each line stands on its own and may be in hosts format (`0.0.0.0 tracker.example`),
+adblock format (`||tracker.example^`), or a plain domain, IP, CIDR or MAC. Comments
+start with # or !. Lines we cannot use are skipped and reported with file:line.
+A domain entry matches the domain and its subdomains, nothing else; lookups walk a
+name's parent domains through a hash set, so they cost the same for any list size.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{2,63}$")
+_MAC = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$")
+HOSTS_SINKS = {"0.0.0.0", "127.0.0.1", "::", "::1", "::0"}
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(slots=True)
+class SkippedLine:
+    path: str
+    line: int
+    text: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: skipped {self.text[:60]!r}: {self.why}"
+
+
+@dataclass(slots=True)
+class IndicatorList:
+    name: str
+    domains: set[str] = field(default_factory=set)
+    ips: set[str] = field(default_factory=set)
+    networks: dict[tuple[int, int], set[int]] = field(default_factory=dict)  # (version, prefix) -> nets
+    macs: set[str] = field(default_factory=set)
+    skipped: list[SkippedLine] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.domains) + len(self.ips) + sum(map(len, self.networks.values())) + len(self.macs)
+
+    def add(self, entry: str) -> str | None:
+        """Add one entry; return why it cannot be used, or None."""
+        text = entry.strip().lower()
+        if _MAC.match(text):
+            self.macs.add(text.replace("-", ":"))
+            return None
+        if "/" in text:
+            try:
+                net = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                return "not a valid network"
+            self.networks.setdefault((net.version, net.prefixlen), set()).add(int(net.network_address))
+            return None
+        try:
+            self.ips.add(str(ipaddress.ip_address(text)))
+            return None
+        except ValueError:
+            pass
+        text = text.rstrip(".")
+        if "*" in text:
+            return "wildcards are not supported"
+        if "." not in text:
+            return "a bare top-level domain would match too much"
+        if not _DOMAIN.match(text):
+            return "not a domain, IP, network or MAC"
+        self.domains.add(text)
+        return None
+
+    def contains(self, value: str) -> bool:
+        text = value.strip().lower()
+        if not text:
+            return False
+        first = text[0]
+        if first.isdigit() or ":" in text:
+            if text in self.ips or text in self.macs:
+                return True
+            if self.networks:
+                try:
+                    addr = ipaddress.ip_address(text)
+                except ValueError:
+                    pass
+                else:
+                    return self._in_networks(addr)
+        name = text.rstrip(".")
+        domains = self.domains
+        while True:
+            if name in domains:
+                return True
+            dot = name.find(".")
+            if dot < 0:
+                return False
+            name = name[dot + 1 :]
+
+    def _in_networks(self, addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        bits = 32 if addr.version == 4 else 128
+        value = int(addr)
+        for (version, prefix), nets in self.networks.items():
+            if version == addr.version and (value >> (bits - prefix) << (bits - prefix)) in nets:
+                return True
+        return False
+
+
+def entry_of_line(line: str) -> tuple[str | None, str | None]:
+    """The usable entry in one list line, or (None, why it was skipped); (None, None) for
+    comments and blank lines."""
+    text = line.strip()
+    if not text or text[0] in "#!" or text.startswith("[Adblock"):
+        return None, None
+    if text.startswith("@@"):
+        return None, "adblock exceptions are not supported"
+    if text.startswith("<") or text.endswith(">"):
+        return None, "HTML, not a list entry"
+    if text.startswith("||"):
+        body = text[2:]
+        if "$" in body:
+            return None, "adblock $options are not supported"
+        if not body.endswith("^") or "/" in body:
+            return None, "only ||domain^ adblock rules are supported"
+        return body[:-1], None
+    text = text.split("#", 1)[0].strip()
+    parts = text.split()
+    if len(parts) >= 2 and parts[0] in HOSTS_SINKS:
+        if len(parts) > 2:
+            return None, "a hosts line with several names: put one name per line"
+        return parts[1], None
+    if len(parts) != 1:
+        return None, "more than one word on the line"
+    return parts[0], None
+
+
+def load_list(path: Path, name: str | None = None) -> IndicatorList:
+    indicators = IndicatorList(name or path.stem)
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, 1):
+            entry, why = entry_of_line(line)
+            if entry is not None:
+                why = indicators.add(entry)
+            if why is not None:
+                indicators.skipped.append(SkippedLine(str(path), number, line.strip(), why))
+    return indicators
+
+
+def list_from_entries(name: str, entries: list[str]) -> IndicatorList:
+    """A list given inline, as in a rule's tests."""
+    indicators = IndicatorList(name)
+    for number, entry in enumerate(entries, 1):
+        why = indicators.add(str(entry))
+        if why is not None:
+            indicators.skipped.append(SkippedLine(f"<tests:{name}>", number, str(entry), why))
+    return indicators
+
+
+def load_lists(directories: list[Path]) -> dict[str, IndicatorList]:
+    """Every NAME.txt in the directories; a later directory's list replaces an earlier one."""
+    lists: dict[str, IndicatorList] = {}
+    for directory in directories:
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.txt")):
+                lists[path.stem] = load_list(path)
+    return lists

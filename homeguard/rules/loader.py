@@ -1,0 +1,111 @@
+"""Finding, loading and overriding rule files.
+
+Shipped rules come with HomeGuard; the user's live in their own directory
+(/etc/homeguard/rules.d by default) and are never mixed with ours. A user rule with
+the same id replaces the shipped one; the config can disable rules by id. When a
+file breaks during a reload, its previous good rules keep running.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from homeguard.rules.lists import IndicatorList, SkippedLine, load_lists
+from homeguard.rules.model import Rule, RuleError
+from homeguard.rules.parser import RuleParser
+
+RULE_SUFFIXES = (".yml", ".yaml")
+
+
+def shipped_rules_dir() -> Path:
+    """The rules/ folder installed with the package (package homeguard.shipped_rules)."""
+    spec = importlib.util.find_spec("homeguard.shipped_rules")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def rule_files(directory: Path) -> list[Path]:
+    if directory.is_file():
+        return [directory]
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p for p in directory.rglob("*") if p.suffix in RULE_SUFFIXES and "lists" not in p.parts[-2:-1]
+    )
+
+
+@dataclass(slots=True)
+class RuleSet:
+    rules: dict[str, Rule] = field(default_factory=dict)  # active rules by id
+    lists: dict[str, IndicatorList] = field(default_factory=dict)
+    errors: list[RuleError] = field(default_factory=list)
+    skipped_lines: list[SkippedLine] = field(default_factory=list)
+    file_rules: dict[str, list[Rule]] = field(default_factory=dict)  # every parsed rule, per file
+    stamps: dict[str, float] = field(default_factory=dict)  # file -> mtime, to notice edits
+    directories: list[Path] = field(default_factory=list)  # where the rules were loaded from
+
+    def rules_for(self, event_type: str) -> list[Rule]:
+        return [r for r in self.rules.values() if event_type in r.when]
+
+
+def file_stamps(directories: list[Path]) -> dict[str, float]:
+    stamps = {}
+    for directory in directories:
+        paths = rule_files(directory) + (
+            sorted((directory / "lists").glob("*.txt")) if directory.is_dir() else []
+        )
+        for path in paths:
+            try:
+                stamps[str(path)] = path.stat().st_mtime
+            except OSError:
+                continue
+    return stamps
+
+
+def load_ruleset(
+    directories: list[Path],
+    disabled: frozenset[str] = frozenset(),
+    previous: RuleSet | None = None,
+    list_directories: tuple[Path, ...] = (),
+) -> RuleSet:
+    """Load every rule file of the directories, later directories overriding earlier ones.
+    Lists come from each directory's lists/ folder, after any `list_directories`."""
+    ruleset = RuleSet(stamps=file_stamps(directories), directories=list(directories))
+    ruleset.lists = load_lists([*list_directories, *(d / "lists" for d in directories if d.is_dir())])
+    for indicators in ruleset.lists.values():
+        ruleset.skipped_lines.extend(indicators.skipped)
+    for directory in directories:
+        seen_here: dict[str, str] = {}
+        for path in rule_files(directory):
+            for rule in _parse_file(path, ruleset, previous):
+                if rule.id in seen_here:
+                    ruleset.errors.append(
+                        RuleError(
+                            str(path), rule.line, 1, f"id {rule.id!r} is also used in {seen_here[rule.id]}"
+                        )
+                    )
+                    continue
+                seen_here[rule.id] = f"{path}:{rule.line}"
+                ruleset.rules[rule.id] = rule  # a later directory replaces an earlier rule
+    ruleset.errors.sort(key=lambda e: (e.path, e.line, e.column))
+    for rule_id in list(ruleset.rules):
+        if rule_id in disabled or ruleset.rules[rule_id].mode == "off":
+            del ruleset.rules[rule_id]
+    return ruleset
+
+
+def _parse_file(path: Path, ruleset: RuleSet, previous: RuleSet | None) -> list[Rule]:
+    parser = RuleParser(str(path), ruleset.lists)
+    try:
+        rules = parser.parse_text(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        parser.errors.append(RuleError(str(path), 1, 1, f"cannot read the file: {exc}"))
+        rules = []
+    ruleset.errors.extend(parser.errors)
+    if parser.errors and previous is not None and str(path) in previous.file_rules:
+        rules = previous.file_rules[str(path)]  # keep what ran before the bad edit
+    ruleset.file_rules[str(path)] = rules
+    return rules

@@ -1,0 +1,314 @@
+"""The rule language and engine: shipped rules, the walkthrough, semantics and state."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from homeguard.findings.book import DatabaseFirstSeenStore, FindingsBook
+from homeguard.findings.model import Finding
+from homeguard.rules.engine import RuleEngine
+from homeguard.rules.lists import IndicatorList, list_from_entries, load_list
+from homeguard.rules.loader import RuleSet, load_ruleset, shipped_rules_dir
+from homeguard.rules.parser import RuleParser
+from homeguard.rules.testing import run_rule_tests
+from homeguard.store.database import open_database
+from homeguard.store.queries import finding_listing
+from homeguard.store.writer import BatchWriter
+from tests.conftest import homeguard
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = load_ruleset([shipped_rules_dir()])
+
+
+def parse(text: str, lists: dict[str, IndicatorList] | None = None) -> Any:
+    parser = RuleParser("<test>", lists or {})
+    rules = parser.parse_text(text)
+    assert parser.errors == [], [str(e) for e in parser.errors]
+    return rules[0]
+
+
+def rule_text(match: str, extra: str = "", when: str = "dns") -> str:
+    return (
+        f"format: 1\nid: test-rule\ntitle: T\nseverity: low\ncategory: privacy.tracker\nwhen: {when}\n"
+        f"match:\n{match}\nmessage: m\nremediation: r\n{extra}"
+    )
+
+
+@pytest.mark.parametrize("rule", sorted(SHIPPED.rules.values(), key=lambda r: r.id), ids=lambda r: r.id)
+def test_shipped_rule_passes_its_tests_and_has_both_kinds(rule: Any) -> None:
+    results = run_rule_tests(rule)
+    assert all(r.passed for r in results), [line for r in results for line in r.detail]
+    expects = {
+        "match" if (c.expect == "match" or (isinstance(c.expect, int) and c.expect > 0)) else "no_match"
+        for c in rule.tests
+    }
+    assert expects == {"match", "no_match"}
+    assert set(rule.texts) == {"en", "nl"}
+
+
+def test_shipped_rules_load_without_errors() -> None:
+    assert SHIPPED.errors == [] and len(SHIPPED.rules) >= 4
+
+
+def test_walkthrough_rule_runs_exactly_as_printed(tmp_path: Path) -> None:
+    doc = (ROOT / "docs" / "rules.md").read_text()
+    block = re.search(
+        r"<!-- walkthrough-rule:start -->\n```yaml\n(.*?)```\n<!-- walkthrough-rule:end -->", doc, re.S
+    )
+    assert block is not None
+    path = tmp_path / "example-ads.yml"
+    path.write_text(block.group(1))
+    assert homeguard("rules", "check", str(path)).stdout == ""
+    assert homeguard("rules", "test", str(path)).stdout.startswith(
+        "ok   example-ads-lookup: 2/2 cases passed"
+    )
+
+
+def test_json_schema_accepts_shipped_rules_and_rejects_broken_ones() -> None:
+    schema = json.loads((ROOT / "rules" / "rule.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for path in shipped_rules_dir().rglob("*.yml"):
+        for document in yaml.safe_load_all(path.read_text()):
+            jsonschema.validate(document, schema)
+    broken = yaml.safe_load((ROOT / "tests/samples/broken-rules/typos.yml").read_text())
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(broken))
+    assert {e.path[0] if e.path else e.validator for e in errors} >= {"severity", "category", "when", "id"}
+
+
+@pytest.mark.parametrize(
+    ("condition", "event", "expected"),
+    [
+        ("  dns.query: Example.COM", {"dns.query": "example.com"}, True),
+        ("  dns.query|cased: Example.COM", {"dns.query": "example.com"}, False),
+        ("  dns.query: [a.example, b.example]", {"dns.query": "b.example"}, True),
+        ("  dns.query|contains|all: [ads, track]", {"dns.query": "ads.track.example"}, True),
+        ("  dns.query|contains|all: [ads, track]", {"dns.query": "ads.example"}, False),
+        ("  dns.query|startswith: www.", {"dns.query": "WWW.example"}, True),
+        ("  dns.query|endswith: .local", {"dns.query": "printer.local"}, True),
+        ("  dns.query|re: '^[a-z0-9]{30,}\\.'", {"dns.query": "a" * 31 + ".example"}, True),
+        ("  dns.query|domain: tracker.example", {"dns.query": "nottracker.example"}, False),
+        ("  dns.query|domain: tracker.example", {"dns.query": "a.b.tracker.example."}, True),
+        ("  dst.ip|cidr: 10.0.0.0/8", {"dst.ip": "10.1.2.3"}, True),
+        ("  dst.ip|cidr: 10.0.0.0/8", {"dst.ip": "not an ip"}, False),
+        ("  dst.port|gte: 1024", {"dst.port": 1024}, True),
+        ("  dst.port|lt: 1024", {"dst.port": 1024}, False),
+        ("  dst.port: 53", {"dst.port": 53}, True),
+        ("  dns.answers: 1.2.3.4", {"dns.answers": ["5.6.7.8", "1.2.3.4"]}, True),
+        ("  dns.rcode|exists: false", {"dns.query": "x"}, True),
+        ("  dns.rcode|exists: true", {"dns.query": "x"}, False),
+        ("  dns.is_response: false", {"dns.is_response": False}, True),
+        ("  dns.query: x.example\n  dns.qtype: TXT", {"dns.query": "x.example", "dns.qtype": "A"}, False),
+    ],
+)
+def test_condition_semantics(condition: str, event: dict[str, Any], expected: bool) -> None:
+    when = "flow_start" if "dst." in condition else "dns"
+    rule = parse(rule_text(condition, when=when))
+    assert rule.matches({"type": when, **event}) is expected
+
+
+def test_list_of_mappings_is_or_and_unless_vetoes() -> None:
+    rule = parse(
+        rule_text("  - dns.query: a.example\n  - dns.qtype: TXT", "unless:\n  device.name: trusted-box\n")
+    )
+    assert rule.matches({"dns.query": "a.example"})
+    assert rule.matches({"dns.query": "other", "dns.qtype": "TXT"})
+    assert not rule.matches({"dns.query": "a.example", "device.name": "Trusted-Box"})
+
+
+def test_list_lines_of_every_format(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.txt"
+    path.write_text(
+        "# comment\n! adblock comment\n0.0.0.0 hosts.example\n||adblock.example^\n"
+        "plain.example\n203.0.113.7\n198.51.100.0/24\n2001:db8::/32\nAA-BB-CC-DD-EE-FF\n"
+    )
+    lst = load_list(path)
+    assert lst.skipped == []
+    for value in [
+        "x.hosts.example",
+        "adblock.example",
+        "deep.sub.plain.example",
+        "203.0.113.7",
+        "198.51.100.200",
+        "2001:db8::1",
+        "aa:bb:cc:dd:ee:ff",
+    ]:
+        assert lst.contains(value), value
+    for value in ["plain.example.org", "xplain.example", "203.0.113.8", "198.51.101.1", "example"]:
+        assert not lst.contains(value), value
+
+
+def test_list_lookup_cost_does_not_depend_on_list_size() -> None:
+    big = list_from_entries("big", [f"d{i}.example" for i in range(100_000)])
+    assert big.contains("a.b.d99999.example") and not big.contains("d100000.example")
+
+
+def engine_for(text: str, **kwargs: Any) -> tuple[RuleEngine, list[Finding]]:
+    rule = parse(text)
+    found: list[Finding] = []
+    return RuleEngine(RuleSet(rules={rule.id: rule}), [found.append], **kwargs), found
+
+
+THRESHOLD_RULE = rule_text(
+    "  proto: tcp",
+    "threshold:\n  group_by: [src.ip]\n  distinct: dst.port\n  window: 10s\n  gte: 3\n",
+    when="flow_start",
+)
+
+
+def test_threshold_window_slides() -> None:
+    engine, found = engine_for(THRESHOLD_RULE)
+    base = {"type": "flow_start", "proto": "tcp", "src.ip": "192.168.1.5"}
+    for ts, port in [(0, 1), (1, 2), (12, 3), (13, 3), (14, 4)]:  # port 1 and 2 slide out
+        engine({**base, "ts": ts, "dst.port": port})
+    assert found == []
+    engine({**base, "ts": 15, "dst.port": 5})
+    assert len(found) == 1 and found[0].evidence["threshold.distinct"] == 3
+    assert json.loads(found[0].key) == ["192.168.1.5"]
+
+
+FIRST_SEEN_RULE = (
+    "format: 1\nid: fs\ntitle: T\nseverity: low\ncategory: network.new-device\nwhen: device_new\n"
+    "first_seen:\n  key: [device.mac]\n  learn_for: 1h\nmessage: m\nremediation: r\n"
+)
+
+
+def test_first_seen_learns_then_fires_once_and_survives_a_restart(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "hg.db")
+    writer = BatchWriter(db, 1000)
+    engine, found = engine_for(FIRST_SEEN_RULE, store=DatabaseFirstSeenStore(db, writer))
+    engine({"type": "device_new", "ts": 0.0, "device.mac": "aa:00:00:00:00:01"})  # learning
+    engine({"type": "device_new", "ts": 7200.0, "device.mac": "aa:00:00:00:00:02"})  # after learning
+    engine({"type": "device_new", "ts": 7300.0, "device.mac": "aa:00:00:00:00:02"})  # known now
+    assert [f.device_mac for f in found] == ["aa:00:00:00:00:02"]
+    writer.flush()
+    restarted, found_again = engine_for(FIRST_SEEN_RULE, store=DatabaseFirstSeenStore(db, writer))
+    restarted({"type": "device_new", "ts": 7400.0, "device.mac": "aa:00:00:00:00:01"})  # learned before
+    restarted({"type": "device_new", "ts": 7500.0, "device.mac": "aa:00:00:00:00:03"})  # new
+    assert [f.device_mac for f in found_again] == ["aa:00:00:00:00:03"]
+    db.close()
+
+
+def test_repeats_update_one_finding_row_with_a_count(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "hg.db")
+    writer = BatchWriter(db, 1000)
+    rule = parse(rule_text("  dns.query|endswith: .example", "suppress:\n  key: [dns.query]\n  for: 1h\n"))
+    found: list[Finding] = []
+    engine = RuleEngine(RuleSet(rules={rule.id: rule}), [FindingsBook(writer), found.append])
+    for ts in range(5):
+        engine(
+            {
+                "type": "dns",
+                "ts": float(ts),
+                "dns.query": "a.example",
+                "device.mac": "aa:00:00:00:00:01",
+                "src.ip": "192.168.1.9",
+            }
+        )
+    engine({"type": "dns", "ts": 9.0, "dns.query": "b.example", "device.mac": "aa:00:00:00:00:01"})
+    writer.flush()
+    rows = {r["key"][0]: r for r in finding_listing(db)}
+    assert rows["a.example"]["count"] == 5 and rows["b.example"]["count"] == 1
+    assert (rows["a.example"]["first_seen"], rows["a.example"]["last_seen"]) == (0.0, 4.0)
+    assert rows["a.example"]["device_ip"] == "192.168.1.9"
+    assert [f.alert for f in found] == [True, False, False, False, False, True]  # suppress: one alert per key
+    db.close()
+
+
+def test_evidence_keeps_matched_fields_and_never_a_password() -> None:
+    rule = parse(rule_text("  dns.query: a.example"))
+    from homeguard.rules.engine import evidence
+
+    got = evidence(rule, {"dns.query": "a.example", "dns.qtype": "A", "auth.password": "hunter2"})
+    assert got == {"dns.query": "a.example"}
+
+
+def test_user_rules_replace_shipped_ones_and_config_disables(tmp_path: Path) -> None:
+    user = tmp_path / "rules.d"
+    user.mkdir()
+    original = (shipped_rules_dir() / "insecure" / "telnet-in-use.yml").read_text()
+    (user / "mine.yml").write_text(original.replace("severity: high", "severity: critical"))
+    ruleset = load_ruleset([shipped_rules_dir(), user])
+    assert ruleset.rules["telnet-in-use"].severity == "critical"
+    assert ruleset.rules["telnet-in-use"].path == str(user / "mine.yml")
+    assert "new-device" not in load_ruleset([shipped_rules_dir()], frozenset({"new-device"})).rules
+
+
+def test_a_broken_edit_keeps_the_last_good_rules(tmp_path: Path) -> None:
+    path = tmp_path / "r.yml"
+    path.write_text(rule_text("  dns.query: good.example"))
+    first = load_ruleset([tmp_path])
+    path.write_text(rule_text("  dns.qery: oops.example"))
+    second = load_ruleset([tmp_path], previous=first)
+    assert [str(e).split(": ", 1)[1] for e in second.errors] == [
+        "match: unknown field 'dns.qery'; did you mean 'dns.query'?"
+    ]
+    assert second.rules["test-rule"].matches({"dns.query": "good.example"})
+
+
+def test_failing_case_says_what_was_expected_and_which_condition_failed(tmp_path: Path) -> None:
+    path = tmp_path / "wrong.yml"
+    path.write_text(
+        rule_text(
+            "  dns.query|endswith: .example",
+            "tests:\n  - event: {dns.query: a.example.org}\n    expect: match\n",
+        )
+    )
+    done = homeguard("rules", "test", str(path), check=False)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[1:] == [
+        f"     case at {path}:12",
+        "       event: type=dns, dns.query=a.example.org",
+        "       expected: match",
+        "       happened: 0 finding(s)",
+        "       failed: NO   dns.query|endswith: '.example'  <- event has 'a.example.org'",
+    ]
+
+
+def test_explain_an_event() -> None:
+    event = json.dumps({"type": "flow_start", "proto": "tcp", "dst.port": 23, "dst.ip": "10.0.0.5"})
+    out = homeguard("rules", "explain", "telnet-in-use", "--event", event).stdout
+    assert "yes  proto: 'tcp'  <- event has 'tcp'" in out and "=> MATCH: telnet-in-use" in out
+    miss = json.dumps({"type": "flow_start", "proto": "tcp", "dst.port": 22})
+    out = homeguard("rules", "explain", "telnet-in-use", "--event", miss).stdout
+    assert "NO   dst.port: [23, 2323]  <- event has 22" in out and "=> no match" in out
+
+
+def test_replay_produces_findings_that_the_findings_command_lists(write_pcap: Any, tmp_path: Path) -> None:
+    from scapy.all import IP, TCP, Ether  # type: ignore[attr-defined]
+
+    telnet = [
+        Ether(src="3c:22:fb:00:00:01", dst="02:00:00:00:00:fe")
+        / IP(src="192.168.1.20", dst="192.168.1.50")
+        / TCP(sport=40000 + i, dport=23, flags="S")
+        for i in range(3)
+    ]
+    capture = write_pcap(telnet)
+    out = homeguard("replay", str(capture), "--db", str(tmp_path / "hg.db"))
+    assert "3 findings" in out.stderr
+    rows = json.loads(homeguard("findings", "--db", str(tmp_path / "hg.db"), "--json").stdout)
+    assert len(rows) == 1
+    row = rows[0]
+    assert {k: row[k] for k in ("rule", "category", "severity", "device_mac", "device_ip", "count")} == {
+        "rule": "telnet-in-use",
+        "category": "insecure.cleartext-protocol",
+        "severity": "high",
+        "device_mac": "3c:22:fb:00:00:01",
+        "device_ip": "192.168.1.20",
+        "count": 3,
+    }
+    assert row["message"].endswith(
+        "opened a telnet connection to 192.168.1.50. Telnet sends passwords "
+        "and everything typed without encryption."
+    )
+    assert row["evidence"] == {"dst.ip": "192.168.1.50", "dst.port": 23, "proto": "tcp"}
+    assert set(row) >= {"first_seen", "last_seen", "message_nl", "remediation"}
+    text = homeguard("findings", "--db", str(tmp_path / "hg.db"), "--severity", "critical").stdout
+    assert text == ""
+    assert "Telnet" in homeguard("findings", "--db", str(tmp_path / "hg.db"), "--category", "insecure").stdout
