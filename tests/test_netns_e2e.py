@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -33,9 +34,11 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         lab.down()
 
 
-def start_homeguard(lab: Lab, db: Path, extra: list[str] | None = None) -> object:
+def start_homeguard(lab: Lab, db: Path, extra: list[str] | None = None, config_extra: str = "") -> object:
     config = lab.workdir / "config.yaml"
-    config.write_text("stats_interval: 1\nflush_interval: 1\n")
+    config.write_text(f"stats_interval: 1\nflush_interval: 1\nrules_dir: {lab.workdir / 'no-rules'}\n")
+    if config_extra:
+        config.write_text(f"stats_interval: 1\nflush_interval: 1\n{config_extra}")
     proc = lab.spawn(
         "monitor",
         [
@@ -149,3 +152,73 @@ def test_a_bpf_filter_is_compiled_and_applied_in_the_kernel(lab: Lab) -> None:
     assert all(53 not in (f["src_port"], f["dst_port"]) for f in db["flows"].rows)
     (web,) = [f for f in db["flows"].rows if f["proto"] == "tcp"]
     assert web["dst_port"] == 8080 and web["server_name"] is None  # no DNS seen, so no name
+
+
+WATCH_RULE = """format: 1
+id: watch-lookups
+title: Watched name looked up
+severity: low
+category: privacy.tracker
+mode: record
+when: dns
+match:
+  dns.is_response: false
+  dns.qtype: A
+  dns.query|domain: {domain}
+suppress:
+  key: [dns.query]
+  for: 1s
+message: "{{device.name}} looked up {{dns.query}}."
+remediation: Nothing to do; this is a test rule.
+"""
+
+
+def finding_counts(db_path: Path) -> dict[str, int]:
+    db = Database(db_path)
+    try:
+        rows = db.execute("SELECT key, count FROM findings WHERE rule = 'watch-lookups'").fetchall()
+    finally:
+        db.close()
+    return {json.loads(key)[0]: count for key, count in rows}
+
+
+def test_rules_reload_while_traffic_flows(lab: Lab) -> None:
+    rules_dir = lab.workdir / "rules.d"
+    rules_dir.mkdir()
+    rule_file = rules_dir / "watch.yml"
+    rule_file.write_text(WATCH_RULE.format(domain="printer.home.test"))
+    db_path = lab.workdir / "reload.db"
+    log = lab.workdir / "homeguard.log"
+    homeguard = start_homeguard(lab, db_path, config_extra=f"rules_dir: {rules_dir}\n")
+    lab.start_router(HOUSEHOLD_NAMES)
+    lab.dhcp_lease("laptop", "anna-laptop")
+
+    def lookup(name: str) -> None:
+        lab.run("laptop", "busybox", "nslookup", name, "192.168.77.1")
+
+    lookup("printer.home.test")
+    lookup("nas.home.test")
+    wait_for(lambda: finding_counts(db_path).get("printer.home.test") == 1, "the first finding")
+    assert "nas.home.test" not in finding_counts(db_path)
+
+    rule_file.write_text(WATCH_RULE.format(domain="nas.home.test"))  # edit while running
+    wait_for(lambda: log.read_text().count("rules reloaded") >= 1, "the edited rule to load")
+    lookup("printer.home.test")
+    lookup("nas.home.test")
+    wait_for(lambda: finding_counts(db_path).get("nas.home.test") == 1, "a finding from the edited rule")
+    assert finding_counts(db_path)["printer.home.test"] == 1  # the old rule no longer runs
+
+    rule_file.write_text("format: 1\nid: watch-lookups\ntitle: [broken\n")  # a bad edit
+    wait_for(lambda: "rule error (the last good version keeps running)" in log.read_text(), "the error")
+    assert f"{rule_file}:3:" in log.read_text()
+    lookup("nas.home.test")
+    wait_for(lambda: finding_counts(db_path).get("nas.home.test") == 2, "the last good rule to keep working")
+
+    rule_file.write_text(WATCH_RULE.format(domain="printer.home.test"))
+    os.utime(rule_file, (1, 1))  # an mtime the poll cannot tell from an old one: SIGHUP must do it
+    homeguard.send_signal(signal.SIGHUP)  # type: ignore[attr-defined]
+    wait_for(lambda: "received SIGHUP" in log.read_text(), "SIGHUP")
+    wait_for(lambda: log.read_text().count("rules reloaded") >= 3, "the reload after SIGHUP")
+    lookup("printer.home.test")
+    wait_for(lambda: finding_counts(db_path).get("printer.home.test") == 2, "the rule restored by SIGHUP")
+    stop(homeguard, lab)

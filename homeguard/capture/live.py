@@ -4,6 +4,7 @@ filter through libpcap; we read raw frames from it and decode them ourselves."""
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import select
 import socket
@@ -86,6 +87,8 @@ class LiveSource:
         self.linktype = self._linktype(interface)
 
     def _open(self, interface: str, bpf_filter: str | None, promiscuous: bool) -> Any:
+        # scapy warns that it cannot guess a layer for raw sockets: we decode ourselves.
+        logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
         try:
             from scapy.arch.linux import L2ListenSocket
             from scapy.error import Scapy_Exception
