@@ -2,7 +2,7 @@
 """Replay benchmark: packets per second and peak RSS of `homeguard replay`, end to end
 (pcap reading, decoding, state and SQLite storage), beside tshark on the same file.
 
-    python bench/replay_bench.py [--flows 3000] [--runs 3] [--no-corpus] [--no-tshark]
+    python bench/replay_bench.py [--flows 3000] [--runs 3] [--rules] [--no-corpus] [--no-tshark]
 
 Inputs: a synthetic household capture it generates (cached under $TMPDIR), and a
 merge of ../shared/corpus when present. pps is the replay's own figure (packets over
@@ -54,6 +54,32 @@ def corpus_capture() -> Path | None:
     return path if path.exists() else None
 
 
+def rules_fixture(count: int = 100, domains: int = 100_000) -> Path:
+    """A rules directory with `count` rules of every kind and a list of `domains` names."""
+    directory = CACHE / f"rules-{count}-{domains}"
+    if directory.exists():
+        return directory
+    (directory / "lists").mkdir(parents=True)
+    names = "\n".join(f"tracker{i}.adnetwork{i % 97}.example" for i in range(domains))
+    (directory / "lists" / "big.txt").write_text("# generated for the benchmark\n" + names + "\n")
+    head = "format: 1\nid: bench-{n}\ntitle: Bench {n}\nseverity: low\ncategory: privacy.tracker\n"
+    tail = "message: m {{dns.query}}\nremediation: r\n"
+    kinds = [
+        "when: dns\nmatch:\n  dns.is_response: false\n  dns.query|in: big\n",
+        "when: dns\nmatch:\n  dns.query|endswith: .service{n}.example\n",
+        "when: dns\nmatch:\n  dns.query|domain: host{n}.example\n  dns.qtype: [A, AAAA]\n",
+        "when: flow_start\nmatch:\n  proto: tcp\n  dst.port: {port}\n",
+        "when: flow_start\nmatch:\n  proto: tcp\nthreshold:\n  group_by: [src.ip]\n  distinct: dst.port\n"
+        "  window: 60s\n  gte: {gte}\n",
+        "when: flow_end\nmatch:\n  flow.bytes_in|gt: {big}\n",
+        "when: dns\nmatch:\n  dns.answer_ips|cidr: 10.{n}.0.0/16\n",
+    ]
+    for n in range(count):
+        body = kinds[n % len(kinds)].format(n=n, port=1000 + n, gte=50 + n, big=10**9 + n)
+        (directory / f"bench-{n}.yml").write_text(head.format(n=n) + body + tail)
+    return directory
+
+
 def run_measured(cmd: list[str]) -> tuple[float, int, str]:
     """Run cmd; return wall seconds, peak RSS in MiB, and its stderr."""
     started = time.perf_counter()
@@ -65,11 +91,11 @@ def run_measured(cmd: list[str]) -> tuple[float, int, str]:
     return time.perf_counter() - started, usage.ru_maxrss // 1024, err
 
 
-def bench_homeguard(capture: Path, runs: int) -> dict[str, float]:
+def bench_homeguard(capture: Path, runs: int, rules: list[str]) -> dict[str, float]:
     best: dict[str, float] = {}
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "homeguard", "replay", str(capture), "--db", f"{tmp}/b.db"]
+            cmd = [sys.executable, "-m", "homeguard", "replay", str(capture), "--db", f"{tmp}/b.db", *rules]
             wall, rss, err = run_measured(cmd)
         match = SUMMARY.search(err)
         if match is None:
@@ -110,6 +136,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per input; the best counts")
     parser.add_argument("--no-corpus", action="store_true")
     parser.add_argument("--no-tshark", action="store_true")
+    parser.add_argument(
+        "--rules",
+        action="store_true",
+        help="run without rules, then with 100 rules and a 100,000-domain list",
+    )
     args = parser.parse_args()
     inputs = [("household (synthetic)", household_capture(args.flows))]
     if not args.no_corpus:
@@ -119,16 +150,23 @@ def main() -> int:
         else:
             inputs.append(("shared corpus (merged)", merged))
     header = ("input", "packets", "pps", "wall s", "peak RSS", "tshark pps", "ratio")
-    print("{:<24} {:>9} {:>10} {:>7} {:>9} {:>11} {:>6}".format(*header))
+    print("{:<34} {:>9} {:>10} {:>7} {:>9} {:>11} {:>6}".format(*header))
+    setups: list[tuple[str, list[str]]] = [("", [])]
+    if args.rules:
+        setups = [(" no rules", ["--no-rules"]), (" 100 rules", ["--rules-dir", str(rules_fixture())])]
     for label, capture in inputs:
-        result = bench_homeguard(capture, args.runs)
-        tshark = None if args.no_tshark else bench_tshark(capture, int(result["packets"]))
-        ratio = f"{result['pps'] / tshark:5.1f}x" if tshark else "-"
-        tshark_text = f"{tshark:,.0f}" if tshark else "-"
-        print(
-            f"{label:<24} {result['packets']:>9,.0f} {result['pps']:>10,.0f} {result['wall']:>7.2f} "
-            f"{result['rss']:>6} MiB {tshark_text:>11} {ratio:>6}"
-        )
+        tshark: float | None = None
+        for suffix, rule_args in setups:
+            result = bench_homeguard(capture, args.runs, rule_args)
+            if tshark is None and not args.no_tshark:
+                tshark = bench_tshark(capture, int(result["packets"]))
+            ratio = f"{result['pps'] / tshark:5.1f}x" if tshark else "-"
+            tshark_text = f"{tshark:,.0f}" if tshark else "-"
+            print(
+                f"{label + suffix:<34} {result['packets']:>9,.0f} {result['pps']:>10,.0f} "
+                f"{result['wall']:>7.2f} {result['rss']:>6} MiB {tshark_text:>11} {ratio:>6}",
+                flush=True,
+            )
     return 0
 
 

@@ -59,13 +59,14 @@ def _pipeline(config: Config, writer: Any, db: Any, sinks: list[Any]) -> Any:
     return pipeline
 
 
-def _rule_engine(config: Config, db: Any, writer: Any) -> tuple[Any, Any]:
+def _rule_engine(config: Config, db: Any, writer: Any, enabled: bool = True) -> tuple[Any, Any]:
     """The rules, loaded and compiled, with findings going to the database when there is one.
     Rule errors are logged, never fatal: the good rules run."""
     from homeguard.findings.book import DatabaseFirstSeenStore, FindingsBook
     from homeguard.rules.engine import FindingSink, RuleEngine
+    from homeguard.rules.loader import RuleSet
 
-    ruleset = load_rules_for(config)
+    ruleset = load_rules_for(config) if enabled else RuleSet()
     log = logging.getLogger("homeguard.rules")
     for error in ruleset.errors:
         log.error("%s", error)
@@ -135,14 +136,21 @@ class JsonlEvents:
     help="Write every event to this file, one JSON object per line ('-' for stdout).",
 )
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config file.")
+@click.option("--rules-dir", help="Your rules directory (default: rules_dir in the config).")
+@click.option("--no-rules", is_flag=True, help="Decode and store only; run no rules.")
 @version_option
 def replay(
-    captures: tuple[str, ...], db_path: str | None, events_file: str | None, config_file: str | None
+    captures: tuple[str, ...],
+    db_path: str | None,
+    events_file: str | None,
+    config_file: str | None,
+    rules_dir: str | None,
+    no_rules: bool,
 ) -> None:
-    """Run pcap or pcapng files through the same pipeline as live capture."""
+    """Run pcap or pcapng files through the same pipeline as live capture, rules included."""
     from homeguard.replay import replay_files, total_bytes
 
-    config = _config(config_file)
+    config = _config(config_file, rules_dir=rules_dir)
     setup_logging(config["log_level"])
     db = writer = None
     if db_path:
@@ -155,7 +163,7 @@ def replay(
         sinks: list[Any] = []
         if events_file:
             sinks.append(JsonlEvents(stack.enter_context(click.open_file(events_file, "w"))))
-        engine, _ruleset = _rule_engine(config, db, writer)
+        engine, _ruleset = _rule_engine(config, db, writer, enabled=not no_rules)
         sinks.append(engine)
         pipeline = _pipeline(config, writer, db, sinks)
         if sys.stderr.isatty():

@@ -7,9 +7,11 @@ holds a list (dns.answers) matches when any of its items does.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import ipaddress
 import re
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,17 +50,92 @@ class Condition:
     all_values: bool
     tests: tuple[Predicate, ...]
     line: int = 0
+    cased: bool = False
+    # The event test, built once by compile_condition for the shape of this condition.
+    matches: Callable[[Mapping[str, Any]], bool] = dataclasses.field(default=lambda event: False, repr=False)
 
-    def matches(self, event: Mapping[str, Any]) -> bool:
-        value = event.get(self.field)
-        if self.operator == "exists":
-            return (value is not None) is bool(self.values[0])
+    def suffix_keys(self) -> frozenset[str] | None:
+        """For `domain` and for `endswith` a dotted name (.example.com): the domain names
+        whose subdomains match, so rules can be found by walking a name's parents."""
+        if self.all_values or self.cased:
+            return None
+        if self.operator == "domain":
+            return frozenset(str(v).lower().rstrip(".") for v in self.values)
+        if self.operator == "endswith" and all(
+            str(v).startswith(".") and len(str(v)) > 1 for v in self.values
+        ):
+            return frozenset(str(v).lower()[1:].rstrip(".") for v in self.values)
+        return None
+
+    def equality_keys(self) -> frozenset[str] | None:
+        """For a case-insensitive equality on texts or numbers: the values as the engine's
+        index compares them (see index_key). None when the condition cannot be indexed."""
+        if self.operator != "eq" or self.all_values or self.cased:
+            return None
+        if any(isinstance(v, bool) for v in self.values):
+            return None
+        return frozenset(index_key(v) for v in self.values)
+
+
+def index_key(value: Any) -> str:
+    """How an indexed equality compares: numbers by value, text case-insensitively."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return repr(float(value))
+    number = _number(value) if isinstance(value, str) and value[:1].isdigit() else None
+    return repr(number) if number is not None else str(value).lower()
+
+
+def _event_test(condition: Condition) -> Callable[[Mapping[str, Any]], bool]:
+    name = condition.field
+    if condition.operator == "exists":
+        wanted = bool(condition.values[0])
+        return lambda event: (event.get(name) is not None) is wanted
+    tests = condition.tests
+    if condition.all_values:
+
+        def all_of(event: Mapping[str, Any]) -> bool:
+            value = event.get(name)
+            if value is None:
+                return False
+            items = value if isinstance(value, list) else (value,)
+            return all(any(test(item) for item in items) for test in tests)
+
+        return all_of
+    keys = condition.equality_keys()
+    if keys is not None:  # equality: one set lookup instead of a test per value
+
+        def equals(event: Mapping[str, Any]) -> bool:
+            value = event.get(name)
+            if value is None:
+                return False
+            if isinstance(value, list):
+                return any(index_key(item) in keys for item in value)
+            return index_key(value) in keys
+
+        return equals
+    if len(tests) == 1:
+        test = tests[0]
+
+        def one(event: Mapping[str, Any]) -> bool:
+            value = event.get(name)
+            if value is None:
+                return False
+            if isinstance(value, list):
+                return any(test(item) for item in value)
+            return test(value)
+
+        return one
+
+    def any_of(event: Mapping[str, Any]) -> bool:
+        value = event.get(name)
         if value is None:
             return False
         items = value if isinstance(value, list) else (value,)
-        if self.all_values:
-            return all(any(test(item) for item in items) for test in self.tests)
-        return any(test(item) for test in self.tests for item in items)
+        return any(test(item) for test in tests for item in items)
+
+    return any_of
 
 
 def suggest(word: str, choices: Any) -> str:
@@ -68,22 +145,22 @@ def suggest(word: str, choices: Any) -> str:
 
 def split_key(key: str, known_fields: frozenset[str]) -> tuple[str, str, bool, bool]:
     """'dns.query|endswith|cased' -> (field, operator, all, cased), or ConditionError."""
-    field, *modifiers = key.split("|")
-    if field not in known_fields:
-        raise ConditionError(f"unknown field {field!r}{suggest(field, known_fields)}")
+    name, *modifiers = key.split("|")
+    if name not in known_fields:
+        raise ConditionError(f"unknown field {name!r}{suggest(name, known_fields)}")
     operators = [m for m in modifiers if m in OPERATORS]
     for modifier in modifiers:
         if modifier not in MODIFIERS:
             raise ConditionError(f"unknown modifier {modifier!r}{suggest(modifier, MODIFIERS)}")
     if len(operators) > 1:
         raise ConditionError(f"{key!r} has two operators ({', '.join(operators)}); use one")
-    return field, (operators[0] if operators else "eq"), "all" in modifiers, "cased" in modifiers
+    return name, (operators[0] if operators else "eq"), "all" in modifiers, "cased" in modifiers
 
 
 def compile_condition(
     key: str, raw: Any, known_fields: frozenset[str], lists: Mapping[str, IndicatorList], line: int = 0
 ) -> Condition:
-    field, operator, all_values, cased = split_key(key, known_fields)
+    name, operator, all_values, cased = split_key(key, known_fields)
     values = tuple(raw) if isinstance(raw, list) else (raw,)
     if not values:
         raise ConditionError(f"{key!r} has an empty list of values")
@@ -93,9 +170,12 @@ def compile_condition(
     if operator == "exists":
         if len(values) != 1 or not isinstance(values[0], bool):
             raise ConditionError(f"{key!r} takes true or false")
-        return Condition(key, field, operator, values, False, (), line)
-    tests = tuple(_predicate(operator, value, cased, lists, key) for value in values)
-    return Condition(key, field, operator, values, all_values, tests, line)
+        tests: tuple[Predicate, ...] = ()
+    else:
+        tests = tuple(_predicate(operator, value, cased, lists, key) for value in values)
+    condition = Condition(key, name, operator, values, all_values, tests, line, cased)
+    condition.matches = _event_test(condition)
+    return condition
 
 
 def _number(value: Any) -> float | None:
@@ -174,11 +254,15 @@ def _in_network(text: str, key: str) -> Predicate:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
         raise ConditionError(f"{key!r}: {text!r} is not a network such as 192.168.0.0/16") from exc
+    family = socket.AF_INET if network.version == 4 else socket.AF_INET6
+    shift = network.max_prefixlen - network.prefixlen
+    prefix = int(network.network_address) >> shift
 
-    def test(item: Any) -> bool:
+    def test(item: Any) -> bool:  # inet_pton: a C call, where ipaddress parses in Python
         try:
-            return ipaddress.ip_address(str(item)) in network
-        except ValueError:
+            packed = socket.inet_pton(family, str(item))
+        except OSError:
             return False
+        return int.from_bytes(packed, "big") >> shift == prefix
 
     return test

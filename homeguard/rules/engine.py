@@ -8,6 +8,7 @@ from typing import Any
 
 from homeguard.events import Event
 from homeguard.findings.model import Finding
+from homeguard.rules.dispatch import TypeDispatch
 from homeguard.rules.loader import RuleSet
 from homeguard.rules.model import Rule
 from homeguard.rules.runtime import (
@@ -38,19 +39,19 @@ class RuleEngine:
         self.store = store
         self.learning = learning  # tests switch first-seen learning off
         self.runtimes: dict[str, RuleRuntime] = {}
-        self.by_type: dict[str, list[Rule]] = {}
+        self.by_type: dict[str, TypeDispatch] = {}
         self.findings = 0
         self.set_rules(ruleset)
 
     def set_rules(self, ruleset: RuleSet) -> None:
         """Swap in a new rule set; rules whose id and state settings stay keep their state."""
         runtimes: dict[str, RuleRuntime] = {}
-        by_type: dict[str, list[Rule]] = {}
+        by_type: dict[str, TypeDispatch] = {}
         for rule in ruleset.rules.values():
             old = self.runtimes.get(rule.id)
             runtimes[rule.id] = self._runtime(rule, old)
             for event_type in rule.when:
-                by_type.setdefault(event_type, []).append(rule)
+                by_type.setdefault(event_type, TypeDispatch()).add(rule)
         self.runtimes, self.by_type = runtimes, by_type
 
     def _runtime(self, rule: Rule, old: RuleRuntime | None) -> RuleRuntime:
@@ -71,10 +72,10 @@ class RuleEngine:
         return runtime
 
     def __call__(self, event: Event) -> None:
-        rules = self.by_type.get(event["type"])
-        if rules:
-            for rule in rules:
-                if rule.matches(event):
+        dispatch = self.by_type.get(event["type"])
+        if dispatch is not None:
+            for rule, matches in dispatch.candidates(event):
+                if matches(event):
                     self._matched(rule, event)
 
     def _matched(self, rule: Rule, event: Event) -> None:
