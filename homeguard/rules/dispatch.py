@@ -35,12 +35,41 @@ FEW_VALUES = frozenset(
 )
 
 
-def matcher(rule: Rule) -> Matcher:
+def condition_identity(condition: Condition) -> tuple[Any, ...]:
+    return (condition.field, condition.operator, condition.values, condition.all_values, condition.cased)
+
+
+def memoised(test: Matcher) -> Matcher:
+    """A test that remembers its answer for the last event it saw: a condition several
+    rules share is then evaluated once per event."""
+    last: list[Any] = [None, False]
+
+    def check(event: Mapping[str, Any]) -> bool:
+        if event is last[0]:
+            return bool(last[1])
+        result = test(event)
+        last[0], last[1] = event, result
+        return result
+
+    return check
+
+
+def shared_tests(rules: list[Rule]) -> dict[tuple[Any, ...], Matcher]:
+    """One test per distinct condition; memoised where more than one rule uses it."""
+    uses: dict[tuple[Any, ...], list[Condition]] = {}
+    for rule in rules:
+        for condition in rule.conditions():
+            uses.setdefault(condition_identity(condition), []).append(condition)
+    return {
+        identity: memoised(conds[0].matches) if len(conds) > 1 else conds[0].matches
+        for identity, conds in uses.items()
+    }
+
+
+def matcher(rule: Rule, tests: dict[tuple[Any, ...], Matcher]) -> Matcher:
     """The rule's match/unless as one fast callable."""
-    alternatives = [[c.matches for c in conds] for conds in rule.match]
-    vetoes = [[c.matches for c in conds] for conds in rule.unless]
-    if len(alternatives) == 1 and not vetoes:
-        checks = alternatives[0]
+    if len(rule.match) == 1 and not rule.unless:
+        checks = [tests[condition_identity(c)] for c in rule.match[0]]
 
         def all_of(event: Mapping[str, Any]) -> bool:
             for check in checks:  # noqa: SIM110 - a loop beats all() with a generator here
@@ -80,8 +109,16 @@ class TypeDispatch:
     index: dict[str, dict[str, list[tuple[Rule, Matcher]]]] = field(default_factory=dict)
     suffixes: dict[str, dict[str, list[tuple[Rule, Matcher]]]] = field(default_factory=dict)
 
-    def add(self, rule: Rule) -> None:
-        entry = (rule, matcher(rule))
+    @classmethod
+    def of(cls, rules: list[Rule]) -> TypeDispatch:
+        dispatch = cls()
+        tests = shared_tests(rules)
+        for rule in rules:
+            dispatch.add(rule, matcher(rule, tests))
+        return dispatch
+
+    def add(self, rule: Rule, matches: Matcher) -> None:
+        entry = (rule, matches)
         chosen = index_condition(rule)
         if chosen is None:
             self.always.append(entry)

@@ -46,13 +46,14 @@ class RuleEngine:
     def set_rules(self, ruleset: RuleSet) -> None:
         """Swap in a new rule set; rules whose id and state settings stay keep their state."""
         runtimes: dict[str, RuleRuntime] = {}
-        by_type: dict[str, TypeDispatch] = {}
+        rules_by_type: dict[str, list[Rule]] = {}
         for rule in ruleset.rules.values():
             old = self.runtimes.get(rule.id)
             runtimes[rule.id] = self._runtime(rule, old)
             for event_type in rule.when:
-                by_type.setdefault(event_type, TypeDispatch()).add(rule)
-        self.runtimes, self.by_type = runtimes, by_type
+                rules_by_type.setdefault(event_type, []).append(rule)
+        self.runtimes = runtimes
+        self.by_type = {t: TypeDispatch.of(rules) for t, rules in rules_by_type.items()}
 
     def _runtime(self, rule: Rule, old: RuleRuntime | None) -> RuleRuntime:
         runtime = RuleRuntime(rule)
