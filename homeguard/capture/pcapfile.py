@@ -139,8 +139,11 @@ class PcapFileSource:
             buf, pos = reader.buf, reader.pos
             body, end = pos + 8, pos + blen - 4
             reader.pos = pos + blen
-            if btype == 6:  # Enhanced Packet Block: nearly every block, so read inline
-                ifid, hi, lo, caplen, wirelen = enhanced_packet(buf, body)
+            if btype in (6, 2):  # Enhanced Packet Block (nearly all), or the obsolete Packet Block
+                if btype == 6:
+                    ifid, hi, lo, caplen, wirelen = enhanced_packet(buf, body)
+                else:
+                    ifid, _drops, hi, lo, caplen, wirelen = struct.unpack_from(endian + "HHIIII", buf, body)
                 if ifid >= len(interfaces) or body + 20 + caplen > end:
                     raise self._bad_packet_block(reader.offset + pos, ifid, caplen, len(interfaces))
                 linktype, tick, offset = interfaces[ifid]
@@ -150,15 +153,6 @@ class PcapFileSource:
                 yield (last_ts, linktype, buf[body + 20 : body + 20 + caplen], wirelen)
             elif btype == 1:
                 interfaces.append(self._pcapng_interface(buf, body, end, endian))
-            elif btype == 2:  # obsolete Packet Block
-                ifid, _drops, hi, lo, caplen, wirelen = struct.unpack_from(endian + "HHIIII", buf, body)
-                if ifid >= len(interfaces) or body + 20 + caplen > end:
-                    raise self._bad_packet_block(reader.offset + pos, ifid, caplen, len(interfaces))
-                linktype, tick, offset = interfaces[ifid]
-                last_ts = (hi << 32 | lo) * tick + offset
-                counters.packets += 1
-                counters.bytes += wirelen
-                yield (last_ts, linktype, buf[body + 20 : body + 20 + caplen], wirelen)
             elif btype == 3:  # Simple Packet Block: no timestamp, the first interface
                 if not interfaces:
                     raise self._corrupt(reader.offset + pos, "a packet before any interface block")
