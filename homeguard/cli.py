@@ -12,14 +12,13 @@ from typing import IO, Any
 
 import click
 
-from homeguard import __version__
+from homeguard.cli_options import version_option
 from homeguard.cli_rules import findings, load_rules_for, rules
 from homeguard.errors import HomeGuardError
 from homeguard.events import Event
 from homeguard.events.catalog import FIELDS, catalog_markdown
 from homeguard.settings import Config, load_config, settings_markdown
 
-version_option = click.version_option(__version__, "--version", prog_name="homeguard")
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from homeguard.cli_options import config_option, version_option
 from homeguard.errors import HomeGuardError
 from homeguard.settings import Config, load_config
 
@@ -36,18 +37,17 @@ def load_rules_for(config: Config, paths: tuple[str, ...] = (), previous: Any = 
 
 
 @click.group()
+@version_option
 def rules() -> None:
     """Check, test and explain rules."""
 
 
-config_option = click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config file."
-)
 
 
 @rules.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @config_option
+@version_option
 def check(paths: tuple[str, ...], config_file: str | None) -> None:
     """Validate rule files and lists; report every error as file:line:col: message."""
     ruleset = load_rules_for(load_config(config_file), paths)
@@ -68,6 +68,7 @@ def check(paths: tuple[str, ...], config_file: str | None) -> None:
 @rules.command(name="test")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @config_option
+@version_option
 def test_rules(paths: tuple[str, ...], config_file: str | None) -> None:
     """Run the test cases embedded in rules, one line per rule."""
     from homeguard.rules.testing import run_rule_tests
@@ -101,6 +102,7 @@ def test_rules(paths: tuple[str, ...], config_file: str | None) -> None:
 )
 @click.option("--all", "show_all", is_flag=True, help="With --capture: also the events that did not match.")
 @config_option
+@version_option
 def explain(
     rule_id: str, event_json: str | None, capture: str | None, show_all: bool, config_file: str | None
 ) -> None:
@@ -156,6 +158,7 @@ SEVERITIES = ("info", "low", "medium", "high", "critical")
 @click.option("--since", help="Only findings seen in this long ago, such as 1d or 12h.")
 @click.option("--severity", type=click.Choice(SEVERITIES), help="Only findings of at least this severity.")
 @click.option("--category", help="Only this category, or a group such as 'privacy'.")
+@version_option
 def findings(
     db_path: str | None, as_json: bool, since: str | None, severity: str | None, category: str | None
 ) -> None:

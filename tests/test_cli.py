@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 
+from homeguard.cli import cli
 from tests.conftest import homeguard, read_jsonl
+from tests.test_docs import command_names
 from tests.test_pipeline import LAPTOP, dhcp_request, web_visit
 
-COMMANDS = ["run", "replay", "devices", "fields", "settings"]
+COMMANDS = [name.split()[1:] for name in command_names(cli)]
 
 
-@pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
+@pytest.mark.parametrize("command", [[], *COMMANDS], ids=lambda c: " ".join(c) or "homeguard")
 def test_version_and_help_everywhere(command: list[str]) -> None:
     assert "homeguard, version" in homeguard(*command, "--version").stdout
     assert "Usage: homeguard" in homeguard(*command, "--help").stdout
