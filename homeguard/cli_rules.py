@@ -42,8 +42,6 @@ def rules() -> None:
     """Check, test and explain rules."""
 
 
-
-
 @rules.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @config_option

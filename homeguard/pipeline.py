@@ -14,15 +14,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeguard.capture.source import CaptureSource, Frame
-from homeguard.decode.addresses import is_local_ip, is_unicast_mac
+from homeguard.decode.addresses import ip_text, is_local_ip, is_unicast_mac
 from homeguard.decode.arp import parse_arp
 from homeguard.decode.dhcp import parse_dhcp
 from homeguard.decode.dns import parse_dns, parse_dns_over_tcp
 from homeguard.decode.fragments import FragmentReassembler
-from homeguard.decode.packet import PROTO_TCP, PROTO_UDP, TCP_FIN, TCP_RST, Packet, decode_frame
+from homeguard.decode.packet import (
+    PROTO_TCP,
+    PROTO_UDP,
+    TCP_ACK,
+    TCP_FIN,
+    TCP_RST,
+    TCP_SYN,
+    Packet,
+    decode_frame,
+)
 from homeguard.decode.ssdp import parse_ssdp
 from homeguard.errors import DecodeError
 from homeguard.events import Event, builders
+from homeguard.sessions.reader import SessionReader
 from homeguard.settings import Config
 from homeguard.state.devices import DeviceInventory
 from homeguard.state.dnslog import DnsLog
@@ -33,6 +43,7 @@ from homeguard.store.writer import BatchWriter
 log = logging.getLogger("homeguard.pipeline")
 EventSink = Callable[[Event], None]
 SWEEP_INTERVAL = 5.0  # seconds of packet time between flow expiry sweeps
+CLOCK_JUMP = 60.0  # seconds backwards after which the housekeeping timers restart
 PORT_DNS, PORT_MDNS, PORT_SSDP, PORT_DHCP_SERVER, PORT_DHCP_CLIENT = 53, 5353, 1900, 67, 68
 ETH_ARP = 0x0806
 
@@ -60,6 +71,8 @@ class Pipeline:
         self.server_names = ServerNames(config["max_server_names"])
         self.dns_log = DnsLog(config["max_pending_dns"])
         self.fragments = FragmentReassembler()
+        self.sessions = SessionReader()
+        self.household_resolvers: set[str] = set(config["household_resolvers"])
         self.capture_file: str | None = None
         self.frame_no = 0
         self._next_sweep = 0.0
@@ -100,6 +113,8 @@ class Pipeline:
         stats.packets += 1
         stats.bytes += wirelen
         self.frame_no += 1
+        if ts < self._now - CLOCK_JUMP:  # the clock went back (NTP at boot, or files out of order)
+            self._next_sweep = self._next_flush = ts
         self._now = ts
         if ts >= self._next_sweep:
             self.maintain(ts)
@@ -121,8 +136,8 @@ class Pipeline:
             if pkt.fragment:
                 self._fragment(ts, pkt)
                 return
-            self._track_flow(ts, pkt)
-            self._application(ts, pkt)
+            flow = self._track_flow(ts, pkt)
+            self._application(ts, pkt, flow)
         except DecodeError:
             stats.malformed += 1
         except Exception:  # a bug must cost one packet, never the daemon
@@ -132,13 +147,17 @@ class Pipeline:
                     "internal error on frame %d of %s", self.frame_no, self.capture_file or "the live capture"
                 )
 
-    def _track_flow(self, ts: float, pkt: Packet) -> None:
+    def _track_flow(self, ts: float, pkt: Packet) -> Flow:
         proto = pkt.proto
         sport, dport = FlowTable.key_ports(proto, pkt.sport, pkt.dport)
         src, dst = pkt.src_ip, pkt.dst_ip
         assert src is not None and dst is not None
         flows = self.flows.flows
         flow = flows.get((proto, src, sport, dst, dport))
+        if flow is not None and flow.closed_at and pkt.tcp_flags & (TCP_SYN | TCP_ACK) == TCP_SYN:
+            del flows[flow.key]  # a new connection on the ports of a closed one
+            self._end_flow(flow)
+            flow = None
         if flow is not None:
             flow.last = ts
             flow.packets_out += 1
@@ -162,6 +181,7 @@ class Pipeline:
                 flow.fins |= 1 if outbound else 2
                 if flow.fins == 3:
                     flow.closed_at, flow.end_reason = ts, "fin"
+        return flow
 
     def _fragment(self, ts: float, pkt: Packet) -> None:
         """Count a fragment into its flow; decode the datagram once it is whole."""
@@ -174,7 +194,7 @@ class Pipeline:
             self._track_flow(ts, pkt)
         whole = self.fragments.add(pkt, ts)
         if whole is not None:
-            self._application(ts, whole)
+            self._application(ts, whole, None)
 
     def _start_flow(self, ts: float, pkt: Packet, key: tuple[int, bytes, int, bytes, int]) -> None:
         flow, evicted = self.flows.start(key, ts, pkt.src_mac, pkt.dst_mac, pkt.wirelen)
@@ -188,8 +208,12 @@ class Pipeline:
             self.devices.observe_ip(pkt.dst_mac, key[3], ts)
         self.emit(builders.flow_start_event(flow), pkt.src_mac)
 
-    def _application(self, ts: float, pkt: Packet) -> None:
-        if pkt.fragment or pkt.payload_end <= pkt.payload_at:
+    def _application(self, ts: float, pkt: Packet, flow: Flow | None) -> None:
+        if pkt.fragment:
+            return
+        if pkt.proto == PROTO_TCP and flow is not None and flow.session is not False:
+            self._session_events(ts, pkt, self.sessions.tcp(pkt, flow))
+        if pkt.payload_end <= pkt.payload_at:
             return
         sport, dport = pkt.sport, pkt.dport
         if pkt.proto == PROTO_UDP:
@@ -204,10 +228,20 @@ class Pipeline:
                 self._dhcp(ts, pkt)
             elif dport == PORT_SSDP or sport == PORT_SSDP:
                 self._ssdp(ts, pkt)
+            else:
+                self._session_events(ts, pkt, self.sessions.udp(pkt))
         elif pkt.proto == PROTO_TCP and (sport == PORT_DNS or dport == PORT_DNS):
             self._dns(ts, pkt, parse_dns_over_tcp(pkt.payload()), "tcp")
 
     # -- application events ---------------------------------------------------
+
+    def _session_events(self, ts: float, pkt: Packet, emitted: list[tuple[str, dict[str, Any]]]) -> None:
+        for event_type, fields in emitted:
+            event = builders.packet_event(event_type, ts, pkt)
+            event.update(fields)
+            if event_type == "tls_certificate" and "tls.cert_not_after" in fields:
+                event["tls.cert_expired"] = ts > fields["tls.cert_not_after"]
+            self.emit(event, pkt.src_mac)
 
     def _new_device(self, ts: float, pkt: Packet, mac: bytes) -> None:
         self.devices.add(mac, ts)
@@ -229,6 +263,8 @@ class Pipeline:
                 for ip in _answer_addresses(msg):
                     self.server_names.learn(ip, asked)
             event = builders.dns_event(ts, pkt, msg, transport)
+            if self.household_resolvers and not msg.is_response:
+                event["dns.resolver_known"] = event.get("dst.ip") in self.household_resolvers
             self.emit(event, pkt.src_mac)
             if self.writer is not None:
                 for row in self.dns_log.record(event):
@@ -253,7 +289,9 @@ class Pipeline:
                 vendor_class=msg.vendor_class,
                 dhcp_fingerprint=fingerprint,
             )
-        elif msg.message_type == 5 and msg.client_mac is not None and any(msg.your_ip):
+        if msg.op == 2 and msg.dns_servers:  # the household's resolvers, as its DHCP server says
+            self.household_resolvers.update(ip_text(ip) for ip in msg.dns_servers)
+        if msg.message_type == 5 and msg.client_mac is not None and any(msg.your_ip):
             self.devices.observe_ip(msg.client_mac, msg.your_ip, ts)  # acked: now the client's
         self.emit(builders.dhcp_event(ts, pkt, msg), pkt.src_mac)
 

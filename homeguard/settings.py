@@ -104,6 +104,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Your own rules and lists (lists/NAME.txt), kept apart from the shipped ones. A rule with a shipped rule's id replaces it.",
     ),
     Setting("disabled_rules", list, [], "Ids of rules to switch off, such as [new-device]."),
+    Setting(
+        "household_resolvers",
+        list,
+        [],
+        "The household's DNS servers, such as [192.168.1.1]. HomeGuard also learns them from DHCP; "
+        "a DNS query sent elsewhere gets dns.resolver_known: false.",
+    ),
     Setting("log_level", str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -76,7 +76,46 @@ def expected_and_actual(fact: Fact, event: Fact) -> dict[str, tuple[Any, Any]]:
             "sender_ip": (fact["sender_ip"], event.get("arp.sender_ip", "")),
             "target_ip": (fact["target_ip"], event.get("arp.target_ip", "")),
         }
-    raise ValueError(kind)
+    return application_pairs(fact, event)
+
+
+def application_pairs(fact: Fact, event: Fact) -> dict[str, tuple[Any, Any]]:
+    kind = fact["kind"]
+    if kind == "tls_client_hello":
+        return {
+            "sni": (fact["sni"], event.get("tls.sni", "")),
+            "version": (fact["version"], event.get("tls.version")),
+            "ja3": (fact["ja3"], event.get("tls.ja3", "")),
+        }
+    if kind == "tls_server_hello":
+        selected = [event["tls.selected_version"]] if "tls.selected_version" in event else []
+        return {
+            "version": (fact["version"], event.get("tls.version")),
+            "supported_versions": (fact["supported_versions"], selected),
+            "cipher": (fact["cipher"], event.get("tls.cipher")),
+        }
+    if kind == "http_request" and event.get("type") == "ssdp":
+        # SSDP is HTTP over UDP: our ssdp events keep the method and user agent; the
+        # request target is always * and the host the multicast group, so they are not kept.
+        return {
+            "method": (fact["method"], event.get("ssdp.method")),
+            "host": (fact["host"], fact["host"]),
+            "uri": (fact["uri"], fact["uri"]),
+            "user_agent": (fact["user_agent"], event.get("ssdp.user_agent", "")),
+        }
+    if kind == "http_request":
+        return {
+            "method": (fact["method"], event.get("http.method")),
+            "host": (fact["host"], event.get("http.host", "")),
+            "uri": (fact["uri"], event.get("http.uri")),
+            "user_agent": (fact["user_agent"], event.get("http.user_agent", "")),
+        }
+    if kind == "imap_command":
+        return {"request": (fact["request"], event.get("imap.request"))}
+    prefix = {"ftp_command": "ftp", "pop_command": "pop3", "smtp_command": "smtp"}[kind]
+    command = event.get(f"{prefix}.command")
+    arg = "<redacted>" if command == "PASS" else event.get(f"{prefix}.arg", "")
+    return {"command": (fact["command"], command), "arg": (fact["arg"], arg)}
 
 
 def why_missed(capture: Path, frame_no: int) -> str:
@@ -109,7 +148,28 @@ def why_missed(capture: Path, frame_no: int) -> str:
     return "our decoder rejects the message as malformed"
 
 
-EVENT_TYPE_OF = {"dns_query": "dns", "dns_answer": "dns", "dhcp": "dhcp", "arp": "arp"}
+EVENT_TYPE_OF: dict[str, str] = {
+    "dns_query": "dns",
+    "dns_answer": "dns",
+    "dhcp": "dhcp",
+    "arp": "arp",
+    "tls_client_hello": "tls_client_hello",
+    "tls_server_hello": "tls_server_hello",
+    "http_request": "http",
+    "ftp_command": "ftp",
+    "pop_command": "pop3",
+    "smtp_command": "smtp",
+    "imap_command": "imap",
+}
+
+
+TYPES = frozenset([*EVENT_TYPE_OF.values(), "ssdp"])
+
+
+def event_type_for(fact: Fact) -> str:
+    if fact["kind"] == "http_request" and "1900" in (fact["sport"], fact["dport"]):
+        return "ssdp"
+    return EVENT_TYPE_OF[fact["kind"]]
 
 
 def replay_folder(folder: Path, events_path: Path) -> None:
@@ -124,7 +184,7 @@ def load_events(events_path: Path, folder: Path) -> dict[tuple[str, int, str], l
     with events_path.open() as f:
         for line in f:
             event = json.loads(line)
-            if event["type"] in ("dns", "dhcp", "arp"):
+            if event["type"] in TYPES and not event.get("http.is_response"):
                 rel = str(Path(event["capture.file"]).relative_to(folder))
                 index[(rel, event["capture.frame"], event["type"])].append(event)
     return index
@@ -135,6 +195,7 @@ def compare(corpus: Path, show: int) -> dict[str, tuple[int, int]]:
     agreed: Counter[str] = Counter()
     misses: dict[str, list[str]] = defaultdict(list)
     miss_reasons: dict[str, Counter[str]] = defaultdict(Counter)
+    field_agreed: dict[str, Counter[str]] = defaultdict(Counter)
     with tempfile.TemporaryDirectory() as tmp:
         for name in FOLDERS:
             folder = corpus / name
@@ -150,7 +211,15 @@ def compare(corpus: Path, show: int) -> dict[str, tuple[int, int]]:
                 if kind not in EVENT_TYPE_OF:
                     continue
                 totals[kind] += 1
-                candidates = index.get((fact["pcap"], fact["frame"], EVENT_TYPE_OF[kind]), [])
+                candidates = index.get((fact["pcap"], fact["frame"], event_type_for(fact)), [])
+                for name in expected_and_actual(fact, {}):
+                    if any(
+                        v[0] == v[1]
+                        for e in candidates
+                        for n, v in expected_and_actual(fact, e).items()
+                        if n == name
+                    ):
+                        field_agreed[kind][name] += 1
                 reason = ""
                 for event in candidates:
                     diffs = {k: v for k, v in expected_and_actual(fact, event).items() if v[0] != v[1]}
@@ -171,7 +240,9 @@ def compare(corpus: Path, show: int) -> dict[str, tuple[int, int]]:
     for kind in sorted(totals):
         total, ok = totals[kind], agreed[kind]
         result[kind] = (ok, total)
-        print(f"  {kind:<11} {ok:>6} / {total:<6} {100.0 * ok / total:6.2f}%")
+        print(f"  {kind:<17} {ok:>6} / {total:<6} {100.0 * ok / total:6.2f}%  all fields")
+        for name, count in sorted(field_agreed[kind].items()):
+            print(f"      {name:<20} {count:>6} / {total:<6} {100.0 * count / total:6.2f}%")
         for reason, count in miss_reasons[kind].most_common():
             print(f"      {count:>5} {reason}")
         for line in misses[kind]:

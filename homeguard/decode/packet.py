@@ -28,6 +28,7 @@ TCP_ACK = 0x10
 _ipv4 = struct.Struct("!BBHHHBBH4s4s").unpack_from
 _ipv6 = struct.Struct("!IHBB16s16s").unpack_from
 _ports = struct.Struct("!HH").unpack_from
+_seq_ack = struct.Struct("!II").unpack_from
 
 
 class Packet:
@@ -51,7 +52,9 @@ class Packet:
         "sport",
         "src_ip",
         "src_mac",
+        "tcp_ack",
         "tcp_flags",
+        "tcp_seq",
         "vlan",
         "wirelen",
     )
@@ -79,6 +82,8 @@ class Packet:
         self.sport = 0
         self.dport = 0
         self.tcp_flags = 0
+        self.tcp_seq = 0
+        self.tcp_ack = 0
         self.fragment = False  # part of a fragmented datagram (see decode/fragments.py)
         self.fragment_id = 0
         self.fragment_offset = 0  # in bytes
@@ -200,6 +205,7 @@ def _transport_layer(pkt: Packet, at: int) -> None:
         if offset < 20:
             raise DecodeError(f"TCP data offset {offset} is below the minimum of 20")
         pkt.tcp_flags = pkt.data[at + 13]
+        pkt.tcp_seq, pkt.tcp_ack = _seq_ack(pkt.data, at + 4)
         pkt.payload_at = at + offset
     elif proto == PROTO_UDP:
         pkt.sport, pkt.dport, ulen = struct.unpack_from("!HHH", pkt.data, at)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from homeguard.decode.packet import PROTO_ICMP, PROTO_ICMPV6
 
@@ -33,6 +34,10 @@ class Flow:
     fins: int = 0  # bit 1: FIN from the initiator, bit 2: FIN from the responder
     closed_at: float = 0.0
     end_reason: str = ""
+    # The application session reading this flow's payload (sessions/): None until the first
+    # payload, a count of segments still to sniff, or False when no analyzer wants it (then
+    # payload costs one attribute check).
+    session: Any = None
 
 
 class FlowTable:

@@ -1,0 +1,59 @@
+"""The pipeline's door to the sessions: TCP payload goes to the flow's session, a few
+UDP protocols are read per packet. Returns (event type, fields) for the pipeline."""
+
+from __future__ import annotations
+
+from homeguard.decode.packet import TCP_ACK, TCP_SYN, Packet
+from homeguard.sessions.base import Emitted, Session
+from homeguard.sessions.binary import port_mapping_events, snmp_events
+from homeguard.sessions.credentials import DefaultCredentials
+from homeguard.sessions.select import analyzer_for
+from homeguard.state.flows import Flow
+
+PORT_NAT_PMP = 5351
+SNIFF_SEGMENTS = 8  # payload segments watched for a late start of TLS (XMPP STARTTLS, proxies)
+SNMP_AGENT_PORTS = (161, 162)  # 162: traps, sent to a manager, carry the community too
+
+
+class SessionReader:
+    def __init__(self, defaults: DefaultCredentials | None = None) -> None:
+        self.defaults = defaults or DefaultCredentials.shipped()
+        self.sessions_started = 0
+
+    def tcp(self, pkt: Packet, flow: Flow) -> Emitted:
+        session = flow.session
+        if session is False:
+            return []
+        payload_size = pkt.payload_end - pkt.payload_at
+        if session is None or isinstance(session, int):
+            if not payload_size:
+                return []
+            from_client = pkt.src_ip == flow.key[1] and pkt.sport == flow.key[2]
+            server_port = flow.key[4]
+            analyzer = analyzer_for(server_port, pkt.payload(), from_client, self.defaults)
+            if analyzer is None:
+                # No analyzer yet: keep looking a few segments, for TLS that starts later.
+                left = SNIFF_SEGMENTS if session is None else session - 1
+                flow.session = left if left > 0 else False
+                return []
+            session = flow.session = Session(analyzer)
+            self.sessions_started += 1
+        else:
+            from_client = pkt.src_ip == flow.key[1] and pkt.sport == flow.key[2]
+        assert isinstance(session, Session)
+        ack = pkt.tcp_ack if pkt.tcp_flags & TCP_ACK else None
+        try:
+            out = session.segment(from_client, pkt.tcp_seq, bool(pkt.tcp_flags & TCP_SYN), pkt.payload(), ack)
+        except Exception:
+            flow.session = False  # a session that failed once reads nothing more of this flow
+            raise
+        if session.done:
+            flow.session = False  # read what we need: the rest of the flow costs nothing
+        return out
+
+    def udp(self, pkt: Packet) -> Emitted:
+        if pkt.dport == PORT_NAT_PMP:
+            return port_mapping_events(pkt.payload())
+        if pkt.dport in SNMP_AGENT_PORTS or pkt.sport in SNMP_AGENT_PORTS:
+            return snmp_events(pkt.payload(), pkt.dport in SNMP_AGENT_PORTS, self.defaults)
+        return []
