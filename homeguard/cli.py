@@ -87,8 +87,20 @@ def cli() -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config file.")
 @click.option("--db", "db_path", help="The SQLite database. Default: see 'homeguard settings'.")
 @click.option("--filter", "bpf_filter", help="A BPF filter in tcpdump syntax, such as 'not port 22'.")
+@click.option(
+    "--events",
+    "events_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write every event to this file, one JSON object per line (for debugging).",
+)
 @version_option
-def run(interface: str | None, config_file: str | None, db_path: str | None, bpf_filter: str | None) -> None:
+def run(
+    interface: str | None,
+    config_file: str | None,
+    db_path: str | None,
+    bpf_filter: str | None,
+    events_file: str | None,
+) -> None:
     """Capture live on an interface and keep watch until stopped (SIGTERM or Ctrl-C)."""
     from homeguard.capture.live import LiveSource, default_interface
     from homeguard.daemon import Daemon, RuleReloader
@@ -104,13 +116,17 @@ def run(interface: str | None, config_file: str | None, db_path: str | None, bpf
     )
     db, writer = _open_store(config)
     engine, ruleset = _rule_engine(config, db, writer)
-    daemon = Daemon(_pipeline(config, writer, db, [engine]), source, config["stats_interval"])
-    daemon.rules = RuleReloader(engine, ruleset, lambda previous: load_rules_for(config, previous=previous))
-    daemon.install_signal_handlers()
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(db.close)
+        sinks: list[Any] = [engine]
+        if events_file:
+            sinks.append(JsonlEvents(stack.enter_context(click.open_file(events_file, "w"))))
+        daemon = Daemon(_pipeline(config, writer, db, sinks), source, config["stats_interval"])
+        daemon.rules = RuleReloader(
+            engine, ruleset, lambda previous: load_rules_for(config, previous=previous)
+        )
+        daemon.install_signal_handlers()
         daemon.run()
-    finally:
-        db.close()
 
 
 class JsonlEvents:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -222,3 +223,184 @@ def test_rules_reload_while_traffic_flows(lab: Lab) -> None:
     lookup("printer.home.test")
     wait_for(lambda: finding_counts(db_path).get("printer.home.test") == 2, "the rule restored by SIGHUP")
     stop(homeguard, lab)
+
+
+SECRET = "Lab-Secret-7f3a"
+SOAP_ADD = (
+    '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+    '<u:AddPortMapping xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:1"><NewRemoteHost></NewRemoteHost>'
+    "<NewExternalPort>8443</NewExternalPort><NewProtocol>TCP</NewProtocol><NewInternalPort>443</NewInternalPort>"
+    "<NewInternalClient>192.168.77.13</NewInternalClient><NewEnabled>1</NewEnabled>"
+    "<NewPortMappingDescription>camera</NewPortMappingDescription><NewLeaseDuration>0</NewLeaseDuration>"
+    "</u:AddPortMapping></s:Body></s:Envelope>"
+)
+
+
+def serve(lab: Lab, name: str, cmd: list[str], ready: str) -> None:
+    lab.spawn("printer", cmd, f"{name}.log")
+    wait_for(lambda: ready in (lab.workdir / f"{name}.log").read_text(errors="replace"), f"the {name} server")
+
+
+def test_application_traffic_from_real_clients_and_no_password_anywhere(lab: Lab) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed for the TLS server (apt-get install openssl)")
+    work = lab.workdir
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            "/CN=camera.home.test",
+            "-days",
+            "1",
+            "-keyout",
+            str(work / "key.pem"),
+            "-out",
+            str(work / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (work / "ftp").mkdir()
+    events_path, db_path = work / "events.jsonl", work / "apps.db"
+    homeguard = start_homeguard(lab, db_path, ["--events", str(events_path)])
+    servers = Path(__file__).parent / "lab_servers.py"
+    ip = "192.168.77.13"
+    serve(lab, "http", [sys.executable, "-u", "-m", "http.server", "8080", "--bind", ip], "Serving HTTP")
+    serve(
+        lab,
+        "ftp",
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "pyftpdlib",
+            "-i",
+            ip,
+            "-p",
+            "2121",
+            "-u",
+            "anna",
+            "-P",
+            SECRET,
+            "-d",
+            str(work / "ftp"),
+        ],
+        "starting FTP server",
+    )
+    for kind, port in (("pop3", "1110"), ("imap", "1143"), ("smtp", "2525"), ("telnet", "2323")):
+        serve(lab, kind, [sys.executable, "-u", str(servers), kind, ip, port], f"serving {kind}")
+    serve(
+        lab,
+        "tls",
+        [
+            "openssl",
+            "s_server",
+            "-accept",
+            "4433",
+            "-tls1",
+            "-cipher",
+            "DEFAULT@SECLEVEL=0",
+            "-cert",
+            str(work / "cert.pem"),
+            "-key",
+            str(work / "key.pem"),
+            "-www",
+        ],
+        "ACCEPT",
+    )
+    (work / "mail.txt").write_text("Subject: test\r\n\r\nhello\r\n")
+    (work / "soap.xml").write_text(SOAP_ADD)
+
+    def client(*cmd: str) -> None:
+        lab.run("laptop", *cmd, timeout=30)
+
+    lab.run("laptop", "ip", "addr", "add", "192.168.77.12/24", "dev", "eth0")
+    client("curl", "-s", "--max-time", "10", "-o", "/dev/null", "-u", "admin:admin", f"http://{ip}:8080/")
+    client(
+        "curl",
+        "-s",
+        "--max-time",
+        "10",
+        "-o",
+        "/dev/null",
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: text/xml",
+        "-H",
+        'SOAPAction: "urn:schemas-upnp-org:service:WANIPConnection:1#AddPortMapping"',
+        "--data-binary",
+        f"@{work / 'soap.xml'}",
+        f"http://{ip}:8080/ctl/IPConn",
+    )
+    client("curl", "-s", "--max-time", "10", "-o", "/dev/null", f"ftp://anna:{SECRET}@{ip}:2121/")
+    client("curl", "-s", "--max-time", "10", "-o", "/dev/null", "-u", f"anna:{SECRET}", f"pop3://{ip}:1110/")
+    client("curl", "-s", "--max-time", "10", "-o", "/dev/null", "-u", f"anna:{SECRET}", f"imap://{ip}:1143/")
+    client(
+        "curl",
+        "-s",
+        "--max-time",
+        "10",
+        "--mail-from",
+        "anna@home.test",
+        "--mail-rcpt",
+        "bob@home.test",
+        "-u",
+        f"anna:{SECRET}",
+        "--upload-file",
+        str(work / "mail.txt"),
+        f"smtp://{ip}:2525",
+    )
+    client(
+        "sh",
+        "-c",
+        f"(sleep 0.5; printf 'admin\\r\\n'; sleep 0.5; printf '{SECRET}\\r\\n'; sleep 0.5) "
+        f"| busybox telnet {ip} 2323 > /dev/null; true",
+    )
+    client(
+        "sh",
+        "-c",
+        f"openssl s_client -connect {ip}:4433 -tls1 -cipher DEFAULT@SECLEVEL=0 "
+        "-servername camera.home.test < /dev/null > /dev/null 2>&1; true",
+    )
+    stop(homeguard, lab)
+
+    events = [json.loads(line) for line in events_path.read_text().splitlines()]
+    logins = {
+        (e["auth.protocol"], e.get("auth.username"), e["auth.password_seen"], e["auth.default_credentials"])
+        for e in events
+        if e["type"] == "auth"
+    }
+    assert logins >= {
+        ("http", "admin", True, True),
+        ("ftp", "anna", True, False),
+        ("pop3", "anna", True, False),
+        ("imap", "anna", True, False),
+        ("smtp", "anna", True, False),
+        ("telnet", "admin", True, False),
+    }
+    hello = next(e for e in events if e["type"] == "tls_client_hello" and e.get("dst.port") == 4433)
+    assert hello["tls.sni"] == "camera.home.test"
+    server = next(e for e in events if e["type"] == "tls_server_hello" and e.get("src.port") == 4433)
+    assert server["tls.negotiated_name"] == "TLS 1.0"
+    cert = next(e for e in events if e["type"] == "tls_certificate")
+    assert cert["tls.cert_subject"] == "CN=camera.home.test" and cert["tls.cert_self_signed"] is True
+    mapping = next(e for e in events if e["type"] == "port_mapping")
+    assert (mapping["mapping.external_port"], mapping["mapping.internal_client"]) == (8443, "192.168.77.13")
+    # The password must be nowhere: not in the events, the database (WAL included) or the log.
+    stored = [events_path, db_path, Path(f"{db_path}-wal"), work / "homeguard.log"]
+    for path in stored:
+        if path.exists():
+            data = path.read_bytes()
+            assert SECRET.encode() not in data, f"the password is in {path.name}"
+            assert base64.b64encode(SECRET.encode()) not in data

@@ -440,8 +440,7 @@ def test_lost_segment_acknowledged_by_the_peer_does_not_stall_the_reader() -> No
     del packets[4]  # the capture missed "CWD lost"; the server's reply acknowledges it
     events = events_of(packets)
     commands = [
-        (e["ftp.command"], e["ftp.arg"], e.get("capture.frame", None))
-        for e in of_type(events, "ftp")
+        (e["ftp.command"], e["ftp.arg"], e.get("capture.frame", None)) for e in of_type(events, "ftp")
     ]
     assert [c[:2] for c in commands] == [("USER", "a"), ("CWD", "after")]
 

@@ -38,5 +38,19 @@ def analyzer_for(
         return Ssh(defaults)
     if from_client and is_connect(payload):
         return Mqtt(defaults)
-    chosen = BY_PORT.get(server_port)
+    chosen = BY_PORT.get(server_port) or (None if from_client else server_greeting(payload))
     return None if chosen is None else chosen(defaults)
+
+
+def server_greeting(payload: bytes) -> type[Ftp | Smtp | Pop3 | Imap | Telnet] | None:
+    """Servers that speak first say who they are, whatever port they listen on."""
+    head = payload[:128]
+    if head.startswith(b"220"):
+        return Smtp if b"SMTP" in head.upper() else Ftp if b"FTP" in head.upper() else None
+    if head.startswith(b"+OK"):
+        return Pop3
+    if head.startswith(b"* OK"):
+        return Imap
+    if (head[:1] == b"\xff" and head[1:2] in (b"\xfb", b"\xfd")) or head.rstrip().lower().endswith(b"login:"):
+        return Telnet
+    return None
