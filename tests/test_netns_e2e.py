@@ -228,7 +228,8 @@ def test_rules_reload_while_traffic_flows(lab: Lab) -> None:
 SECRET = "Lab-Secret-7f3a"
 SOAP_ADD = (
     '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
-    '<u:AddPortMapping xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:1"><NewRemoteHost></NewRemoteHost>'
+    '<u:AddPortMapping xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:1">'
+    "<NewRemoteHost></NewRemoteHost>"
     "<NewExternalPort>8443</NewExternalPort><NewProtocol>TCP</NewProtocol><NewInternalPort>443</NewInternalPort>"
     "<NewInternalClient>192.168.77.13</NewInternalClient><NewEnabled>1</NewEnabled>"
     "<NewPortMappingDescription>camera</NewPortMappingDescription><NewLeaseDuration>0</NewLeaseDuration>"
