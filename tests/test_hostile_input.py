@@ -132,3 +132,57 @@ def test_fuzz_mutated_real_frames(noise: bytes, at: int) -> None:
     pipeline.process((1.0, 1, frame, len(frame)))
     pipeline.close()
     assert pipeline.stats.internal_errors == 0
+
+
+# -- the application decoders (sessions) ----------------------------------------------
+
+from homeguard.decode import http as http_decode  # noqa: E402
+from homeguard.decode import mqtt, pii, portmap, smb, snmp, tls, x509  # noqa: E402
+from homeguard.sessions.credentials import DefaultCredentials  # noqa: E402
+from homeguard.sessions.http import Http  # noqa: E402
+from homeguard.sessions.select import BY_PORT  # noqa: E402
+from homeguard.sessions.tls import Tls  # noqa: E402
+
+APPLICATION_DECODERS = {
+    "tls_client_hello": tls.parse_client_hello,
+    "tls_server_hello": tls.parse_server_hello,
+    "tls_certificate": tls.first_certificate,
+    "sslv2_hello": tls.parse_sslv2_client_hello,
+    "x509": x509.parse_certificate,
+    "http_head": http_decode.parse_head,
+    "http_form": http_decode.form_login,
+    "http_authorization": lambda data: http_decode.authorization_login(data.decode("latin-1")),
+    "pii": lambda data: (pii.scan(data.decode("latin-1")), pii.redact(data.decode("latin-1"))),
+    "snmp": snmp.parse_snmp,
+    "mqtt": mqtt.parse_connect,
+    "nat_pmp_pcp": portmap.parse_nat_pmp_or_pcp,
+    "soap": lambda data: portmap.parse_soap_port_mapping("x#AddPortMapping", data),
+    "smb": smb.parse_negotiate,
+}
+DEFAULTS = DefaultCredentials.shipped()
+
+
+@pytest.mark.parametrize("name", sorted(APPLICATION_DECODERS))
+@fuzz
+@given(data=st.binary(max_size=700))
+def test_fuzz_application_decoder(name: str, data: bytes) -> None:
+    with contextlib.suppress(DecodeError):
+        APPLICATION_DECODERS[name](data)
+
+
+def _analyzers() -> dict[str, object]:
+    made: dict[str, object] = {f"port-{port}": cls for port, cls in BY_PORT.items()}
+    made["http"], made["tls"] = Http, Tls
+    return made
+
+
+@pytest.mark.parametrize("name", sorted(_analyzers()))
+@fuzz
+@given(chunks=st.lists(st.tuples(st.booleans(), st.one_of(st.none(), st.binary(max_size=300))), max_size=8))
+def test_fuzz_session_analyzer(name: str, chunks: list[tuple[bool, bytes | None]]) -> None:
+    """Random bytes both ways, gaps included: an analyzer may reject, never crash."""
+    kind = _analyzers()[name]
+    analyzer = kind() if kind is Tls else kind(DEFAULTS)  # type: ignore[operator]
+    for from_client, data in chunks:
+        with contextlib.suppress(DecodeError):
+            analyzer.feed(from_client, data)

@@ -189,6 +189,8 @@ def is_sslv2_client_hello(data: bytes) -> bool:
 
 
 def parse_sslv2_client_hello(data: bytes) -> ClientHello:
+    if len(data) < 11:
+        raise DecodeError("SSLv2 ClientHello cut short")
     length = ((data[0] & 0x7F) << 8) | data[1]
     if len(data) < 2 + length or length < 9:
         raise DecodeError("SSLv2 ClientHello cut short")
