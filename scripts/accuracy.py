@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -118,7 +119,36 @@ def application_pairs(fact: Fact, event: Fact) -> dict[str, tuple[Any, Any]]:
     return {"command": (fact["command"], command), "arg": (fact["arg"], arg)}
 
 
-def why_missed(capture: Path, frame_no: int) -> str:
+APPLICATION_KINDS = frozenset(
+    {
+        "tls_client_hello",
+        "tls_server_hello",
+        "http_request",
+        "ftp_command",
+        "pop_command",
+        "smtp_command",
+        "imap_command",
+    }
+)
+BASE64_LINE = re.compile(rb"^[A-Za-z0-9+/=]{8,}\r?\n?$")
+
+
+def why_application_missed(kind: str, pkt: Any) -> str:
+    from homeguard.decode.packet import PROTO_UDP
+
+    payload = pkt.payload()
+    if pkt.proto == PROTO_UDP:
+        return "QUIC: the hello is encrypted in the Initial packet (by design, QUIC flows are named from DNS)"
+    if kind == "tls_server_hello" and payload[:1] and payload[0] & 0x80:
+        return "SSLv2-format ServerHello (not decoded)"
+    if len(payload) > 4096 or (payload and b"\n" not in payload and kind.endswith("_command")):
+        return "command line longer than 4 KiB or without its end (dropped by design)"
+    if kind in ("pop_command", "smtp_command", "imap_command") and BASE64_LINE.match(payload):
+        return "SASL continuation line: credentials, by design never reported as a command"
+    return "TCP stream not read at this frame (see the closing note)"
+
+
+def why_missed(capture: Path, frame_no: int, kind: str = "") -> str:
     """Name the category of a fact we have no event for, from the frame itself."""
     from homeguard.capture.pcapfile import PcapFileSource
     from homeguard.decode.packet import PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, decode_frame
@@ -134,6 +164,8 @@ def why_missed(capture: Path, frame_no: int) -> str:
         return f"undecodable frame ({exc})"
     if pkt is None:
         return f"link type {linktype} or ethertype not decoded (tunnel or encapsulation)"
+    if kind in APPLICATION_KINDS:
+        return why_application_missed(kind, pkt)
     if pkt.proto in (PROTO_ICMP, PROTO_ICMPV6):
         return "quoted inside an ICMP error (not a message anyone exchanged)"
     if pkt.fragment:
@@ -227,10 +259,12 @@ def compare(corpus: Path, show: int) -> dict[str, tuple[int, int]]:
                         agreed[kind] += 1
                         break
                     reason = "differs in " + ",".join(sorted(diffs))
+                    if set(diffs) == {"uri"} and any(mark in str(diffs["uri"][1]) for mark in ("**", "…")):
+                        reason = "personal data redacted in the URI (by design)"
                     detail = "; ".join(f"{k}: tshark {v[0]!r} ours {v[1]!r}" for k, v in diffs.items())
                 else:
                     if not reason:
-                        reason = "no event: " + why_missed(folder / fact["pcap"], fact["frame"])
+                        reason = "no event: " + why_missed(folder / fact["pcap"], fact["frame"], kind)
                     miss_reasons[kind][reason] += 1
                     if len(misses[kind]) < show:
                         where = f"{name}/{fact['pcap']}#{fact['frame']}"
