@@ -73,3 +73,36 @@ def write_pcap(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def make_certificate(folder: Path, subject: str = "/CN=camera.home.test", der: bool = True) -> Path:
+    """A self-signed certificate made by the openssl command (skips the test without it)."""
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate (apt-get install openssl)")
+    out = folder / ("cert.der" if der else "cert.pem")
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            subject,
+            "-days",
+            "1",
+            "-keyout",
+            str(folder / "key.pem"),
+            *(["-outform", "DER"] if der else []),
+            "-out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, UDP, Dot1Q, Ether  # type: ignore[attr-defined]
 
 from homeguard.events.catalog import EVENT_TYPES, FIELD_NAMES, FIELDS
 from homeguard.settings import Config
-from tests.conftest import frames_of, run_pipeline
+from tests.conftest import frames_of, make_certificate, run_pipeline
 from tests.conversations import application_samples
 from tests.test_pipeline import LAPTOP, PI, ROUTER, dhcp_ack, dhcp_request, mdns_announcement, web_visit
 
@@ -85,39 +83,8 @@ def rich_traffic() -> list:
 
 
 @pytest.fixture(scope="module")
-def certificate() -> bytes:
-    import shutil
-    import subprocess
-    import tempfile
-
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a certificate (apt-get install openssl)")
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-subj",
-                "/CN=x",
-                "-days",
-                "1",
-                "-keyout",
-                f"{tmp}/k",
-                "-outform",
-                "DER",
-                "-out",
-                f"{tmp}/c",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        return Path(tmp, "c").read_bytes()
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return make_certificate(tmp_path_factory.mktemp("cert"), "/CN=x").read_bytes()
 
 
 def test_emitted_fields_and_types_are_catalogued(certificate: bytes) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from tests.conftest import make_certificate
 from tests.netns_lab import MACS, Lab, unavailable_reason, wait_for
 
 pytestmark = pytest.mark.netns
@@ -243,34 +244,8 @@ def serve(lab: Lab, name: str, cmd: list[str], ready: str) -> None:
 
 
 def test_application_traffic_from_real_clients_and_no_password_anywhere(lab: Lab) -> None:
-    import shutil
-    import subprocess
-
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed for the TLS server (apt-get install openssl)")
     work = lab.workdir
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-subj",
-            "/CN=camera.home.test",
-            "-days",
-            "1",
-            "-keyout",
-            str(work / "key.pem"),
-            "-out",
-            str(work / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert = make_certificate(work, der=False)
     (work / "ftp").mkdir()
     events_path, db_path = work / "events.jsonl", work / "apps.db"
     homeguard = start_homeguard(lab, db_path, ["--events", str(events_path)])
@@ -312,7 +287,7 @@ def test_application_traffic_from_real_clients_and_no_password_anywhere(lab: Lab
             "-cipher",
             "DEFAULT@SECLEVEL=0",
             "-cert",
-            str(work / "cert.pem"),
+            str(cert),
             "-key",
             str(work / "key.pem"),
             "-www",

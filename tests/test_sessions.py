@@ -6,16 +6,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from scapy.all import SNMP, SNMPget, SNMPvarbind  # type: ignore[attr-defined]
 
-from tests.conftest import frames_of, run_pipeline
+from tests.conftest import frames_of, make_certificate, run_pipeline
 from tests.conversations import (
     CLIENT_HELLO_CIPHERS,
     CLIENT_HELLO_GROUPS,
@@ -81,34 +79,7 @@ def test_reordered_segments_are_put_back_in_order() -> None:
 
 @pytest.fixture(scope="module")
 def certificate_der(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a certificate (apt-get install openssl)")
-    folder = tmp_path_factory.mktemp("cert")
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-subj",
-            "/CN=camera.home.test/O=Acme Cams",
-            "-days",
-            "1",
-            "-keyout",
-            str(folder / "k.pem"),
-            "-outform",
-            "DER",
-            "-out",
-            str(folder / "c.der"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return (folder / "c.der").read_bytes()
+    return make_certificate(tmp_path_factory.mktemp("cert"), "/CN=camera.home.test/O=Acme Cams").read_bytes()
 
 
 def test_server_hello_tls10_and_self_signed_certificate(certificate_der: bytes) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from homeguard.decode.asn1 import read_tlv
 from homeguard.errors import DecodeError
 
 PDU_NAMES = {
@@ -27,21 +28,7 @@ class SnmpMessage:
 
 
 def _tlv(buf: bytes, pos: int) -> tuple[int, int, int]:
-    if pos + 2 > len(buf):
-        raise DecodeError("SNMP element cut short")
-    tag, first = buf[pos], buf[pos + 1]
-    pos += 2
-    if first & 0x80:
-        count = first & 0x7F
-        if not 0 < count <= 4 or pos + count > len(buf):
-            raise DecodeError("SNMP length is not usable")
-        length = int.from_bytes(buf[pos : pos + count], "big")
-        pos += count
-    else:
-        length = first
-    if pos + length > len(buf):
-        raise DecodeError("SNMP element runs past the message")
-    return tag, pos, pos + length
+    return read_tlv(buf, pos, "SNMP")
 
 
 def parse_snmp(buf: bytes) -> SnmpMessage:

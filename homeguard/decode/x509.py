@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from homeguard.decode.asn1 import read_tlv
 from homeguard.errors import DecodeError
 
 NAME_ATTRIBUTES = {
@@ -30,22 +31,7 @@ class Certificate:
 
 
 def _tlv(buf: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of value, end of value) of the element at pos."""
-    if pos + 2 > len(buf):
-        raise DecodeError("DER element cut short")
-    tag, first = buf[pos], buf[pos + 1]
-    pos += 2
-    if first & 0x80:
-        count = first & 0x7F
-        if count == 0 or count > 4 or pos + count > len(buf):
-            raise DecodeError("DER length is not usable")
-        length = int.from_bytes(buf[pos : pos + count], "big")
-        pos += count
-    else:
-        length = first
-    if pos + length > len(buf):
-        raise DecodeError("DER element runs past its container")
-    return tag, pos, pos + length
+    return read_tlv(buf, pos, "DER")
 
 
 def _children(buf: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
