@@ -171,7 +171,7 @@ def test_fuzz_application_decoder(name: str, data: bytes) -> None:
 
 
 def _analyzers() -> dict[str, object]:
-    made: dict[str, object] = {f"port-{port}": cls for port, cls in BY_PORT.items()}
+    made: dict[str, object] = {cls.__name__.lower(): cls for cls in BY_PORT.values()}
     made["http"], made["tls"] = Http, Tls
     return made
 
