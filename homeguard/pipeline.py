@@ -76,8 +76,9 @@ class Pipeline:
         self.capture_file: str | None = None
         self.frame_no = 0
         self._next_sweep = 0.0
-        self._next_flush = 0.0
-        self._last_device_flush = 0.0
+        # Writes are scheduled by the wall clock: they are about the disk, not packet time,
+        # so a replay of old or jumbled captures writes as often as a live day does.
+        self._next_flush = time.monotonic() + config["flush_interval"]
         self._now = 0.0
 
     @property
@@ -113,8 +114,8 @@ class Pipeline:
         stats.packets += 1
         stats.bytes += wirelen
         self.frame_no += 1
-        if ts < self._now - CLOCK_JUMP:  # the clock went back (NTP at boot, or files out of order)
-            self._next_sweep = self._next_flush = ts
+        if ts < self._now - CLOCK_JUMP:  # the clock went back (NTP at boot, or files out of order):
+            self._next_sweep = ts + SWEEP_INTERVAL  # count the sweeps from the new time
         self._now = ts
         if ts >= self._next_sweep:
             self.maintain(ts)
@@ -340,7 +341,7 @@ class Pipeline:
             return
         for row in self.dns_log.expire(now):
             writer.insert("dns_log", row)
-        if now >= self._next_flush or writer.full:
+        if writer.full or time.monotonic() >= self._next_flush:
             self.flush(now)
 
     def flush(self, now: float) -> None:
@@ -348,21 +349,19 @@ class Pipeline:
         writer = self.writer
         if writer is None:
             return
-        since = self._last_device_flush
         for dev in self.devices:
-            if dev.changed or dev.last_seen >= since:
+            if dev.changed or dev.last_seen != dev.stored_last_seen:
                 writer.upsert("devices", dev.row(), ("mac",))
                 for ip, (first, last) in dev.ips.items():
-                    if last >= since or dev.changed:
-                        writer.upsert(
-                            "device_ips",
-                            {"mac": dev.mac, "ip": ip, "first_seen": first, "last_seen": last},
-                            ("mac", "ip"),
-                        )
+                    writer.upsert(
+                        "device_ips",
+                        {"mac": dev.mac, "ip": ip, "first_seen": first, "last_seen": last},
+                        ("mac", "ip"),
+                    )
                 dev.changed = False
+                dev.stored_last_seen = dev.last_seen
         writer.flush()
-        self._last_device_flush = now
-        self._next_flush = now + self.config["flush_interval"]
+        self._next_flush = time.monotonic() + self.config["flush_interval"]
 
     def capture_stats_row(self, source: CaptureSource, now: float) -> None:
         """Counters since start, for the capture_stats table (health and doctor read it)."""

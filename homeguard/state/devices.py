@@ -26,6 +26,7 @@ class Device:
     ssdp_server: str | None = None
     ips: dict[str, list[float]] = field(default_factory=dict)  # ip -> [first_seen, last_seen]
     changed: bool = True  # something other than last_seen changed since the last flush
+    stored_last_seen: float = -1.0  # last_seen as the database has it
 
     @property
     def name(self) -> str | None:

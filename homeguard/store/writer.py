@@ -59,7 +59,15 @@ class BatchWriter:
                     conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
             for (table, pk), keyed in self._upserts.items():
                 if keyed:
-                    self.db.table(table).upsert_all(keyed.values(), pk=pk, batch_size=500)
+                    rows = list(keyed.values())
+                    columns = list(rows[0])
+                    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in pk)
+                    sql = (
+                        f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+                        f"VALUES ({', '.join('?' * len(columns))}) "
+                        f"ON CONFLICT ({', '.join(f'[{c}]' for c in pk)}) DO UPDATE SET {updates}"
+                    )
+                    conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
             for sql, params in self._statements:
                 conn.execute(sql, params)
         self.rows_written += self.pending
