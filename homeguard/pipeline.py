@@ -155,9 +155,7 @@ class Pipeline:
         assert src is not None and dst is not None
         flows = self.flows.flows
         flow = flows.get((proto, src, sport, dst, dport))
-        if flow is not None and flow.closed_at and pkt.tcp_flags & (TCP_SYN | TCP_ACK) == TCP_SYN:
-            del flows[flow.key]  # a new connection on the ports of a closed one
-            self._end_flow(flow)
+        if flow is not None and pkt.tcp_flags & (TCP_SYN | TCP_ACK) == TCP_SYN and self._reopened(flow):
             flow = None
         if flow is not None:
             flow.last = ts
@@ -166,10 +164,17 @@ class Pipeline:
             outbound = True
         else:
             flow = flows.get((proto, dst, dport, src, sport))
-            if flow is None:
-                self._start_flow(ts, pkt, (proto, src, sport, dst, dport))
+            if (
+                flow is None
+                and pkt.tcp_flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK
+                and proto == PROTO_TCP
+            ):
+                # The capture missed the SYN: the side answering with SYN-ACK is the server.
+                flow = self._start_flow(ts, pkt, (proto, dst, dport, src, sport), answer=True)
+                outbound = False
+            elif flow is None:
+                flow = self._start_flow(ts, pkt, (proto, src, sport, dst, dport))
                 outbound = True
-                flow = flows[(proto, src, sport, dst, dport)]
             else:
                 flow.last = ts
                 flow.packets_in += 1
@@ -197,17 +202,35 @@ class Pipeline:
         if whole is not None:
             self._application(ts, whole, None)
 
-    def _start_flow(self, ts: float, pkt: Packet, key: tuple[int, bytes, int, bytes, int]) -> None:
-        flow, evicted = self.flows.start(key, ts, pkt.src_mac, pkt.dst_mac, pkt.wirelen)
+    def _reopened(self, flow: Flow) -> bool:
+        """A new SYN on the ports of a flow that ended or already carried data is a new
+        connection (a retransmitted SYN comes before any data)."""
+        if not (flow.closed_at or flow.session is not None):
+            return False
+        del self.flows.flows[flow.key]
+        if not flow.end_reason:
+            flow.end_reason = "reopened"
+        self._end_flow(flow)
+        return True
+
+    def _start_flow(
+        self, ts: float, pkt: Packet, key: tuple[int, bytes, int, bytes, int], answer: bool = False
+    ) -> Flow:
+        """A new flow; `answer` when the packet that opened it came from the responder."""
+        src_mac, dst_mac = (pkt.dst_mac, pkt.src_mac) if answer else (pkt.src_mac, pkt.dst_mac)
+        flow, evicted = self.flows.start(key, ts, src_mac, dst_mac, pkt.wirelen)
+        if answer:
+            flow.packets_out, flow.bytes_out, flow.packets_in, flow.bytes_in = 0, 0, 1, pkt.wirelen
         for old in evicted:
             self._end_flow(old)
         names = self.server_names
         flow.server_name = names.name_of(key[3]) or names.name_of(key[1])
-        if pkt.src_mac is not None and is_local_ip(key[1]):
-            self.devices.observe_ip(pkt.src_mac, key[1], ts)
-        if pkt.dst_mac is not None and is_local_ip(key[3]):
-            self.devices.observe_ip(pkt.dst_mac, key[3], ts)
-        self.emit(builders.flow_start_event(flow), pkt.src_mac)
+        if src_mac is not None and is_local_ip(key[1]):
+            self.devices.observe_ip(src_mac, key[1], ts)
+        if dst_mac is not None and is_local_ip(key[3]):
+            self.devices.observe_ip(dst_mac, key[3], ts)
+        self.emit(builders.flow_start_event(flow), src_mac)
+        return flow
 
     def _application(self, ts: float, pkt: Packet, flow: Flow | None) -> None:
         if pkt.fragment:

@@ -217,3 +217,32 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer than this HomeGuard"):
         open_database(tmp_path / "hg.db")
+
+
+def test_a_flow_first_seen_at_its_syn_ack_belongs_to_the_client() -> None:
+    up = Ether(src=LAPTOP, dst=ROUTER) / IP(src=LAPTOP_IP, dst=SERVER_IP)
+    down = Ether(src=ROUTER, dst=LAPTOP) / IP(src=SERVER_IP, dst=LAPTOP_IP)
+    packets = [
+        down / TCP(sport=443, dport=50000, flags="SA"),
+        up / TCP(sport=50000, dport=443, flags="A"),
+        up / TCP(sport=50000, dport=443, flags="RA"),
+    ]
+    _p, events = run_pipeline(frames_of(packets))
+    (end,) = [e for e in events if e["type"] == "flow_end"]
+    assert (end["src.ip"], end["dst.port"], end["flow.packets_out"], end["flow.packets_in"]) == (
+        LAPTOP_IP,
+        443,
+        2,
+        1,
+    )
+
+
+def test_a_new_syn_after_data_starts_a_new_flow() -> None:
+    up = Ether(src=LAPTOP, dst=ROUTER) / IP(src=LAPTOP_IP, dst=SERVER_IP)
+    packets = [
+        up / TCP(sport=50000, dport=80, flags="S"),
+        up / TCP(sport=50000, dport=80, flags="PA") / b"GET / HTTP/1.1\r\n\r\n",
+        up / TCP(sport=50000, dport=80, flags="S"),
+    ]
+    _p, events = run_pipeline(frames_of(packets))
+    assert [e["flow.end_reason"] for e in events if e["type"] == "flow_end"] == ["reopened", "shutdown"]

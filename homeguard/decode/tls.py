@@ -155,10 +155,12 @@ def _read_client_extensions(hello: ClientHello, data: bytes) -> None:
 def parse_server_hello(body: bytes) -> ServerHello:
     try:
         version = struct.unpack_from("!H", body, 0)[0]
-        pos = 2 + 32
-        _session, pos = _vector(body, pos, 1)
-        cipher = struct.unpack_from("!H", body, pos)[0]
-        pos += 3  # cipher and compression method
+        if version >> 8 == 0x7F:  # TLS 1.3 drafts: no session id, no compression method
+            cipher, pos = struct.unpack_from("!H", body, 34)[0], 36
+        else:
+            _session, pos = _vector(body, 2 + 32, 1)
+            cipher = struct.unpack_from("!H", body, pos)[0]
+            pos += 3  # the cipher and the compression method
         hello = ServerHello(version, cipher)
         if pos + 2 <= len(body):
             extensions, _ = _vector(body, pos, 2)

@@ -116,7 +116,10 @@ class Tls:
                 if body[2:34] == HELLO_RETRY_RANDOM:  # HelloRetryRequest: a second ClientHello comes
                     self.retry = True
                     self.client.finished = False
-                elif fields["tls.negotiated_version"] == "0x0304":
+                elif (
+                    fields["tls.negotiated_version"] == "0x0304"
+                    or fields["tls.negotiated_version"][:4] == "0x7f"
+                ):
                     side.finished = True  # TLS 1.3 encrypts the rest, the certificate included
             elif not from_client and kind == CERTIFICATE:
                 out.append(("tls_certificate", self._certificate(body)))
