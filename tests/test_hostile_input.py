@@ -178,7 +178,7 @@ def _analyzers() -> dict[str, object]:
 
 @pytest.mark.parametrize("name", sorted(_analyzers()))
 @fuzz
-@given(chunks=st.lists(st.tuples(st.booleans(), st.one_of(st.none(), st.binary(max_size=300))), max_size=8))
+@given(chunks=st.lists(st.tuples(st.booleans(), st.one_of(st.none(), st.binary(max_size=160))), max_size=5))
 def test_fuzz_session_analyzer(name: str, chunks: list[tuple[bool, bytes | None]]) -> None:
     """Random bytes both ways, gaps included: an analyzer may reject, never crash."""
     kind = _analyzers()[name]
