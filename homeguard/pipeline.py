@@ -347,6 +347,7 @@ class Pipeline:
 
     def _end_flow(self, flow: Flow) -> None:
         self.stats.flows_ended += 1
+        self.sessions.release(flow)
         self.emit(builders.flow_end_event(flow), flow.src_mac)
         if self.writer is not None:
             self.writer.insert("flows", builders.flow_row(flow))

@@ -427,3 +427,19 @@ def test_default_credentials_file_is_readable() -> None:
     )
     assert len(defaults.pairs) >= 62
     assert Path(__file__).parent.parent.joinpath("homeguard/data/default_credentials.txt").exists()
+
+
+def test_sessions_read_at_once_are_bounded_and_released() -> None:
+    from homeguard.pipeline import Pipeline
+    from homeguard.settings import Config
+
+    pipeline = Pipeline(Config(), None, [])
+    pipeline.sessions.max_sessions = 3
+    packets = []
+    for i in range(6):  # six TLS connections whose handshakes never finish
+        packets += tcp_conversation([(True, client_hello()[:40])], dport=443, sport=42000 + i)[:4]
+    for frame in frames_of(packets):
+        pipeline.process(frame)
+    assert pipeline.sessions.live == 3 and pipeline.sessions.refused == 3
+    pipeline.close()
+    assert pipeline.sessions.live == 0

@@ -288,7 +288,10 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("flow.packets_in", "int", "flow_end", "Packets from the responder back to the initiator."),
     _f("flow.bytes_in", "int", "flow_end", "Bytes on the wire from the responder back to the initiator."),
     _f(
-        "flow.end_reason", "str", "flow_end", "fin, rst, idle, evicted (the flow table was full), reopened (a new SYN on its ports) or shutdown."
+        "flow.end_reason",
+        "str",
+        "flow_end",
+        "fin, rst, idle, evicted (the flow table was full), reopened (a new SYN on its ports) or shutdown.",
     ),
 )
 

@@ -12,6 +12,7 @@ from homeguard.state.flows import Flow
 
 PORT_NAT_PMP = 5351
 SNIFF_SEGMENTS = 8  # payload segments watched for a late start of TLS (XMPP STARTTLS, proxies)
+MAX_SESSIONS = 2048  # connections read at once; each holds at most a few tens of KiB
 SNMP_AGENT_PORTS = (161, 162)  # 162: traps, sent to a manager, carry the community too
 
 
@@ -19,6 +20,9 @@ class SessionReader:
     def __init__(self, defaults: DefaultCredentials | None = None) -> None:
         self.defaults = defaults or DefaultCredentials.shipped()
         self.sessions_started = 0
+        self.max_sessions = MAX_SESSIONS
+        self.live = 0  # sessions whose flow is still open
+        self.refused = 0  # connections not read because MAX_SESSIONS were being read
 
     def tcp(self, pkt: Packet, flow: Flow) -> Emitted:
         session = flow.session
@@ -36,8 +40,13 @@ class SessionReader:
                 left = SNIFF_SEGMENTS if session is None else session - 1
                 flow.session = left if left > 0 else False
                 return []
+            if self.live >= self.max_sessions:  # memory stays bounded, whatever a scan opens
+                self.refused += 1
+                flow.session = False
+                return []
             session = flow.session = Session(analyzer)
             self.sessions_started += 1
+            self.live += 1
         else:
             from_client = pkt.src_ip == flow.key[1] and pkt.sport == flow.key[2]
         assert isinstance(session, Session)
@@ -45,11 +54,17 @@ class SessionReader:
         try:
             out = session.segment(from_client, pkt.tcp_seq, bool(pkt.tcp_flags & TCP_SYN), pkt.payload(), ack)
         except Exception:
-            flow.session = False  # a session that failed once reads nothing more of this flow
+            self.release(flow)  # a session that failed once reads nothing more of this flow
             raise
         if session.done:
-            flow.session = False  # read what we need: the rest of the flow costs nothing
+            self.release(flow)  # read what we need: the rest of the flow costs nothing
         return out
+
+    def release(self, flow: Flow) -> None:
+        """Drop a flow's session, when it is done or its flow ends."""
+        if isinstance(flow.session, Session):
+            self.live -= 1
+        flow.session = False
 
     def udp(self, pkt: Packet) -> Emitted:
         if pkt.dport == PORT_NAT_PMP:
