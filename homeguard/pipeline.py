@@ -17,7 +17,7 @@ from homeguard.capture.source import CaptureSource, Frame
 from homeguard.decode.addresses import ip_text, is_local_ip, is_unicast_mac
 from homeguard.decode.arp import parse_arp
 from homeguard.decode.dhcp import parse_dhcp
-from homeguard.decode.dns import parse_dns, parse_dns_over_tcp
+from homeguard.decode.dns import parse_dns
 from homeguard.decode.fragments import FragmentReassembler
 from homeguard.decode.packet import (
     PROTO_TCP,
@@ -32,6 +32,7 @@ from homeguard.decode.packet import (
 from homeguard.decode.ssdp import parse_ssdp
 from homeguard.errors import DecodeError
 from homeguard.events import Event, builders
+from homeguard.sessions.dnstcp import DNS_MESSAGE
 from homeguard.sessions.reader import SessionReader
 from homeguard.settings import Config
 from homeguard.state.devices import DeviceInventory
@@ -254,13 +255,14 @@ class Pipeline:
                 self._ssdp(ts, pkt)
             else:
                 self._session_events(ts, pkt, self.sessions.udp(pkt))
-        elif pkt.proto == PROTO_TCP and (sport == PORT_DNS or dport == PORT_DNS):
-            self._dns(ts, pkt, parse_dns_over_tcp(pkt.payload()), "tcp")
 
     # -- application events ---------------------------------------------------
 
     def _session_events(self, ts: float, pkt: Packet, emitted: list[tuple[str, dict[str, Any]]]) -> None:
         for event_type, fields in emitted:
+            if event_type == DNS_MESSAGE:  # DNS over TCP, whole again: handled as any DNS message
+                self._dns(ts, pkt, [fields["message"]], "tcp")
+                continue
             event = builders.packet_event(event_type, ts, pkt)
             event.update(fields)
             if event_type == "tls_certificate" and "tls.cert_not_after" in fields:

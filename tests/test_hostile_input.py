@@ -139,6 +139,7 @@ def test_fuzz_mutated_real_frames(noise: bytes, at: int) -> None:
 from homeguard.decode import http as http_decode  # noqa: E402
 from homeguard.decode import mqtt, pii, portmap, smb, snmp, tls, x509  # noqa: E402
 from homeguard.sessions.credentials import DefaultCredentials  # noqa: E402
+from homeguard.sessions.dnstcp import DnsTcp  # noqa: E402
 from homeguard.sessions.http import Http  # noqa: E402
 from homeguard.sessions.select import BY_PORT  # noqa: E402
 from homeguard.sessions.tls import Tls  # noqa: E402
@@ -172,7 +173,7 @@ def test_fuzz_application_decoder(name: str, data: bytes) -> None:
 
 def _analyzers() -> dict[str, object]:
     made: dict[str, object] = {cls.__name__.lower(): cls for cls in BY_PORT.values()}
-    made["http"], made["tls"] = Http, Tls
+    made["http"], made["tls"], made["dnstcp"] = Http, Tls, DnsTcp
     return made
 
 
@@ -182,7 +183,7 @@ def _analyzers() -> dict[str, object]:
 def test_fuzz_session_analyzer(name: str, chunks: list[tuple[bool, bytes | None]]) -> None:
     """Random bytes both ways, gaps included: an analyzer may reject, never crash."""
     kind = _analyzers()[name]
-    analyzer = kind() if kind is Tls else kind(DEFAULTS)  # type: ignore[operator]
+    analyzer = kind() if kind in (Tls, DnsTcp) else kind(DEFAULTS)  # type: ignore[operator]
     for from_client, data in chunks:
         with contextlib.suppress(DecodeError):
             analyzer.feed(from_client, data)

@@ -443,3 +443,25 @@ def test_sessions_read_at_once_are_bounded_and_released() -> None:
     assert pipeline.sessions.live == 3 and pipeline.sessions.refused == 3
     pipeline.close()
     assert pipeline.sessions.live == 0
+
+
+def test_dns_over_tcp_split_over_segments_is_read_whole() -> None:
+    from scapy.all import DNS, DNSQR, DNSRR  # type: ignore[attr-defined]
+
+    query = bytes(DNS(id=7, qd=DNSQR(qname="big.example", qtype="TXT")))
+    answer = bytes(
+        DNS(
+            id=7,
+            qr=1,
+            qd=DNSQR(qname="big.example", qtype="TXT"),
+            an=[DNSRR(rrname="big.example", type="TXT", rdata="v" * 200) for _ in range(5)],
+        )
+    )
+    framed = [(True, struct.pack("!H", len(query)) + query), (False, struct.pack("!H", len(answer)) + answer)]
+    events = events_of(tcp_conversation(framed, dport=53, split=100))
+    dns = of_type(events, "dns")
+    assert [(e["dns.is_response"], e["dns.transport"], e["dns.query"]) for e in dns] == [
+        (False, "tcp", "big.example"),
+        (True, "tcp", "big.example"),
+    ]
+    assert len(dns[1]["dns.answers"]) == 5

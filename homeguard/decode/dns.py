@@ -234,15 +234,20 @@ def _txt_text(rdata: bytes) -> str:
     return " ".join(parts)
 
 
-def parse_dns_over_tcp(segment: bytes) -> list[DnsMessage]:
-    """DNS over TCP prefixes each message with its length. Whole messages in one
-    segment are decoded; a message split over segments is left to reassembly."""
+def tcp_frames(buf: bytes) -> tuple[list[bytes], bytes]:
+    """DNS over TCP prefixes each message with its length: the whole messages at the
+    start of buf, and the incomplete rest (to wait for more bytes)."""
     messages = []
     pos = 0
-    while pos + 2 <= len(segment):
-        mlen = struct.unpack_from("!H", segment, pos)[0]
-        if mlen < 12 or pos + 2 + mlen > len(segment):
+    while pos + 2 <= len(buf):
+        length = struct.unpack_from("!H", buf, pos)[0]
+        if pos + 2 + length > len(buf):
             break
-        messages.append(parse_dns(segment[pos + 2 : pos + 2 + mlen]))
-        pos += 2 + mlen
-    return messages
+        messages.append(buf[pos + 2 : pos + 2 + length])
+        pos += 2 + length
+    return messages, buf[pos:]
+
+
+def parse_dns_over_tcp(segment: bytes) -> list[DnsMessage]:
+    """The whole DNS messages in one piece of a TCP stream."""
+    return [parse_dns(message) for message in tcp_frames(segment)[0]]

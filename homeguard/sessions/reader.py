@@ -11,6 +11,7 @@ from homeguard.sessions.select import analyzer_for
 from homeguard.state.flows import Flow
 
 PORT_NAT_PMP = 5351
+PORT_DNS = 53
 SNIFF_SEGMENTS = 8  # payload segments watched for a late start of TLS (XMPP STARTTLS, proxies)
 MAX_SESSIONS = 2048  # connections read at once; each holds at most a few tens of KiB
 SNMP_AGENT_PORTS = (161, 162)  # 162: traps, sent to a manager, carry the community too
@@ -33,7 +34,9 @@ class SessionReader:
             if not payload_size:
                 return []
             from_client = pkt.src_ip == flow.key[1] and pkt.sport == flow.key[2]
-            server_port = flow.key[4]
+            # The responder's port names the service; DNS also when the capture began mid-way
+            # and the first packet seen came from the server.
+            server_port = PORT_DNS if PORT_DNS in (pkt.sport, pkt.dport) else flow.key[4]
             analyzer = analyzer_for(server_port, pkt.payload(), from_client, self.defaults)
             if analyzer is None:
                 # No analyzer yet: keep looking a few segments, for TLS that starts later.

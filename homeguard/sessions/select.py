@@ -8,6 +8,7 @@ from homeguard.decode.mqtt import is_connect
 from homeguard.sessions.base import Analyzer
 from homeguard.sessions.binary import Mqtt, Smb
 from homeguard.sessions.credentials import DefaultCredentials
+from homeguard.sessions.dnstcp import DnsTcp
 from homeguard.sessions.http import Http
 from homeguard.sessions.textproto import Ftp, Imap, Pop3, Smtp, Ssh, Telnet
 from homeguard.sessions.tls import Tls, looks_like_tls
@@ -27,9 +28,14 @@ BY_PORT: dict[int, type[Ftp | Telnet | Smtp | Pop3 | Imap | Ssh | Mqtt | Smb]] =
 }
 
 
+PORT_DNS = 53
+
+
 def analyzer_for(
     server_port: int, payload: bytes, from_client: bool, defaults: DefaultCredentials
 ) -> Analyzer | None:
+    if server_port == PORT_DNS:
+        return DnsTcp()
     if looks_like_tls(payload):
         return Tls()
     if (from_client and looks_like_request(payload)) or (not from_client and looks_like_response(payload)):
