@@ -37,6 +37,7 @@ from homeguard.sessions.reader import SessionReader
 from homeguard.settings import Config
 from homeguard.state.devices import DeviceInventory
 from homeguard.state.dnslog import DnsLog
+from homeguard.state.enrichment import Enricher
 from homeguard.state.flows import Flow, FlowTable
 from homeguard.state.names import ServerNames
 from homeguard.store.writer import BatchWriter
@@ -73,6 +74,7 @@ class Pipeline:
         self.dns_log = DnsLog(config["max_pending_dns"])
         self.fragments = FragmentReassembler()
         self.sessions = SessionReader()
+        self.enricher = Enricher()
         self.household_resolvers: set[str] = set(config["household_resolvers"])
         self.capture_file: str | None = None
         self.frame_no = 0
@@ -338,6 +340,7 @@ class Pipeline:
             if dev.name:
                 event["device.name"] = dev.name
             event["device.randomized"] = dev.randomized
+        self.enricher(event)
         if self.capture_file is not None:
             event["capture.file"] = self.capture_file
             event["capture.frame"] = self.frame_no

@@ -160,6 +160,10 @@ def application_samples(cert_der: bytes) -> list[Any]:
         (False, http_message("HTTP/1.1 200 OK", "Server: mini_httpd", "Content-Length: 0")),
         (
             True,
+            http_message("GET /generate_204 HTTP/1.1", "Host: connectivitycheck.gstatic.com"),
+        ),
+        (
+            True,
             http_message(
                 "POST /ctl HTTP/1.1",
                 "Host: r",
@@ -187,7 +191,9 @@ def application_samples(cert_der: bytes) -> list[Any]:
             dport=443,
             sport=41000,
         ),
-        *tcp_conversation([(True, client_hello()), (False, tls13_record)], dport=443, sport=41001),
+        *tcp_conversation(
+            [(True, client_hello(sni="www.youtube.com")), (False, tls13_record)], dport=443, sport=41001
+        ),
         *tcp_conversation([(True, sslv2)], dport=443, sport=41002),
         *tcp_conversation(http, dport=80, sport=41003),
         *tcp_conversation(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, UDP, Dot1Q, Ether  # type: ignore[attr-defined]
+from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, TCP, UDP, Dot1Q, Ether  # type: ignore[attr-defined]
 
 from homeguard.events.catalog import EVENT_TYPES, FIELD_NAMES, FIELDS
 from homeguard.settings import Config
@@ -67,7 +67,25 @@ def rich_traffic() -> list:
         )
     )
     arp = Ether(src=PI) / Dot1Q(vlan=10) / ARP(op=1, hwsrc=PI, psrc="192.168.1.30", pdst="192.168.1.1")
+    netflix = (
+        Ether(src=ROUTER, dst=LAPTOP)
+        / IP(src="192.168.1.1", dst="192.168.1.20")
+        / UDP(sport=53, dport=7)
+        / DNS(
+            id=3,
+            qr=1,
+            qd=DNSQR(qname="www.netflix.com"),
+            an=DNSRR(rrname="www.netflix.com", rdata="198.38.96.1"),
+        )
+    )
+    watch = (
+        Ether(src=LAPTOP, dst=ROUTER)
+        / IP(src="192.168.1.20", dst="198.38.96.1")
+        / TCP(sport=5555, dport=443, flags="S")
+    )
     return [
+        netflix,
+        watch,
         dhcp_request(LAPTOP, "laptop"),
         dhcp_ack(LAPTOP, "192.168.1.20"),
         ssdp,

@@ -4,6 +4,7 @@ the database, a log line or an alert."""
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from typing import Any
 
@@ -13,12 +14,15 @@ from homeguard.errors import HomeGuardError
 class DefaultCredentials:
     """username:password pairs from homeguard/data/default_credentials.txt."""
 
-    def __init__(self, pairs: set[tuple[str, str]]) -> None:
+    def __init__(self, pairs: frozenset[tuple[str, str]]) -> None:
         self.pairs = pairs
 
     @classmethod
     def shipped(cls) -> DefaultCredentials:
-        text = resources.files("homeguard").joinpath("data/default_credentials.txt").read_text("utf-8")
+        return cls(_shipped_pairs())
+
+    @staticmethod
+    def parse(text: str) -> frozenset[tuple[str, str]]:
         pairs = set()
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip() or line.startswith("#"):
@@ -27,7 +31,7 @@ class DefaultCredentials:
             if not sep:
                 raise HomeGuardError(f"default_credentials.txt:{number}: write username:password")
             pairs.add((user, password))
-        return cls(pairs)
+        return frozenset(pairs)
 
     def known(self, username: str | None, password: str | bytes | None) -> bool:
         if password is None:
@@ -35,6 +39,12 @@ class DefaultCredentials:
         if isinstance(password, bytes):
             password = password.decode("utf-8", "replace")
         return (username or "", password) in self.pairs
+
+
+@functools.cache  # the shipped file does not change while we run: parse it once
+def _shipped_pairs() -> frozenset[tuple[str, str]]:
+    text = resources.files("homeguard").joinpath("data/default_credentials.txt").read_text("utf-8")
+    return DefaultCredentials.parse(text)
 
 
 def auth_fields(
