@@ -7,7 +7,6 @@ Live capture and replay drive the very same object, frame by frame.
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +16,9 @@ from homeguard.capture.source import CaptureSource, Frame
 from homeguard.decode.addresses import ip_text, is_local_ip, is_unicast_mac
 from homeguard.decode.arp import parse_arp
 from homeguard.decode.dhcp import parse_dhcp
-from homeguard.decode.dns import parse_dns
+from homeguard.decode.dns import PORT_DNS, parse_dns
 from homeguard.decode.fragments import FragmentReassembler
+from homeguard.decode.link import ETH_ARP
 from homeguard.decode.packet import (
     PROTO_TCP,
     PROTO_UDP,
@@ -46,8 +46,7 @@ log = logging.getLogger("homeguard.pipeline")
 EventSink = Callable[[Event], None]
 SWEEP_INTERVAL = 5.0  # seconds of packet time between flow expiry sweeps
 CLOCK_JUMP = 60.0  # seconds backwards after which the housekeeping timers restart
-PORT_DNS, PORT_MDNS, PORT_SSDP, PORT_DHCP_SERVER, PORT_DHCP_CLIENT = 53, 5353, 1900, 67, 68
-ETH_ARP = 0x0806
+PORT_MDNS, PORT_SSDP, PORT_DHCP_SERVER, PORT_DHCP_CLIENT = 5353, 1900, 67, 68
 
 
 @dataclass(slots=True)
@@ -288,8 +287,9 @@ class Pipeline:
         for msg in messages:
             if msg.is_response and msg.questions:
                 asked = msg.questions[0][0]
-                for ip in _answer_addresses(msg):
-                    self.server_names.learn(ip, asked)
+                for record in msg.answers:
+                    if record.address is not None:
+                        self.server_names.learn(record.address, asked)
             event = builders.dns_event(ts, pkt, msg, transport)
             if self.household_resolvers and not msg.is_response:
                 event["dns.resolver_known"] = event.get("dst.ip") in self.household_resolvers
@@ -371,9 +371,9 @@ class Pipeline:
         for row in self.dns_log.expire(now):
             writer.insert("dns_log", row)
         if writer.full or time.monotonic() >= self._next_flush:
-            self.flush(now)
+            self.flush()
 
-    def flush(self, now: float) -> None:
+    def flush(self) -> None:
         """Write devices and everything buffered, in one transaction."""
         writer = self.writer
         if writer is None:
@@ -416,14 +416,4 @@ class Pipeline:
         if self.writer is not None:
             for row in self.dns_log.drain():
                 self.writer.insert("dns_log", row)
-            self.flush(self._now)
-
-
-def _answer_addresses(msg: Any) -> list[bytes]:
-    out = []
-    for record in msg.answers:
-        if record.rtype == 1 and record.value:
-            out.append(socket.inet_pton(socket.AF_INET, record.value))
-        elif record.rtype == 28 and record.value:
-            out.append(socket.inet_pton(socket.AF_INET6, record.value))
-    return out
+            self.flush()

@@ -118,6 +118,30 @@ def server_hello_and_certificate(version: int = 0x0301, cipher: int = 0x0035, ce
     return b"\x16" + struct.pack("!HH", version, len(messages)) + messages
 
 
+def _mqtt_string(value: bytes) -> bytes:
+    return struct.pack("!H", len(value)) + value
+
+
+def mqtt_connect(client_id: bytes, user: bytes, password: bytes) -> bytes:
+    """An MQTT 3.1.1 CONNECT with a user name and password."""
+    payload = (
+        _mqtt_string(b"MQTT")
+        + bytes([4, 0xC2])
+        + struct.pack("!H", 60)
+        + _mqtt_string(client_id)
+        + _mqtt_string(user)
+        + _mqtt_string(password)
+    )
+    return bytes([0x10, len(payload)]) + payload
+
+
+def smb1_negotiate(*dialects: str) -> bytes:
+    """An SMBv1 Negotiate Protocol request behind its NetBIOS session header."""
+    data = b"".join(b"\x02" + d.encode() + b"\x00" for d in dialects)
+    message = b"\xffSMB\x72" + b"\x00" * 27 + b"\x00" + struct.pack("<H", len(data)) + data
+    return struct.pack("!I", len(message)) + message
+
+
 def http_message(*lines: str, body: bytes = b"") -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
@@ -173,17 +197,6 @@ def application_samples(cert_der: bytes) -> list[Any]:
             ),
         ),
     ]
-    mqtt_payload = (
-        struct.pack("!H", 4)
-        + b"MQTT"
-        + bytes([4, 0xC2])
-        + struct.pack("!H", 60)
-        + b"\x00\x01c"
-        + b"\x00\x01u"
-        + b"\x00\x01p"
-    )
-    dialects = b"\x02NT LM 0.12\x00"
-    smb1 = b"\xffSMB\x72" + b"\x00" * 27 + b"\x00" + struct.pack("<H", len(dialects)) + dialects
     client = b"\x00" * 10 + b"\xff\xff" + bytes([192, 168, 1, 20])
     return [
         *tcp_conversation(
@@ -207,8 +220,8 @@ def application_samples(cert_der: bytes) -> list[Any]:
             [(False, b"220 smtp\r\n"), (True, b"MAIL FROM:<a@b.example>\r\n")], dport=25, sport=41007
         ),
         *tcp_conversation([(False, b"SSH-2.0-OpenSSH_7.4\r\n")], dport=22, sport=41008),
-        *tcp_conversation([(True, bytes([0x10, len(mqtt_payload)]) + mqtt_payload)], dport=1883, sport=41009),
-        *tcp_conversation([(True, struct.pack("!I", len(smb1)) + smb1)], dport=445, sport=41010),
+        *tcp_conversation([(True, mqtt_connect(b"c", b"u", b"p"))], dport=1883, sport=41009),
+        *tcp_conversation([(True, smb1_negotiate("NT LM 0.12"))], dport=445, sport=41010),
         udp_packet(
             bytes(SNMP(community="public", PDU=SNMPget(varbindlist=[SNMPvarbind(oid="1.3.6.1")]))), dport=161
         ),

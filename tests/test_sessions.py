@@ -19,7 +19,9 @@ from tests.conversations import (
     CLIENT_HELLO_GROUPS,
     CLIENT_HELLO_SIGALGS,
     client_hello,
+    mqtt_connect,
     server_hello_and_certificate,
+    smb1_negotiate,
     tcp_conversation,
     udp_packet,
 )
@@ -331,23 +333,12 @@ def test_ssh_banners_mqtt_connect_and_smb1_negotiate() -> None:
     ssh = tcp_conversation(
         [(False, b"SSH-2.0-dropbear_2012.55\r\n"), (True, b"SSH-2.0-OpenSSH_9.6\r\n")], dport=22
     )
-    user, password, client_id = b"sensor", SECRET.encode(), b"kitchen-1"
-    payload = (
-        struct.pack("!H", 4)
-        + b"MQTT"
-        + bytes([4, 0xC2])
-        + struct.pack("!H", 60)
-        + struct.pack("!H", len(client_id))
-        + client_id
-        + struct.pack("!H", len(user))
-        + user
-        + struct.pack("!H", len(password))
-        + password
+    mqtt = tcp_conversation(
+        [(True, mqtt_connect(b"kitchen-1", b"sensor", SECRET.encode()))], dport=1883, sport=40020
     )
-    mqtt = tcp_conversation([(True, bytes([0x10, len(payload)]) + payload)], dport=1883, sport=40020)
-    dialects = b"\x02PC NETWORK PROGRAM 1.0\x00\x02NT LM 0.12\x00"
-    smb1 = b"\xffSMB\x72" + b"\x00" * 27 + b"\x00" + struct.pack("<H", len(dialects)) + dialects
-    smb = tcp_conversation([(True, struct.pack("!I", len(smb1)) + smb1)], dport=445, sport=40021)
+    smb = tcp_conversation(
+        [(True, smb1_negotiate("PC NETWORK PROGRAM 1.0", "NT LM 0.12"))], dport=445, sport=40021
+    )
     events = events_of(ssh + mqtt + smb)
     assert {e["banner.software"] for e in of_type(events, "banner")} == {"dropbear_2012.55", "OpenSSH_9.6"}
     assert of_type(events, "mqtt")[0]["mqtt.client_id"] == "kitchen-1"

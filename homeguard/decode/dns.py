@@ -12,6 +12,7 @@ from homeguard.errors import DecodeError
 MAX_NAME_LENGTH = 255
 MAX_POINTER_JUMPS = 32
 MAX_RECORDS = 256  # per section; more is a hostile or broken message
+PORT_DNS = 53
 RTYPE_A, RTYPE_NS, RTYPE_CNAME, RTYPE_PTR, RTYPE_MX, RTYPE_TXT, RTYPE_AAAA, RTYPE_SRV = (
     1,
     2,
@@ -78,6 +79,7 @@ class DnsRecord:
     rtype: int
     ttl: int
     value: str | None  # address, target name or text; None for types we do not render
+    address: bytes | None = None  # A and AAAA: the raw address, as flows key on it
 
 
 @dataclass(slots=True)
@@ -202,7 +204,10 @@ def _read_records(buf: bytes, pos: int, count: int, into: list[DnsRecord], cache
         end = pos + rdlen
         if end > len(buf):
             raise DecodeError("DNS record data runs past the end of the message")
-        into.append(DnsRecord(name, rtype, ttl, _rdata_text(buf, rtype, pos, rdlen, cache)))
+        record = DnsRecord(name, rtype, ttl, _rdata_text(buf, rtype, pos, rdlen, cache))
+        if (rtype == RTYPE_A and rdlen == 4) or (rtype == RTYPE_AAAA and rdlen == 16):
+            record.address = buf[pos:end]
+        into.append(record)
         pos = end
     return pos
 

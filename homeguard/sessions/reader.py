@@ -3,6 +3,7 @@ UDP protocols are read per packet. Returns (event type, fields) for the pipeline
 
 from __future__ import annotations
 
+from homeguard.decode.dns import PORT_DNS
 from homeguard.decode.packet import TCP_ACK, TCP_SYN, Packet
 from homeguard.sessions.base import Emitted, Session
 from homeguard.sessions.binary import port_mapping_events, snmp_events
@@ -11,7 +12,6 @@ from homeguard.sessions.select import analyzer_for
 from homeguard.state.flows import Flow
 
 PORT_NAT_PMP = 5351
-PORT_DNS = 53
 SNIFF_SEGMENTS = 8  # payload segments watched for a late start of TLS (XMPP STARTTLS, proxies)
 MAX_SESSIONS = 2048  # connections read at once; each holds at most a few tens of KiB
 SNMP_AGENT_PORTS = (161, 162)  # 162: traps, sent to a manager, carry the community too
@@ -29,11 +29,10 @@ class SessionReader:
         session = flow.session
         if session is False:
             return []
-        payload_size = pkt.payload_end - pkt.payload_at
+        from_client = pkt.src_ip == flow.key[1] and pkt.sport == flow.key[2]
         if session is None or isinstance(session, int):
-            if not payload_size:
+            if pkt.payload_end <= pkt.payload_at:
                 return []
-            from_client = pkt.src_ip == flow.key[1] and pkt.sport == flow.key[2]
             # The responder's port names the service; DNS also when the capture began mid-way
             # and the first packet seen came from the server.
             server_port = PORT_DNS if PORT_DNS in (pkt.sport, pkt.dport) else flow.key[4]
@@ -50,8 +49,6 @@ class SessionReader:
             session = flow.session = Session(analyzer)
             self.sessions_started += 1
             self.live += 1
-        else:
-            from_client = pkt.src_ip == flow.key[1] and pkt.sport == flow.key[2]
         assert isinstance(session, Session)
         ack = pkt.tcp_ack if pkt.tcp_flags & TCP_ACK else None
         try:

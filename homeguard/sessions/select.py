@@ -3,6 +3,7 @@ HTTP, SSH, MQTT), else by the server's port."""
 
 from __future__ import annotations
 
+from homeguard.decode.dns import PORT_DNS
 from homeguard.decode.http import looks_like_request, looks_like_response
 from homeguard.decode.mqtt import is_connect
 from homeguard.sessions.base import Analyzer
@@ -26,9 +27,6 @@ BY_PORT: dict[int, type[Ftp | Telnet | Smtp | Pop3 | Imap | Ssh | Mqtt | Smb]] =
     139: Smb,
     445: Smb,
 }
-
-
-PORT_DNS = 53
 
 
 def analyzer_for(

@@ -52,12 +52,18 @@ class LineProtocol:
         self.server_lines = Lines()
         self.done = False
         self.greeted = False
+        self.awaiting_plain = False
 
     def feed(self, from_client: bool, data: bytes | None) -> Emitted:
         out: Emitted = []
         if from_client:
             for line in self.client_lines.feed(data):
-                out += self.client_line(line)
+                if self.awaiting_plain:  # the SASL PLAIN response, on its own line after AUTH
+                    self.awaiting_plain = False
+                    plain = _plain(self.defaults, self.protocol, _text(line))
+                    out += [("auth", plain)] if plain else []
+                else:
+                    out += self.client_line(line)
         else:
             for line in self.server_lines.feed(data):
                 out += self.server_line(line)
@@ -111,15 +117,10 @@ class Pop3(LineProtocol):
     def __init__(self, defaults: DefaultCredentials) -> None:
         super().__init__(defaults)
         self.user: str | None = None
-        self.awaiting_plain = False
         self.tls_requested = False
 
     def client_line(self, line: bytes) -> Emitted:
         text = _text(line)
-        if self.awaiting_plain:
-            self.awaiting_plain = False
-            plain = _plain(self.defaults, "pop3", text)
-            return [("auth", plain)] if plain else []
         command, _, arg = text.partition(" ")
         command = command.upper()
         if not command.isalpha() or len(command) > 8:
@@ -158,15 +159,10 @@ class Imap(LineProtocol):
 
     def __init__(self, defaults: DefaultCredentials) -> None:
         super().__init__(defaults)
-        self.awaiting_plain = False
         self.tls_tag: str | None = None
 
     def client_line(self, line: bytes) -> Emitted:
         text = _text(line)
-        if self.awaiting_plain:
-            self.awaiting_plain = False
-            fields = _plain(self.defaults, "imap", text)
-            return [("auth", fields)] if fields else []
         tokens = _IMAP_TOKEN.findall(text)
         if len(tokens) < 2:
             return []
@@ -208,7 +204,6 @@ class Smtp(LineProtocol):
         self.data_requested = False
         self.login_step: str | None = None  # "user", then "password", during AUTH LOGIN
         self.login_user: str | None = None
-        self.awaiting_plain = False
         self.tls_requested = False
         self.client_lines.skip_after = self.bdat_size
 
@@ -225,10 +220,6 @@ class Smtp(LineProtocol):
             if text == ".":
                 self.in_body = False
             return []
-        if self.awaiting_plain:
-            self.awaiting_plain = False
-            fields = _plain(self.defaults, "smtp", text)
-            return [("auth", fields)] if fields else []
         if self.login_step == "user":
             self.login_user, self.login_step = _b64(text), "password"
             return []
