@@ -142,6 +142,19 @@ def smb1_negotiate(*dialects: str) -> bytes:
     return struct.pack("!I", len(message)) + message
 
 
+def pcp_map_request(internal_port: int, external_port: int, lifetime: int = 3600) -> bytes:
+    """A PCP MAP request (RFC 6887) for TCP, from 192.168.1.20 as an IPv4-mapped address."""
+    client = b"\x00" * 10 + b"\xff\xff" + bytes([192, 168, 1, 20])
+    nonce = b"\x01" * 12
+    return (
+        struct.pack("!BBHI", 2, 1, 0, lifetime)
+        + client
+        + nonce
+        + struct.pack("!B3xHH", 6, internal_port, external_port)
+        + b"\x00" * 16
+    )
+
+
 def http_message(*lines: str, body: bytes = b"") -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
@@ -197,7 +210,6 @@ def application_samples(cert_der: bytes) -> list[Any]:
             ),
         ),
     ]
-    client = b"\x00" * 10 + b"\xff\xff" + bytes([192, 168, 1, 20])
     return [
         *tcp_conversation(
             [(True, client_hello()), (False, server_hello_and_certificate(0x0301, 0x0035, cert_der))],
@@ -225,12 +237,5 @@ def application_samples(cert_der: bytes) -> list[Any]:
         udp_packet(
             bytes(SNMP(community="public", PDU=SNMPget(varbindlist=[SNMPvarbind(oid="1.3.6.1")]))), dport=161
         ),
-        udp_packet(
-            struct.pack("!BBHI", 2, 1, 0, 3600)
-            + client
-            + b"\x01" * 12
-            + struct.pack("!B3xHH", 6, 80, 8080)
-            + b"\x00" * 16,
-            dport=5351,
-        ),
+        udp_packet(pcp_map_request(80, 8080), dport=5351),
     ]

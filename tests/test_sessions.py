@@ -20,6 +20,7 @@ from tests.conversations import (
     CLIENT_HELLO_SIGALGS,
     client_hello,
     mqtt_connect,
+    pcp_map_request,
     server_hello_and_certificate,
     smb1_negotiate,
     tcp_conversation,
@@ -353,16 +354,7 @@ def test_snmp_community_nat_pmp_and_pcp() -> None:
         dport=161,
     )
     natpmp = udp_packet(struct.pack("!BBHHHI", 0, 2, 0, 22, 2222, 7200), dport=5351)
-    client = b"\x00" * 10 + b"\xff\xff" + bytes([192, 168, 1, 20])
-    pcp = udp_packet(
-        struct.pack("!BBHI", 2, 1, 0, 3600)
-        + client
-        + b"\x01" * 12
-        + struct.pack("!B3xHH", 6, 80, 8080)
-        + b"\x00" * 16,
-        dport=5351,
-        sport=40030,
-    )
+    pcp = udp_packet(pcp_map_request(80, 8080), dport=5351, sport=40030)
     events = events_of([snmp, natpmp, pcp])
     (snmp_event,) = of_type(events, "snmp")
     assert (snmp_event["snmp.version"], snmp_event["snmp.pdu"]) == ("2c", "get") or snmp_event[
