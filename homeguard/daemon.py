@@ -100,7 +100,7 @@ class Daemon:
     def _report(self, now: float) -> None:
         counters = self.source.counters
         stats = self.pipeline.stats
-        self.pipeline.capture_stats_row(self.source, now)
+        self.pipeline.capture_stats(self.source, now)
         log.info(
             "%d packets, %d kernel drops, %d malformed, %d events, %d devices, %d open flows",
             counters.packets,

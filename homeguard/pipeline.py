@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeguard.capture.source import CaptureSource, Frame
-from homeguard.decode.addresses import ip_text, is_local_ip, is_unicast_mac
+from homeguard.decode.addresses import is_local_ip, is_unicast_mac
 from homeguard.decode.arp import parse_arp
 from homeguard.decode.dhcp import parse_dhcp
 from homeguard.decode.dns import PORT_DNS, parse_dns
 from homeguard.decode.fragments import FragmentReassembler
 from homeguard.decode.link import ETH_ARP
+from homeguard.decode.ndp import ICMPV6_ROUTER_ADVERTISEMENT, parse_router_advertisement
 from homeguard.decode.packet import (
+    PROTO_ICMPV6,
     PROTO_TCP,
     PROTO_UDP,
     TCP_ACK,
@@ -35,10 +37,12 @@ from homeguard.events import Event, builders
 from homeguard.sessions.dnstcp import DNS_MESSAGE
 from homeguard.sessions.reader import SessionReader
 from homeguard.settings import Config
+from homeguard.state.arrivals import Arrivals
 from homeguard.state.devices import DeviceInventory
 from homeguard.state.dnslog import DnsLog
 from homeguard.state.enrichment import Enricher
 from homeguard.state.flows import Flow, FlowTable
+from homeguard.state.infrastructure import Infrastructure
 from homeguard.state.names import ServerNames
 from homeguard.store.writer import BatchWriter
 
@@ -74,7 +78,10 @@ class Pipeline:
         self.fragments = FragmentReassembler()
         self.sessions = SessionReader()
         self.enricher = Enricher()
-        self.household_resolvers: set[str] = set(config["household_resolvers"])
+        self.infrastructure = Infrastructure(
+            config["household_resolvers"], config["dhcp_servers"], config["ipv6_routers"]
+        )
+        self.arrivals = Arrivals()
         self.capture_file: str | None = None
         self.frame_no = 0
         self._next_sweep = 0.0
@@ -82,6 +89,7 @@ class Pipeline:
         # so a replay of old or jumbled captures writes as often as a live day does.
         self._next_flush = time.monotonic() + config["flush_interval"]
         self._now = 0.0
+        self._stats_mark = (0, 0)  # source packets and drops at the last capture_stats
 
     @property
     def last_ts(self) -> float:
@@ -97,6 +105,7 @@ class Pipeline:
         bytes read so far now and then (not per frame: a progress bar is slow)."""
         self.capture_file = source.name if replay else None
         self.frame_no = 0
+        self._stats_mark = (0, 0)
         process = self.process
         reported = 0
         for frame in source.frames():
@@ -140,6 +149,9 @@ class Pipeline:
                 self._fragment(ts, pkt)
                 return
             flow = self._track_flow(ts, pkt)
+            if pkt.proto == PROTO_ICMPV6 and pkt.sport == ICMPV6_ROUTER_ADVERTISEMENT:
+                self._router_advertisement(ts, pkt)
+                return
             self._application(ts, pkt, flow)
         except DecodeError:
             stats.malformed += 1
@@ -221,6 +233,7 @@ class Pipeline:
         """A new flow; `answer` when the packet that opened it came from the responder."""
         src_mac, dst_mac = (pkt.dst_mac, pkt.src_mac) if answer else (pkt.src_mac, pkt.dst_mac)
         flow, evicted = self.flows.start(key, ts, src_mac, dst_mac, pkt.wirelen)
+        flow.handshake = answer or pkt.tcp_flags & (TCP_SYN | TCP_ACK) == TCP_SYN
         if answer:
             flow.packets_out, flow.bytes_out, flow.packets_in, flow.bytes_in = 0, 0, 1, pkt.wirelen
         for old in evicted:
@@ -271,17 +284,33 @@ class Pipeline:
             self.emit(event, pkt.src_mac)
 
     def _new_device(self, ts: float, pkt: Packet, mac: bytes) -> None:
+        """Held until the device names itself (see state/arrivals.py)."""
         self.devices.add(mac, ts)
         event = builders.packet_event("device_new", ts, pkt)
         for name in ("dst.mac", "dst.ip", "dst.port", "src.port", "proto"):
             event.pop(name, None)
+        self.arrivals.hold(mac, event)
+
+    def _announce(self, mac: bytes, event: Event) -> None:
+        dev = self.devices.by_mac.get(mac)
+        if dev is not None:
+            event["device.identity"] = dev.identity
+            event["device.recognisable"] = dev.recognisable
         self.emit(event, mac)
 
     def _arp(self, ts: float, pkt: Packet) -> None:
         msg = parse_arp(pkt.data[pkt.l3_at :])
         if msg.sender_mac is not None and msg.sender_ip is not None and any(msg.sender_ip):
             self.devices.observe_ip(msg.sender_mac, msg.sender_ip, ts)
-        self.emit(builders.arp_event(ts, pkt, msg), pkt.src_mac)
+        event = builders.arp_event(ts, pkt, msg)
+        self.infrastructure.arp(msg, event, ts)
+        self.emit(event, pkt.src_mac)
+
+    def _router_advertisement(self, ts: float, pkt: Packet) -> None:
+        ra = parse_router_advertisement(pkt.data[pkt.payload_at : pkt.payload_end])
+        event = builders.router_advertisement_event(ts, pkt, ra)
+        self.infrastructure.router_advertisement(ra, event)
+        self.emit(event, pkt.src_mac)
 
     def _dns(self, ts: float, pkt: Packet, messages: list[Any], transport: str) -> None:
         for msg in messages:
@@ -291,8 +320,8 @@ class Pipeline:
                     if record.address is not None:
                         self.server_names.learn(record.address, asked)
             event = builders.dns_event(ts, pkt, msg, transport)
-            if self.household_resolvers and not msg.is_response:
-                event["dns.resolver_known"] = event.get("dst.ip") in self.household_resolvers
+            if not msg.is_response:
+                self.infrastructure.dns_query(event)
             self.emit(event, pkt.src_mac)
             if self.writer is not None:
                 for row in self.dns_log.record(event):
@@ -305,7 +334,13 @@ class Pipeline:
             hostnames = builders.mdns_hostnames(msg)
             if hostnames:
                 self.devices.update(pkt.src_mac, mdns_name=hostnames[0])
+                self._announce_held(pkt.src_mac)
         self.emit(event, pkt.src_mac)
+
+    def _announce_held(self, mac: bytes | None) -> None:
+        held = self.arrivals.take(mac)
+        if held is not None and mac is not None:
+            self._announce(mac, held)
 
     def _dhcp(self, ts: float, pkt: Packet) -> None:
         msg = parse_dhcp(pkt.payload())
@@ -317,11 +352,12 @@ class Pipeline:
                 vendor_class=msg.vendor_class,
                 dhcp_fingerprint=fingerprint,
             )
-        if msg.op == 2 and msg.dns_servers:  # the household's resolvers, as its DHCP server says
-            self.household_resolvers.update(ip_text(ip) for ip in msg.dns_servers)
+            self._announce_held(msg.client_mac)
         if msg.message_type == 5 and msg.client_mac is not None and any(msg.your_ip):
             self.devices.observe_ip(msg.client_mac, msg.your_ip, ts)  # acked: now the client's
-        self.emit(builders.dhcp_event(ts, pkt, msg), pkt.src_mac)
+        event = builders.dhcp_event(ts, pkt, msg)
+        self.infrastructure.dhcp(msg, event)
+        self.emit(event, pkt.src_mac)
 
     def _ssdp(self, ts: float, pkt: Packet) -> None:
         msg = parse_ssdp(pkt.payload())
@@ -364,6 +400,8 @@ class Pipeline:
         self._next_sweep = now + SWEEP_INTERVAL
         for flow in self.flows.expire(now):
             self._end_flow(flow)
+        for mac, held in self.arrivals.due(now):
+            self._announce(mac, held)
         self.fragments.expire(now)
         writer = self.writer
         if writer is None:
@@ -392,8 +430,22 @@ class Pipeline:
         writer.flush()
         self._next_flush = time.monotonic() + self.config["flush_interval"]
 
-    def capture_stats_row(self, source: CaptureSource, now: float) -> None:
-        """Counters since start, for the capture_stats table (health and doctor read it)."""
+    def capture_stats(self, source: CaptureSource, now: float) -> None:
+        """Counters since start into the capture_stats table (health and doctor read it),
+        and, since the last call, as a capture_stats event (the capture-loss rule)."""
+        counters = source.counters
+        packets = counters.packets - self._stats_mark[0]
+        drops = counters.kernel_drops - self._stats_mark[1]
+        self._stats_mark = (counters.packets, counters.kernel_drops)
+        event: Event = {
+            "ts": now,
+            "type": "capture_stats",
+            "capture.source": source.name,
+            "capture.packets": packets,
+            "capture.drops": drops,
+            "capture.drop_ratio": round(drops / (packets + drops), 4) if packets + drops else 0.0,
+        }
+        self.emit(event, None)
         if self.writer is None:
             return
         self.writer.insert(
@@ -401,16 +453,18 @@ class Pipeline:
             {
                 "ts": now,
                 "source": source.name,
-                "packets": source.counters.packets,
-                "bytes": source.counters.bytes,
-                "kernel_drops": source.counters.kernel_drops,
+                "packets": counters.packets,
+                "bytes": counters.bytes,
+                "kernel_drops": counters.kernel_drops,
                 "malformed": self.stats.malformed,
                 "events": self.stats.events,
             },
         )
 
     def close(self) -> None:
-        """End every flow and lookup, and write it all out."""
+        """Announce waiting devices, end every flow and lookup, and write it all out."""
+        for mac, held in self.arrivals.drain():
+            self._announce(mac, held)
         for flow in list(self.flows.drain()):
             self._end_flow(flow)
         if self.writer is not None:

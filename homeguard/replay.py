@@ -45,7 +45,7 @@ def replay_files(
         summary.packets += source.counters.packets
         if source.counters.truncated:
             summary.truncated.append(path)
-        pipeline.capture_stats_row(source, pipeline.last_ts)
+        pipeline.capture_stats(source, pipeline.last_ts)
     pipeline.close()
     summary.seconds = time.perf_counter() - started
     return summary

@@ -111,6 +111,20 @@ SETTINGS: tuple[Setting, ...] = (
         "The household's DNS servers, such as [192.168.1.1]. HomeGuard also learns them from DHCP; "
         "a DNS query sent elsewhere gets dns.resolver_known: false.",
     ),
+    Setting(
+        "dhcp_servers",
+        list,
+        [],
+        "The household's DHCP servers, such as [192.168.1.1]. Empty: the first server seen to acknowledge a lease; "
+        "any other server's offers get dhcp.server_known: false (rogue DHCP).",
+    ),
+    Setting(
+        "ipv6_routers",
+        list,
+        [],
+        "MACs of the household's IPv6 routers. Empty: the first router seen to advertise; "
+        "advertisements from any other get ra.router_known: false.",
+    ),
     Setting("log_level", str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

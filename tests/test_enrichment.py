@@ -31,11 +31,29 @@ def test_domain_and_company(enricher: Enricher, name: str, domain: str | None, c
 def test_flow_events_get_domain_company_and_country(enricher: Enricher) -> None:
     event = {"type": "flow_start", "dst.ip": "8.8.8.8", "flow.server_name": "dns.google"}
     enricher(event)
-    assert (event["flow.server_domain"], event["flow.company"], event["flow.country"]) == (
+    assert (event["server.domain"], event["server.company"], event["server.country"]) == (
         "dns.google",
         "Google",
         "US",
     )
     private = {"type": "flow_end", "dst.ip": "192.168.1.1"}
     enricher(private)
-    assert "flow.country" not in private
+    assert "server.country" not in private
+
+
+@pytest.mark.parametrize(
+    ("name", "length", "random_looking"),
+    [
+        ("www.google.com", 3, False),
+        ("google.com", 0, False),
+        # what iodine and dnscat2 send: data encoded into long labels
+        ("aGVsbG8gd29ybGQgdGhpcyBpcyBleGZpbHRyYXRlZA0x9kq.t.tunnel.example.net", 56, True),
+    ],
+)
+def test_dns_names_get_subdomain_length_and_entropy(
+    enricher: Enricher, name: str, length: int, random_looking: bool
+) -> None:
+    event = {"type": "dns", "dns.query": name}
+    enricher(event)
+    assert event["dns.subdomain_length"] == length
+    assert (event["dns.subdomain_entropy"] > 4.0) is random_looking

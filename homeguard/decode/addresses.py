@@ -40,3 +40,10 @@ def is_local_ip(raw: bytes) -> bool:
     if len(raw) == 16:
         return (raw[0] == 0xFE and raw[1] & 0xC0 == 0x80) or raw[0] & 0xFE == 0xFC
     return False
+
+
+def is_group_ip(raw: bytes) -> bool:
+    """Multicast, or IPv4 broadcast: addressed to a group at home, not to a server."""
+    if len(raw) == 4:
+        return raw[0] >= 224 or raw == b"\xff\xff\xff\xff"
+    return len(raw) == 16 and raw[0] == 0xFF

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from homeguard.decode.addresses import ip_text, mac_text
+from homeguard.decode.addresses import ip_text, is_group_ip, is_local_ip, mac_text
 from homeguard.decode.arp import ARP_OPS, ArpMessage
 from homeguard.decode.dhcp import MESSAGE_TYPES, DhcpMessage
 from homeguard.decode.dns import RTYPE_A, RTYPE_AAAA, RTYPE_PTR, RTYPE_SRV, DnsMessage, rcode_name, rtype_name
-from homeguard.decode.packet import PROTO_NAMES, Packet
+from homeguard.decode.ndp import RouterAdvertisement
+from homeguard.decode.packet import PROTO_NAMES, PROTO_TCP, Packet
 from homeguard.decode.ssdp import SsdpMessage
 from homeguard.events import Event
 from homeguard.state.flows import Flow
@@ -155,6 +156,26 @@ def _flow_common(event_type: str, flow: Flow, ts: float) -> Event:
         event["src.port"] = sport
         event["dst.port"] = dport
     _set_if(event, "flow.server_name", flow.server_name)
+    event["flow.direction"] = flow_direction(src, dst)
+    if proto == PROTO_TCP:
+        event["flow.handshake"] = flow.handshake
+    return event
+
+
+def flow_direction(src: bytes, dst: bytes) -> str:
+    """inbound (from the internet to a device at home), outbound, internal or external.
+    Multicast and broadcast stay inside the home."""
+    src_home, dst_home = is_local_ip(src), is_local_ip(dst) or is_group_ip(dst)
+    if src_home:
+        return "internal" if dst_home else "outbound"
+    return "inbound" if dst_home else "external"
+
+
+def router_advertisement_event(ts: float, pkt: Packet, ra: RouterAdvertisement) -> Event:
+    event = packet_event("router_advertisement", ts, pkt)
+    event["ra.router_lifetime"] = ra.router_lifetime
+    _set_if(event, "ra.prefixes", [f"{ip_text(prefix)}/{length}" for prefix, length in ra.prefixes])
+    _set_if(event, "ra.dns_servers", [ip_text(ip) for ip in ra.dns_servers])
     return event
 
 

@@ -44,6 +44,8 @@ EVENT_TYPES: dict[str, str] = {
     "snmp": "An SNMP message (UDP 161/162).",
     "mqtt": "An MQTT CONNECT: an IoT device logging in to its message broker.",
     "smb": "The SMB dialects a client offers (SMBv1 is obsolete and dangerous).",
+    "router_advertisement": "An IPv6 router advertisement: a router offering itself, its prefixes and DNS servers.",
+    "capture_stats": "HomeGuard's own capture counters, every stats_interval: packets seen and dropped.",
 }
 
 _ALL = tuple(EVENT_TYPES)
@@ -64,9 +66,11 @@ _APP = (
     "mqtt",
     "smb",
 )
-_IP = ("dns", "dhcp", "mdns", "ssdp", "flow_start", "flow_end", *_APP)
+_IP = ("dns", "dhcp", "mdns", "ssdp", "flow_start", "flow_end", "router_advertisement", *_APP)
+_PACKET = tuple(t for t in EVENT_TYPES if t != "capture_stats")
 _TLS = ("tls_client_hello", "tls_server_hello", "tls_certificate")
 _FLOW = ("flow_start", "flow_end")
+_NAMED = ("dns", "tls_client_hello", "http", *_FLOW)
 
 
 def _f(name: str, kind: str, types: tuple[str, ...] | str, help_text: str) -> FieldSpec:
@@ -76,9 +80,9 @@ def _f(name: str, kind: str, types: tuple[str, ...] | str, help_text: str) -> Fi
 FIELDS: tuple[FieldSpec, ...] = (
     _f("ts", "float", _ALL, "When the packet was captured, in seconds since 1970 (UTC)."),
     _f("type", "str", _ALL, "The event type, one of the types above."),
-    _f("src.mac", "mac", _ALL, "Sender's MAC address, when the link layer has one."),
-    _f("dst.mac", "mac", _ALL, "Receiver's MAC address, when the link layer has one."),
-    _f("vlan", "int", _ALL, "The 802.1Q VLAN id of the frame, when tagged."),
+    _f("src.mac", "mac", _PACKET, "Sender's MAC address, when the link layer has one."),
+    _f("dst.mac", "mac", _PACKET, "Receiver's MAC address, when the link layer has one."),
+    _f("vlan", "int", _PACKET, "The 802.1Q VLAN id of the frame, when tagged."),
     _f("src.ip", "ip", _IP, "Sender's IP address (IPv4 or IPv6)."),
     _f("dst.ip", "ip", _IP, "Receiver's IP address."),
     _f("src.port", "int", _IP, "Sender's TCP or UDP port (ICMP: the type)."),
@@ -86,15 +90,39 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("proto", "str", _IP, "Transport protocol: tcp, udp, icmp, icmp6, or the IP protocol number."),
     _f("capture.file", "str", _ALL, "Replay only: the capture file the packet came from."),
     _f("capture.frame", "int", _ALL, "Replay only: the frame number in that file, from 1, as in Wireshark."),
-    _f("device.mac", "mac", _ALL, "The household device the event is about: the sender's MAC."),
-    _f("device.vendor", "str", _ALL, "That device's maker, from the IEEE OUI table."),
-    _f("device.name", "str", _ALL, "That device's name, from DHCP or mDNS, when known."),
-    _f("device.randomized", "bool", _ALL, "True when the device uses a randomised (private) MAC."),
+    _f("device.mac", "mac", _PACKET, "The household device the event is about: the sender's MAC."),
+    _f("device.vendor", "str", _PACKET, "That device's maker, from the IEEE OUI table."),
+    _f("device.name", "str", _PACKET, "That device's name, from DHCP or mDNS, when known."),
+    _f("device.randomized", "bool", _PACKET, "True when the device uses a randomised (private) MAC."),
+    _f(
+        "device.identity",
+        "str",
+        "device_new",
+        "What the device is recognised by: its MAC; for a randomised MAC its DHCP host name and fingerprint (dhcp:NAME|55-list) or mDNS name (mdns:NAME), when it gave one.",
+    ),
+    _f(
+        "device.recognisable",
+        "bool",
+        "device_new",
+        "False for a randomised (private) MAC that gave no name to recognise it by on its next visit.",
+    ),
     _f("arp.op", "str", "arp", "request, reply, rarp-request or rarp-reply."),
     _f("arp.sender_mac", "mac", "arp", "The MAC the sender claims as its own."),
     _f("arp.sender_ip", "ip", "arp", "The IPv4 address the sender claims as its own."),
     _f("arp.target_mac", "mac", "arp", "The target's MAC (zero in requests)."),
     _f("arp.target_ip", "ip", "arp", "The IPv4 address asked about."),
+    _f(
+        "arp.owner_mac",
+        "mac",
+        "arp",
+        "Present when another MAC owns the sender's IP and was active in the last 10 minutes: that owner (ARP spoofing or an address conflict).",
+    ),
+    _f(
+        "arp.gateway",
+        "bool",
+        "arp",
+        "True when the sender's IP is a gateway the household's DHCP server hands out.",
+    ),
     _f("dhcp.message_type", "str", "dhcp", "discover, offer, request, decline, ack, nak, release or inform."),
     _f("dhcp.client_mac", "mac", "dhcp", "The client's hardware address (chaddr)."),
     _f("dhcp.hostname", "str", "dhcp", "The host name the client sent (option 12)."),
@@ -117,6 +145,41 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("dhcp.lease_time", "int", "dhcp", "Lease time in seconds (option 51)."),
     _f("dhcp.routers", "list[str]", "dhcp", "Default gateways the server hands out (option 3)."),
     _f("dhcp.dns_servers", "list[str]", "dhcp", "DNS servers the server hands out (option 6)."),
+    _f(
+        "dhcp.server_known",
+        "bool",
+        "dhcp",
+        "Server messages: true from the household's DHCP server (the dhcp_servers setting, else the first server seen to acknowledge a lease), false from any other.",
+    ),
+    _f("ra.router_mac", "mac", "router_advertisement", "The advertising router's MAC."),
+    _f(
+        "ra.router_known",
+        "bool",
+        "router_advertisement",
+        "True for the household's IPv6 router (the ipv6_routers setting, else the first to advertise).",
+    ),
+    _f(
+        "ra.router_lifetime",
+        "int",
+        "router_advertisement",
+        "Seconds the router offers to be the default (0: not a default router).",
+    ),
+    _f(
+        "ra.prefixes",
+        "list[str]",
+        "router_advertisement",
+        "Prefixes offered for addresses, such as 2001:db8:1::/64.",
+    ),
+    _f("ra.dns_servers", "list[str]", "router_advertisement", "DNS servers offered (RDNSS)."),
+    _f("capture.source", "str", "capture_stats", "The interface or file captured from."),
+    _f("capture.packets", "int", "capture_stats", "Packets received since the last capture_stats event."),
+    _f(
+        "capture.drops",
+        "int",
+        "capture_stats",
+        "Packets the kernel dropped in that time (its buffer was full).",
+    ),
+    _f("capture.drop_ratio", "float", "capture_stats", "drops / (packets + drops), from 0 to 1."),
     _f("dns.id", "int", "dns", "The DNS transaction id."),
     _f("dns.is_response", "bool", "dns", "False for a query, true for a response."),
     _f("dns.query", "str", "dns", "The name asked for (the first question)."),
@@ -277,19 +340,53 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("smb.version", "int", "smb", "1 for SMBv1 negotiation, 2 for SMB2 and later."),
     _f("smb.dialects", "list[str]", "smb", "SMBv1: the dialects offered, such as NT LM 0.12."),
     _f(
-        "dns.domain",
+        "server.domain",
         "str",
-        "dns",
-        "The registrable domain of the name asked for (public suffix list), such as bbc.co.uk.",
+        _NAMED,
+        "The registrable domain (public suffix list) of the server's name: the DNS name asked for, the TLS SNI, the HTTP Host, or the flow's server name. Such as bbc.co.uk.",
     ),
-    _f("dns.company", "str", "dns", "The company behind that name (homeguard/data/entities.yaml)."),
-    _f("tls.domain", "str", "tls_client_hello", "The registrable domain of the SNI."),
-    _f("tls.company", "str", "tls_client_hello", "The company behind the SNI."),
-    _f("http.domain", "str", "http", "Requests: the registrable domain of the Host."),
-    _f("http.company", "str", "http", "Requests: the company behind the Host."),
-    _f("flow.server_domain", "str", _FLOW, "The registrable domain of the flow's server name."),
-    _f("flow.company", "str", _FLOW, "The company behind the flow's server name."),
-    _f("flow.country", "str", _FLOW, "The country of the server's IP address (iptocc, offline), such as US."),
+    _f(
+        "server.company",
+        "str",
+        _NAMED,
+        "The company behind that name (homeguard/data/entities.yaml), such as Google.",
+    ),
+    _f(
+        "server.country",
+        "str",
+        _FLOW,
+        "The country of the server's IP address (iptocc, offline), such as US.",
+    ),
+    _f(
+        "dns.subdomain_length",
+        "int",
+        "dns",
+        "Characters of the name left of its registrable domain (long in DNS tunnels).",
+    ),
+    _f(
+        "dns.subdomain_entropy",
+        "float",
+        "dns",
+        "How random those characters are, in bits per character (Shannon; above 4 looks like encoded data).",
+    ),
+    _f(
+        "dns.domain_label_entropy",
+        "float",
+        "dns",
+        "The same for the registrable domain's own label (random-looking in DGA malware names).",
+    ),
+    _f(
+        "flow.direction",
+        "str",
+        _FLOW,
+        "inbound (from the internet to a device at home), outbound, internal (within the home) or external.",
+    ),
+    _f(
+        "flow.handshake",
+        "bool",
+        _FLOW,
+        "TCP: true when the connection's SYN or SYN-ACK was seen, so which side is the client is certain.",
+    ),
     _f(
         "flow.server_name",
         "str",
@@ -329,6 +426,8 @@ def catalog_markdown() -> str:
     lines += [f"| `{name}` | {text} |" for name, text in EVENT_TYPES.items()]
     lines += ["", "## Fields", "", "| field | kind | in | what it is |", "| --- | --- | --- | --- |"]
     for spec in FIELDS:
-        where = "all" if spec.event_types == _ALL else ", ".join(spec.event_types)
+        where = {_ALL: "all", _PACKET: "all but capture_stats"}.get(spec.event_types) or ", ".join(
+            spec.event_types
+        )
         lines.append(f"| `{spec.name}` | {spec.kind} | {where} | {spec.help} |")
     return "\n".join(lines) + "\n"

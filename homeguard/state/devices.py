@@ -32,6 +32,23 @@ class Device:
     def name(self) -> str | None:
         return self.hostname or self.mdns_name
 
+    @property
+    def identity(self) -> str:
+        """What the device is recognised by: its MAC, unless the MAC is randomised; then
+        its DHCP host name with its DHCP fingerprint, or its mDNS name, which survive
+        a change of address. With none of those, the MAC after all."""
+        if not self.randomized:
+            return self.mac
+        if self.hostname and self.dhcp_fingerprint:
+            return f"dhcp:{self.hostname.lower()}|{self.dhcp_fingerprint}"
+        if self.mdns_name:
+            return f"mdns:{self.mdns_name.lower()}"
+        return self.mac
+
+    @property
+    def recognisable(self) -> bool:
+        return self.identity != self.mac or not self.randomized
+
     def row(self) -> dict[str, Any]:
         return {
             "mac": self.mac,

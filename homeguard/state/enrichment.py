@@ -1,11 +1,15 @@
 """Who is behind a name or an address: the registrable domain (publicsuffixlist), the
-company (homeguard/data/entities.yaml) and the country of a server's IP (iptocc).
+company (homeguard/data/entities.yaml) and the country of a server's IP (iptocc); and,
+for DNS names, how random the part left of the registrable domain looks.
 All offline; each answer is cached, so the work is done once per name or address."""
 
 from __future__ import annotations
 
 import functools
+import math
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
@@ -16,15 +20,31 @@ from homeguard.errors import HomeGuardError
 from homeguard.events import Event
 
 MAX_CACHED = 65536
-# Which event field holds a server name, and the fields the answers go to.
+# Which event field holds the name of the server an event is about.
 NAME_FIELDS = {
-    "dns": ("dns.query", "dns.domain", "dns.company"),
-    "tls_client_hello": ("tls.sni", "tls.domain", "tls.company"),
-    "http": ("http.host", "http.domain", "http.company"),
-    "flow_start": ("flow.server_name", "flow.server_domain", "flow.company"),
-    "flow_end": ("flow.server_name", "flow.server_domain", "flow.company"),
+    "dns": "dns.query",
+    "tls_client_hello": "tls.sni",
+    "http": "http.host",
+    "flow_start": "flow.server_name",
+    "flow_end": "flow.server_name",
 }
 FLOW_TYPES = ("flow_start", "flow_end")
+
+
+@dataclass(frozen=True, slots=True)
+class NameFacts:
+    domain: str | None  # the registrable domain
+    company: str | None
+    subdomain_length: int  # characters left of the registrable domain
+    subdomain_entropy: float  # bits per character of those, dots left out
+    domain_label_entropy: float  # of the registrable domain's own label ("example")
+
+
+def shannon_entropy(text: str) -> float:
+    if not text:
+        return 0.0
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
 
 
 @functools.cache  # the shipped file does not change while we run: parse it once
@@ -51,28 +71,36 @@ class Enricher:
     def __init__(self) -> None:
         self._psl: Any = None  # loaded at the first name
         self._entities = load_entities()
-        self._domains: dict[str, tuple[str | None, str | None]] = {}
+        self._names: dict[str, NameFacts] = {}
         self._countries: dict[str, str | None] = {}
 
     def __call__(self, event: Event) -> None:
-        fields = NAME_FIELDS.get(event["type"])
-        if fields is None:
+        event_type = event["type"]
+        source = NAME_FIELDS.get(event_type)
+        if source is None:
             return
-        source, domain_field, company_field = fields
         name = event.get(source)
         if name and isinstance(name, str):
-            domain, company = self.domain_and_company(name)
-            if domain:
-                event[domain_field] = domain
-            if company:
-                event[company_field] = company
-        if event["type"] in FLOW_TYPES:
+            facts = self.name_facts(name)
+            if facts.domain:
+                event["server.domain"] = facts.domain
+            if facts.company:
+                event["server.company"] = facts.company
+            if event_type == "dns":
+                event["dns.subdomain_length"] = facts.subdomain_length
+                event["dns.subdomain_entropy"] = facts.subdomain_entropy
+                event["dns.domain_label_entropy"] = facts.domain_label_entropy
+        if event_type in FLOW_TYPES:
             country = self.country(event.get("dst.ip"))
             if country:
-                event["flow.country"] = country
+                event["server.country"] = country
 
     def domain_and_company(self, name: str) -> tuple[str | None, str | None]:
-        cached = self._domains.get(name)
+        facts = self.name_facts(name)
+        return facts.domain, facts.company
+
+    def name_facts(self, name: str) -> NameFacts:
+        cached = self._names.get(name)
         if cached is not None:
             return cached
         host = name.lower().rstrip(".").split(":", 1)[0]
@@ -86,10 +114,19 @@ class Enricher:
                 company = self._entities[probe][0]
                 break
             probe = probe.partition(".")[2]
-        if len(self._domains) >= MAX_CACHED:
-            self._domains.clear()
-        self._domains[name] = (domain, company)
-        return domain, company
+        sub = host[: -len(domain) - 1] if domain and host != domain else ""
+        label = domain.split(".", 1)[0] if domain else ""
+        facts = NameFacts(
+            domain,
+            company,
+            len(sub),
+            round(shannon_entropy(sub.replace(".", "")), 3),
+            round(shannon_entropy(label), 3),
+        )
+        if len(self._names) >= MAX_CACHED:
+            self._names.clear()
+        self._names[name] = facts
+        return facts
 
     def country(self, ip: Any) -> str | None:
         if not ip:

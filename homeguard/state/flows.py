@@ -34,6 +34,7 @@ class Flow:
     fins: int = 0  # bit 1: FIN from the initiator, bit 2: FIN from the responder
     closed_at: float = 0.0
     end_reason: str = ""
+    handshake: bool = False  # TCP: the SYN or SYN-ACK was seen, so src is surely the client
     # The application session reading this flow's payload (sessions/): None until the first
     # payload, a count of segments still to sniff, or False when no analyzer wants it (then
     # payload costs one attribute check).

@@ -1,0 +1,106 @@
+"""The household's own network gear, and who claims which address.
+
+Rules that spot rogue DHCP servers, rogue IPv6 routers, DNS bypass and ARP spoofing
+need to know what is normal here. That comes from the config, or else is learned from
+the first server that actually serves (the DHCP server whose ACK a device gets, the
+first router to advertise). This module keeps that knowledge and writes it onto
+events as plain fields (dhcp.server_known, ra.router_known, arp.owner_mac, ...),
+so the rules themselves stay declarative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from homeguard.decode.addresses import ip_text, mac_text
+from homeguard.decode.arp import ArpMessage
+from homeguard.decode.dhcp import DhcpMessage
+from homeguard.decode.ndp import RouterAdvertisement
+from homeguard.events import Event
+
+DHCP_ACK = 5
+# An address whose owner spoke within this time still belongs to it: another MAC
+# claiming it is a conflict, not a device that took over an old lease.
+BINDING_FRESH = 600.0
+MAX_BINDINGS = 4096
+
+
+@dataclass(slots=True)
+class Binding:
+    mac: bytes
+    last_seen: float
+
+
+class Infrastructure:
+    def __init__(
+        self,
+        resolvers: Iterable[str] = (),
+        dhcp_servers: Iterable[str] = (),
+        ipv6_routers: Iterable[str] = (),
+        max_bindings: int = MAX_BINDINGS,
+    ) -> None:
+        self.resolvers: set[str] = set(resolvers)
+        self.dhcp_servers: set[str] = set(dhcp_servers)
+        self.ipv6_routers: set[str] = {mac.lower() for mac in ipv6_routers}
+        self.gateways: set[str] = set()
+        self.bindings: dict[bytes, Binding] = {}  # IPv4 address -> the MAC that claims it
+        self.max_bindings = max_bindings
+
+    def dns_query(self, event: Event) -> None:
+        if self.resolvers:
+            event["dns.resolver_known"] = event.get("dst.ip") in self.resolvers
+
+    def dhcp(self, msg: DhcpMessage, event: Event) -> None:
+        if msg.op != 2:  # only servers answer with op 2
+            return
+        server = event.get("dhcp.server_id") or event.get("src.ip")
+        if not self.dhcp_servers and msg.message_type == DHCP_ACK and server:
+            self.dhcp_servers.add(server)  # the server devices actually get their lease from
+        if self.dhcp_servers:
+            known = server in self.dhcp_servers
+            event["dhcp.server_known"] = known
+            if not known:
+                return  # a rogue server's routers and resolvers are not the household's
+        self.resolvers.update(ip_text(ip) for ip in msg.dns_servers)
+        self.gateways.update(ip_text(ip) for ip in msg.routers)
+
+    def router_advertisement(self, ra: RouterAdvertisement, event: Event) -> None:
+        mac = ra.source_mac or _mac_of(event.get("src.mac"))
+        if mac is None:
+            return
+        text = mac_text(mac)
+        event["ra.router_mac"] = text
+        if not self.ipv6_routers:
+            self.ipv6_routers.add(text)
+        event["ra.router_known"] = text in self.ipv6_routers
+
+    def arp(self, msg: ArpMessage, event: Event, ts: float) -> None:
+        """Note which MAC owns the sender address. Another MAC claiming it while its
+        owner is still active is what ARP spoofing (or an address conflict) looks like:
+        the claim gets arp.owner_mac, and the owner keeps the address, so its own
+        answers are never the ones blamed."""
+        ip, mac = msg.sender_ip, msg.sender_mac
+        if ip is None or mac is None or not any(ip):
+            return
+        if ip_text(ip) in self.gateways:
+            event["arp.gateway"] = True
+        owner = self.bindings.get(ip)
+        if owner is None:
+            if len(self.bindings) >= self.max_bindings:
+                stalest = min(self.bindings, key=lambda k: self.bindings[k].last_seen)
+                del self.bindings[stalest]
+            self.bindings[ip] = Binding(mac, ts)
+        elif owner.mac == mac or ts - owner.last_seen > BINDING_FRESH:
+            owner.mac, owner.last_seen = mac, ts  # the owner, or a new one after a quiet spell
+        else:
+            event["arp.owner_mac"] = mac_text(owner.mac)
+
+
+def _mac_of(text: object) -> bytes | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return bytes.fromhex(text.replace(":", ""))
+    except ValueError:
+        return None
