@@ -203,6 +203,10 @@ class Pipeline:
                     flow.closed_at, flow.end_reason = ts, "fin"
         return flow
 
+    def _flow_device(self, flow: Flow) -> bytes | None:
+        _proto, src, _sport, dst, _dport = flow.key
+        return self.infrastructure.household_mac(src, dst, flow.src_mac, flow.dst_mac)
+
     def _fragment(self, ts: float, pkt: Packet) -> None:
         """Count a fragment into its flow; decode the datagram once it is whole."""
         if pkt.fragment_offset:
@@ -244,7 +248,7 @@ class Pipeline:
             self.devices.observe_ip(src_mac, key[1], ts)
         if dst_mac is not None and is_local_ip(key[3]):
             self.devices.observe_ip(dst_mac, key[3], ts)
-        self.emit(builders.flow_start_event(flow), src_mac)
+        self.emit(builders.flow_start_event(flow), self._flow_device(flow))
         return flow
 
     def _application(self, ts: float, pkt: Packet, flow: Flow | None) -> None:
@@ -281,7 +285,10 @@ class Pipeline:
             event.update(fields)
             if event_type == "tls_certificate" and "tls.cert_not_after" in fields:
                 event["tls.cert_expired"] = ts > fields["tls.cert_not_after"]
-            self.emit(event, pkt.src_mac)
+            assert pkt.src_ip is not None and pkt.dst_ip is not None
+            self.emit(
+                event, self.infrastructure.household_mac(pkt.src_ip, pkt.dst_ip, pkt.src_mac, pkt.dst_mac)
+            )
 
     def _new_device(self, ts: float, pkt: Packet, mac: bytes) -> None:
         """Held until the device names itself (see state/arrivals.py)."""
@@ -389,7 +396,7 @@ class Pipeline:
     def _end_flow(self, flow: Flow) -> None:
         self.stats.flows_ended += 1
         self.sessions.release(flow)
-        self.emit(builders.flow_end_event(flow), flow.src_mac)
+        self.emit(builders.flow_end_event(flow), self._flow_device(flow))
         if self.writer is not None:
             self.writer.insert("flows", builders.flow_row(flow))
 

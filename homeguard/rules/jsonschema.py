@@ -43,7 +43,12 @@ def rule_json_schema() -> dict[str, Any]:
             "events": {"type": "array", "items": event, "minItems": 1},
             "repeat": {"type": "integer", "minimum": 1},
             "every": DURATION,
-            "vary": {"type": "object", "additionalProperties": {"type": "array", "minItems": 1}},
+            "vary": {
+                "type": "object",
+                "additionalProperties": {
+                    "oneOf": [{"type": "array", "minItems": 1}, {"type": "string", "pattern": "\\{n\\}"}]
+                },
+            },
             "expect": {
                 "oneOf": [
                     {"enum": ["match", "no_match"]},

@@ -270,6 +270,9 @@ class RuleParser:
                 )
                 continue
             conditions = []
+            # One mapping must fit every event type of `when`; in a list of alternatives,
+            # each must fit at least one (DNS names in one, TLS names in another).
+            fit_types = when if len(alternatives) == 1 else self.types_of(alternative, when)
             for key_node, value_node in alternative.value:
                 try:
                     condition = compile_condition(
@@ -282,10 +285,24 @@ class RuleParser:
                 except ConditionError as exc:
                     self.error(key_node, f"{what}: {exc}")
                     continue
-                self.check_field_in_types(key_node, condition.field, when)
+                self.check_field_in_types(key_node, condition.field, fit_types)
                 conditions.append(condition)
             sets.append(conditions)
         return sets
+
+    @staticmethod
+    def types_of(alternative: yaml.MappingNode, when: tuple[str, ...]) -> tuple[str, ...]:
+        """The `when` types an alternative's fields can all appear in (all of `when`
+        when there is none: the per-field errors then say which field is the misfit)."""
+        from homeguard.events.catalog import FIELDS
+
+        types = set(when)
+        for key_node, _ in alternative.value:
+            name = str(key_node.value).split("|", 1)[0]
+            spec = next((f for f in FIELDS if f.name == name), None)
+            if spec is not None:
+                types &= set(spec.event_types)
+        return tuple(t for t in when if t in types) or when
 
     def check_field_in_types(self, node: yaml.Node, name: str, when: tuple[str, ...]) -> None:
         from homeguard.events.catalog import FIELDS
@@ -454,15 +471,29 @@ class RuleParser:
             repeat = 1
         every = self.duration(keys.get("every"), "every") if "every" in keys else 1.0
         vary = node_value(keys["vary"][1]) if "vary" in keys else {}
-        if not isinstance(vary, dict) or not all(isinstance(v, list) and v for v in vary.values()):
-            self.error(keys["vary"][1], "vary must map fields to non-empty lists of values")
+        if not isinstance(vary, dict) or not all(
+            (isinstance(v, list) and v) or (isinstance(v, str) and "{n}" in v) for v in vary.values()
+        ):
+            self.error(
+                keys["vary"][1],
+                "vary must map fields to non-empty lists of values, or to a text with {n} "
+                "(the repeat's number, from 1), such as '192.168.1.{n}'",
+            )
             vary = {}
         events: list[dict[str, Any]] = []
         for i in range(repeat):
             for event in base:
                 made = {"type": rule.when[0] if rule.when else "", **event}
                 for name, values in vary.items():
-                    made[name] = values[i % len(values)]
+                    made[name] = varied(values, i)
                 made.setdefault("ts", TEST_START + len(events) * (every or 1.0))
                 events.append(made)
         return events
+
+
+def varied(values: list[Any] | str, i: int) -> Any:
+    """The value of a `vary` field in repeat i (from 0): the list's items in turn, or the
+    text with {n} replaced by i + 1 (a number when the text is only "{n}")."""
+    if isinstance(values, str):
+        return i + 1 if values == "{n}" else values.replace("{n}", str(i + 1))
+    return values[i % len(values)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from homeguard.decode.addresses import ip_text, mac_text
+from homeguard.decode.addresses import ip_text, is_local_ip, mac_text
 from homeguard.decode.arp import ArpMessage
 from homeguard.decode.dhcp import DhcpMessage
 from homeguard.decode.ndp import RouterAdvertisement
@@ -44,6 +44,7 @@ class Infrastructure:
         self.dhcp_servers: set[str] = set(dhcp_servers)
         self.ipv6_routers: set[str] = {mac.lower() for mac in ipv6_routers}
         self.gateways: set[str] = set()
+        self.home_prefixes: set[bytes] = set()  # first 8 bytes of the IPv6 /64s routers hand out
         self.bindings: dict[bytes, Binding] = {}  # IPv4 address -> the MAC that claims it
         self.max_bindings = max_bindings
 
@@ -73,7 +74,25 @@ class Infrastructure:
         event["ra.router_mac"] = text
         if not self.ipv6_routers:
             self.ipv6_routers.add(text)
-        event["ra.router_known"] = text in self.ipv6_routers
+        known = text in self.ipv6_routers
+        event["ra.router_known"] = known
+        if known:
+            self.home_prefixes.update(prefix[:8] for prefix, length in ra.prefixes if length == 64)
+
+    def is_home(self, ip: bytes) -> bool:
+        """An address of a device in the household: private, link-local, or in a global
+        IPv6 prefix the household's router advertises."""
+        return is_local_ip(ip) or (len(ip) == 16 and ip[:8] in self.home_prefixes)
+
+    def household_mac(
+        self, src_ip: bytes, dst_ip: bytes, src_mac: bytes | None, dst_mac: bytes | None
+    ) -> bytes | None:
+        """Which side of a packet or flow is the household's device: the sender, unless
+        only the receiver is at home (a server's answer from the internet arrives with
+        the router's MAC as its sender)."""
+        if dst_mac is not None and not self.is_home(src_ip) and self.is_home(dst_ip):
+            return dst_mac
+        return src_mac
 
     def arp(self, msg: ArpMessage, event: Event, ts: float) -> None:
         """Note which MAC owns the sender address. Another MAC claiming it while its
