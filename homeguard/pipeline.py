@@ -310,7 +310,7 @@ class Pipeline:
         if msg.sender_mac is not None and msg.sender_ip is not None and any(msg.sender_ip):
             self.devices.observe_ip(msg.sender_mac, msg.sender_ip, ts)
         event = builders.arp_event(ts, pkt, msg)
-        self.infrastructure.arp(msg, event, ts)
+        self.infrastructure.arp(msg, event, ts, self.devices.last_heard)
         self.emit(event, pkt.src_mac)
 
     def _router_advertisement(self, ts: float, pkt: Packet) -> None:

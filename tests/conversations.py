@@ -12,13 +12,21 @@ CLIENT_MAC, SERVER_MAC = "3c:22:fb:00:00:01", "00:1b:a9:00:00:50"
 CLIENT_IP, SERVER_IP = "192.168.1.20", "192.168.1.50"
 
 
+Endpoint = tuple[str, str]  # (MAC, IP) as seen on the wire: an internet server has the router's MAC
+
+
 def tcp_conversation(
-    messages: list[tuple[bool, bytes]], dport: int, sport: int = 40000, split: int = 0
+    messages: list[tuple[bool, bytes]],
+    dport: int,
+    sport: int = 40000,
+    split: int = 0,
+    client: Endpoint = (CLIENT_MAC, CLIENT_IP),
+    server: Endpoint = (SERVER_MAC, SERVER_IP),
 ) -> list[Any]:
     """Handshake, then each (from_client, payload) as segments (split into pieces of
     `split` bytes when given), with ACKs and correct sequence numbers, then FIN both ways."""
-    up = Ether(src=CLIENT_MAC, dst=SERVER_MAC) / IP(src=CLIENT_IP, dst=SERVER_IP)
-    down = Ether(src=SERVER_MAC, dst=CLIENT_MAC) / IP(src=SERVER_IP, dst=CLIENT_IP)
+    up = Ether(src=client[0], dst=server[0]) / IP(src=client[1], dst=server[1])
+    down = Ether(src=server[0], dst=client[0]) / IP(src=server[1], dst=client[1])
     cseq, sseq = 1000, 5000
     packets = [
         up / TCP(sport=sport, dport=dport, flags="S", seq=cseq - 1),

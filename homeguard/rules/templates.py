@@ -9,6 +9,11 @@ from typing import Any
 PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
 THRESHOLD_FIELDS = frozenset({"threshold.count", "threshold.distinct", "threshold.sum", "threshold.window"})
 UNKNOWN = "unknown"
+# A push notification shows its title and about five lines of text on a phone before
+# it cuts them off; shipped rules stay within these, rendered with typical values
+# (tests/test_advice.py checks it; docs/rules.md says it).
+TITLE_LIMIT = 60
+MESSAGE_LIMIT = 250
 
 
 def placeholders(text: str) -> list[str]:

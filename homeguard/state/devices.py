@@ -113,6 +113,11 @@ class DeviceInventory:
         self.by_mac[mac] = dev
         return dev
 
+    def last_heard(self, mac: bytes) -> float | None:
+        """When the MAC last sent a frame, if it is in memory."""
+        dev = self.by_mac.get(mac)
+        return dev.last_seen if dev is not None else None
+
     def observe_ip(self, mac: bytes, ip: bytes, ts: float) -> None:
         dev = self.by_mac.get(mac)
         if dev is None:

@@ -10,7 +10,7 @@ so the rules themselves stay declarative.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from homeguard.decode.addresses import ip_text, is_local_ip, mac_text
@@ -94,7 +94,9 @@ class Infrastructure:
             return dst_mac
         return src_mac
 
-    def arp(self, msg: ArpMessage, event: Event, ts: float) -> None:
+    def arp(
+        self, msg: ArpMessage, event: Event, ts: float, last_heard: Callable[[bytes], float | None]
+    ) -> None:
         """Note which MAC owns the sender address. Another MAC claiming it while its
         owner is still active is what ARP spoofing (or an address conflict) looks like:
         the claim gets arp.owner_mac, and the owner keeps the address, so its own
@@ -110,7 +112,7 @@ class Infrastructure:
                 stalest = min(self.bindings, key=lambda k: self.bindings[k].last_seen)
                 del self.bindings[stalest]
             self.bindings[ip] = Binding(mac, ts)
-        elif owner.mac == mac or ts - owner.last_seen > BINDING_FRESH:
+        elif owner.mac == mac or ts - max(owner.last_seen, last_heard(owner.mac) or 0.0) > BINDING_FRESH:
             owner.mac, owner.last_seen = mac, ts  # the owner, or a new one after a quiet spell
         else:
             event["arp.owner_mac"] = mac_text(owner.mac)
