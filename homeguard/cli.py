@@ -13,7 +13,7 @@ from typing import IO, Any
 import click
 
 from homeguard.cli_options import version_option
-from homeguard.cli_rules import findings, load_rules_for, rules
+from homeguard.cli_rules import findings, lists_group, load_rules_for, rules
 from homeguard.errors import HomeGuardError
 from homeguard.events import Event
 from homeguard.events.catalog import FIELDS, catalog_markdown
@@ -262,6 +262,7 @@ def settings(markdown: bool) -> None:
 
 cli.add_command(rules)
 cli.add_command(findings)
+cli.add_command(lists_group)
 
 
 def main() -> None:

@@ -25,15 +25,18 @@ def rule_directories(config: Config) -> list[Path]:
 def load_rules_for(config: Config, paths: tuple[str, ...] = (), previous: Any = None) -> Any:
     """The rule set the daemon would run, or the rules in `paths` (which may use the
     shipped and the user's lists). `previous` keeps the last good rules of broken files."""
+    from homeguard.rules.feeds import lists_directory
     from homeguard.rules.loader import load_ruleset
 
-    shipped_and_user = rule_directories(config)
+    shipped, user = rule_directories(config)
     disabled = frozenset(config["disabled_rules"])
+    # Lists: shipped, then downloaded (`lists update`), then the user's, each replacing
+    # a list of the same name from before.
+    list_dirs = [shipped / "lists", lists_directory(config), user / "lists"]
     if not paths:
-        return load_ruleset(shipped_and_user, disabled, previous)
-    beside_files = [Path(p).parent / "lists" for p in paths if Path(p).is_file()]
-    list_dirs = tuple([*(d / "lists" for d in shipped_and_user), *beside_files])
-    return load_ruleset([Path(p) for p in paths], disabled, list_directories=list_dirs)
+        return load_ruleset([shipped, user], disabled, previous, list_directories=tuple(list_dirs))
+    beside = [Path(p).parent / "lists" if Path(p).is_file() else Path(p) / "lists" for p in paths]
+    return load_ruleset([Path(p) for p in paths], disabled, list_directories=tuple([*list_dirs, *beside]))
 
 
 @click.group()
@@ -184,3 +187,31 @@ def findings(
         seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["last_seen"]))
         click.echo(f"[{row['severity']}] {seen}  {row['title']}  ({row['category']}, {row['count']}x)")
         click.echo(f"    {row['message']}")
+
+
+@click.group(name="lists")
+@version_option
+def lists_group() -> None:
+    """Threat and tracker lists maintained by others (see docs/lists.md)."""
+
+
+@lists_group.command()
+@config_option
+@version_option
+def update(config_file: str | None) -> None:
+    """Fetch the threat_lists and tracker_lists URLs over HTTPS, check them, and swap them
+    in; a failed or empty download keeps the last good copy. Exits 1 if any failed."""
+    from homeguard.rules.feeds import lists_directory, update_lists
+
+    config = load_config(config_file)
+    lists_dir = lists_directory(config)
+    results = update_lists(config, lists_dir)
+    for r in results:
+        if r.updated:
+            click.echo(f"ok    {r.list_name}: {r.url}: {r.entries} entries")
+        else:
+            kept = f"keeping the last good copy ({r.entries} entries)" if r.entries else "no copy yet"
+            click.echo(f"FAIL  {r.list_name}: {r.url}: {r.problem}; {kept}")
+    click.echo(f"lists in {lists_dir}; the running daemon picks them up within seconds", err=True)
+    if any(not r.updated for r in results):
+        sys.exit(1)

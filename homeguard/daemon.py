@@ -36,7 +36,10 @@ class RuleReloader:
         if not self.requested.is_set() and now < self._next_check:
             return
         self._next_check = now + RULES_CHECK_INTERVAL
-        changed = self.requested.is_set() or file_stamps(self.current.directories) != self.current.stamps
+        changed = (
+            self.requested.is_set()
+            or file_stamps(self.current.directories, self.current.list_directories) != self.current.stamps
+        )
         self.requested.clear()
         if changed:
             self.reload()

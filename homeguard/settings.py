@@ -125,6 +125,30 @@ SETTINGS: tuple[Setting, ...] = (
         "MACs of the household's IPv6 routers. Empty: the first router seen to advertise; "
         "advertisements from any other get ra.router_known: false.",
     ),
+    Setting(
+        "lists_dir",
+        str,
+        None,
+        "Where `homeguard lists update` keeps downloaded lists. Empty: lists/ beside the database.",
+    ),
+    Setting(
+        "threat_lists",
+        list,
+        [
+            "https://urlhaus.abuse.ch/downloads/hostfile/",
+            "https://feodotracker.abuse.ch/downloads/ipblocklist.txt",
+            "https://www.spamhaus.org/drop/drop.txt",
+        ],
+        "HTTPS URLs of threat lists (domains, IPs, networks) that `homeguard lists update` merges "
+        "into the threats list. Licences: docs/lists.md.",
+    ),
+    Setting(
+        "tracker_lists",
+        list,
+        [],
+        "HTTPS URLs of extra tracker lists (hosts files, plain domains or ||domain^ adblock rules), "
+        "merged into trackers-external, such as https://easylist.to/easylist/easyprivacy.txt.",
+    ),
     Setting("log_level", str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -109,7 +109,7 @@ def entry_of_line(line: str) -> tuple[str | None, str | None]:
     """The usable entry in one list line, or (None, why it was skipped); (None, None) for
     comments and blank lines."""
     text = line.strip()
-    if not text or text[0] in "#!" or text.startswith("[Adblock"):
+    if not text or text[0] in "#!;" or text.startswith("[Adblock"):
         return None, None
     if text.startswith("@@"):
         return None, "adblock exceptions are not supported"
@@ -122,7 +122,7 @@ def entry_of_line(line: str) -> tuple[str | None, str | None]:
         if not body.endswith("^") or "/" in body:
             return None, "only ||domain^ adblock rules are supported"
         return body[:-1], None
-    text = text.split("#", 1)[0].strip()
+    text = text.split("#", 1)[0].split(";", 1)[0].strip()  # Spamhaus DROP comments with ';'
     parts = text.split()
     if len(parts) >= 2 and parts[0] in HOSTS_SINKS:
         if len(parts) > 2:

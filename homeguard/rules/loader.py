@@ -46,17 +46,19 @@ class RuleSet:
     file_rules: dict[str, list[Rule]] = field(default_factory=dict)  # every parsed rule, per file
     stamps: dict[str, float] = field(default_factory=dict)  # file -> mtime, to notice edits
     directories: list[Path] = field(default_factory=list)  # where the rules were loaded from
+    list_directories: tuple[Path, ...] = ()  # where the lists were, when not beside the rules
 
     def rules_for(self, event_type: str) -> list[Rule]:
         return [r for r in self.rules.values() if event_type in r.when]
 
 
-def file_stamps(directories: list[Path]) -> dict[str, float]:
+def file_stamps(directories: list[Path], list_directories: tuple[Path, ...] = ()) -> dict[str, float]:
+    """Modification times of every rule and list file, to notice edits and downloads."""
     stamps = {}
-    for directory in directories:
-        paths = rule_files(directory) + (
-            sorted((directory / "lists").glob("*.txt")) if directory.is_dir() else []
-        )
+    list_dirs = list(list_directories) or [d / "lists" for d in directories if d.is_dir()]
+    lists = [path for d in list_dirs if d.is_dir() for path in sorted(d.glob("*.txt"))]
+    for directory in [*directories, None]:
+        paths = rule_files(directory) if directory is not None else lists
         for path in paths:
             try:
                 stamps[str(path)] = path.stat().st_mtime
@@ -72,9 +74,14 @@ def load_ruleset(
     list_directories: tuple[Path, ...] = (),
 ) -> RuleSet:
     """Load every rule file of the directories, later directories overriding earlier ones.
-    Lists come from each directory's lists/ folder, after any `list_directories`."""
-    ruleset = RuleSet(stamps=file_stamps(directories), directories=list(directories))
-    ruleset.lists = load_lists([*list_directories, *(d / "lists" for d in directories if d.is_dir())])
+    Lists come from `list_directories` when given (later ones replacing earlier lists of
+    the same name), else from each directory's lists/ folder."""
+    ruleset = RuleSet(
+        stamps=file_stamps(directories, list_directories),
+        directories=list(directories),
+        list_directories=list_directories,
+    )
+    ruleset.lists = load_lists(list(list_directories) or [d / "lists" for d in directories if d.is_dir()])
     for indicators in ruleset.lists.values():
         ruleset.skipped_lines.extend(indicators.skipped)
     for directory in directories:
