@@ -363,7 +363,7 @@ class Pipeline:
         if msg.message_type == 5 and msg.client_mac is not None and any(msg.your_ip):
             self.devices.observe_ip(msg.client_mac, msg.your_ip, ts)  # acked: now the client's
         event = builders.dhcp_event(ts, pkt, msg)
-        self.infrastructure.dhcp(msg, event)
+        self.infrastructure.dhcp(msg, event, ts)
         self.emit(event, pkt.src_mac)
 
     def _ssdp(self, ts: float, pkt: Packet) -> None:

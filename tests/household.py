@@ -71,7 +71,7 @@ EXPECTED_FINDINGS = [
     ("mail-without-tls", LAPTOP[0]),  # ... and mail fetched without TLS
     ("telnet-in-use", LAPTOP[0]),  # telnet to the camera ...
     ("default-password", LAPTOP[0]),  # ... logged in as root/xc3511 (Mirai's list)
-    ("ssh-outdated", CAMERA[0]),  # the camera's SSH server is dropbear 2014.63
+    ("dropbear-outdated", CAMERA[0]),  # the camera's SSH server is dropbear 2014.63
     ("tracker-contact", TV[0]),  # Samsung's viewing-data (ACR) host, by DNS and SNI
     ("dns-foreign-resolver", TV[0]),  # asked 8.8.8.8 instead of the router
     ("old-tls-version", TV[0]),  # a server that still picks TLS 1.0
@@ -118,7 +118,7 @@ def mac_bytes(mac: str) -> bytes:
 def dhcp_join(device: Endpoint, prl: list[int] | None = None) -> list[Any]:
     """Discover, offer, request, ack: the router's ack names the gateway and resolver."""
     mac, ip = device
-    hostname = HOSTNAMES[device].encode()
+    hostname = HOSTNAMES.get(device, "new-device").encode()
     params = ("param_req_list", prl or [1, 3, 6, 15, 28, 51, 58, 59])
     client = (
         Ether(src=mac, dst="ff:ff:ff:ff:ff:ff")

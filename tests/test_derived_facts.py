@@ -188,3 +188,22 @@ def test_capture_loss_becomes_a_finding() -> None:
         .messages["en"]
         .startswith("HomeGuard could not keep up on eth0: the system dropped 4980 packets")
     )
+
+
+def test_an_address_the_dhcp_server_hands_to_a_new_device_is_its_own() -> None:
+    # The TV held .40 a minute ago; the router now leases .40 to the Pi: no conflict.
+    leased = [p for p in household.dhcp_join(("dc:a6:32:00:00:66", TV[1]))]
+    packets = [household.arp_reply(TV, TV[1], LAPTOP), *household.dhcp_join(LAPTOP), *leased]
+    packets.append(household.arp_reply(PI, TV[1], LAPTOP))
+    _p, events = run_pipeline(timed(packets, step=5.0))
+    assert all("arp.owner_mac" not in e for e in of_type(events, "arp"))
+
+
+def test_reserved_addresses_are_not_at_home() -> None:
+    from homeguard.events.builders import flow_direction
+
+    def ip(text: str) -> bytes:
+        return bytes(int(part) for part in text.split("."))
+
+    assert flow_direction(ip("79.26.245.236"), ip("254.228.86.79")) == "external"
+    assert flow_direction(ip("192.168.1.20"), ip("239.255.255.250")) == "internal"

@@ -45,5 +45,5 @@ def is_local_ip(raw: bytes) -> bool:
 def is_group_ip(raw: bytes) -> bool:
     """Multicast, or IPv4 broadcast: addressed to a group at home, not to a server."""
     if len(raw) == 4:
-        return raw[0] >= 224 or raw == b"\xff\xff\xff\xff"
+        return 224 <= raw[0] <= 239 or raw == b"\xff\xff\xff\xff"
     return len(raw) == 16 and raw[0] == 0xFF

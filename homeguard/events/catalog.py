@@ -340,6 +340,12 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("smb.version", "int", "smb", "1 for SMBv1 negotiation, 2 for SMB2 and later."),
     _f("smb.dialects", "list[str]", "smb", "SMBv1: the dialects offered, such as NT LM 0.12."),
     _f(
+        "server.name",
+        "str",
+        _NAMED,
+        "The server's name, lower case: the DNS name asked for, the TLS SNI, the HTTP Host (without port), or the flow's server name.",
+    ),
+    _f(
         "server.domain",
         "str",
         _NAMED,

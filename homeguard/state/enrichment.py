@@ -33,6 +33,7 @@ FLOW_TYPES = ("flow_start", "flow_end")
 
 @dataclass(frozen=True, slots=True)
 class NameFacts:
+    host: str  # the name, lower case, without a trailing dot or a port
     domain: str | None  # the registrable domain
     company: str | None
     subdomain_length: int  # characters left of the registrable domain
@@ -82,6 +83,7 @@ class Enricher:
         name = event.get(source)
         if name and isinstance(name, str):
             facts = self.name_facts(name)
+            event["server.name"] = facts.host
             if facts.domain:
                 event["server.domain"] = facts.domain
             if facts.company:
@@ -117,6 +119,7 @@ class Enricher:
         sub = host[: -len(domain) - 1] if domain and host != domain else ""
         label = domain.split(".", 1)[0] if domain else ""
         facts = NameFacts(
+            host,
             domain,
             company,
             len(sub),

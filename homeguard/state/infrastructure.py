@@ -52,7 +52,7 @@ class Infrastructure:
         if self.resolvers:
             event["dns.resolver_known"] = event.get("dst.ip") in self.resolvers
 
-    def dhcp(self, msg: DhcpMessage, event: Event) -> None:
+    def dhcp(self, msg: DhcpMessage, event: Event, ts: float) -> None:
         if msg.op != 2:  # only servers answer with op 2
             return
         server = event.get("dhcp.server_id") or event.get("src.ip")
@@ -65,6 +65,10 @@ class Infrastructure:
                 return  # a rogue server's routers and resolvers are not the household's
         self.resolvers.update(ip_text(ip) for ip in msg.dns_servers)
         self.gateways.update(ip_text(ip) for ip in msg.routers)
+        if msg.message_type == DHCP_ACK and msg.client_mac is not None and any(msg.your_ip):
+            # The household's server gave the address to this MAC: it owns it now, even if
+            # the device before it left only minutes ago.
+            self._bind(msg.your_ip, msg.client_mac, ts)
 
     def router_advertisement(self, ra: RouterAdvertisement, event: Event) -> None:
         mac = ra.source_mac or _mac_of(event.get("src.mac"))
@@ -108,14 +112,17 @@ class Infrastructure:
             event["arp.gateway"] = True
         owner = self.bindings.get(ip)
         if owner is None:
-            if len(self.bindings) >= self.max_bindings:
-                stalest = min(self.bindings, key=lambda k: self.bindings[k].last_seen)
-                del self.bindings[stalest]
-            self.bindings[ip] = Binding(mac, ts)
+            self._bind(ip, mac, ts)
         elif owner.mac == mac or ts - max(owner.last_seen, last_heard(owner.mac) or 0.0) > BINDING_FRESH:
             owner.mac, owner.last_seen = mac, ts  # the owner, or a new one after a quiet spell
         else:
             event["arp.owner_mac"] = mac_text(owner.mac)
+
+    def _bind(self, ip: bytes, mac: bytes, ts: float) -> None:
+        if ip not in self.bindings and len(self.bindings) >= self.max_bindings:
+            stalest = min(self.bindings, key=lambda k: self.bindings[k].last_seen)
+            del self.bindings[stalest]
+        self.bindings[ip] = Binding(mac, ts)
 
 
 def _mac_of(text: object) -> bytes | None:

@@ -30,4 +30,7 @@ class VendorLookup:
             _short, long_name = self._db.lookup(text)
         except (KeyError, ValueError, AttributeError):
             return None
-        return None if long_name == text else str(long_name)
+        if long_name == text:
+            return None
+        # Some entries carry a comment after a tab or '#': "Lite-On\t# (used by MacSense ...)"
+        return str(long_name).split("\t", 1)[0].split("#", 1)[0].strip() or None
