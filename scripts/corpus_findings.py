@@ -4,10 +4,12 @@ person reviews for false positives.
 
     python scripts/corpus_findings.py [--corpus ../shared/corpus] [--messages]
 
-The Zeek and Suricata traces are unrelated test captures: each is replayed on its own.
-The IoT Sentinel set is the setup of 31 smart-home devices, replayed as one household
-that gets them one by one. The learning period is switched off, so new devices show
-(in a real install the first week is learned silently). Skips without a corpus.
+Every capture is replayed on its own, as the network it was recorded on: the Zeek and
+Suricata traces are unrelated tests, and each IoT Sentinel file is one setup of a
+smart-home device, recorded on its own (sometimes with another gateway). Findings are
+grouped by rule, device and key over all files. The learning period is switched off,
+so new devices show (a real install learns its first week silently). Skips without a
+corpus.
 """
 
 from __future__ import annotations
@@ -53,11 +55,10 @@ def main() -> int:
         print(f"no corpus at {corpus}: skipped")
         return 0
     seen: Seen = defaultdict(list)
-    for folder in ("zeek", "suricata-verify"):
+    for folder in ("zeek", "suricata-verify", "iot-sentinel"):
         for path in sorted(p for p in (corpus / folder).rglob("*") if p.suffix in SUFFIXES and p.is_file()):
-            replay([path], seen, str(path.relative_to(corpus)))
-    sentinel = sorted(p for p in (corpus / "iot-sentinel").rglob("*") if p.suffix in SUFFIXES and p.is_file())
-    replay(sentinel, seen, "iot-sentinel (one household)")
+            if "__MACOSX" not in path.parts:
+                replay([path], seen, str(path.relative_to(corpus)))
     by_category: dict[str, list[tuple[Finding, list[str], int]]] = defaultdict(list)
     for hits in seen.values():
         first, _ = hits[0]

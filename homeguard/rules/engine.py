@@ -111,8 +111,8 @@ def make_finding(rule: Rule, event: Mapping[str, Any], ts: float) -> Finding:
         device_mac=str(event.get("device.mac") or event.get("src.mac") or ""),
         device_ip=event.get("src.ip"),
         key=key_text(key_of(event, rule.finding_key)),
-        messages={lang: render(t.message, event) for lang, t in rule.texts.items()},
-        remediations={lang: render(t.remediation, event) for lang, t in rule.texts.items()},
+        messages={lang: render(t.message, event, lang) for lang, t in rule.texts.items()},
+        remediations={lang: render(t.remediation, event, lang) for lang, t in rule.texts.items()},
         evidence=evidence(rule, event),
     )
 

@@ -95,7 +95,10 @@ def rule_json_schema() -> dict[str, Any]:
                 "first_seen": _strict(
                     {"key": FIELDS, "learn_for": DURATION, "forget_after": DURATION}, ("key",)
                 ),
-                "suppress": _strict({"key": FIELDS, "for": DURATION}, ("for",)),
+                # an empty suppress key means once per device
+                "suppress": _strict(
+                    {"key": {"oneOf": [FIELD, {"type": "array", "items": FIELD}]}, "for": DURATION}, ("for",)
+                ),
                 "message": {"type": "string", "minLength": 1},
                 "remediation": {"type": "string", "minLength": 1},
                 "i18n": _strict({lang: texts for lang in LANGUAGES}),

@@ -32,15 +32,22 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-def render(text: str, event: Mapping[str, Any]) -> str:
+UNNAMED = {"en": "an unnamed device", "nl": "een apparaat zonder naam"}
+
+
+def render(text: str, event: Mapping[str, Any], lang: str = "en") -> str:
     """Fill in every {field}; a field the event lacks reads 'unknown'. A device without a
-    name reads as its maker and MAC, which is what a person can find on a label."""
+    name reads as its maker and MAC, which is what a person can find on a label; when
+    the text shows the maker and MAC itself, just as an unnamed device."""
+    says_maker_and_mac = "{device.vendor}" in text and "{device.mac}" in text
 
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
         if name == "device.name" and not event.get(name):
             vendor = event.get("device.vendor")
             mac = event.get("device.mac") or event.get("src.mac")
+            if says_maker_and_mac:
+                return UNNAMED.get(lang, UNNAMED["en"])
             return f"{vendor} device {mac}" if vendor else f"device {mac or UNKNOWN}"
         return text_of(event.get(name))
 
