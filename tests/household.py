@@ -25,6 +25,7 @@ from scapy.all import (  # type: ignore[attr-defined]
     Ether,
     ICMPv6ND_RA,
     ICMPv6NDOptPrefixInfo,
+    ICMPv6NDOptRDNSS,
     ICMPv6NDOptSrcLLAddr,
     IPv6,
 )
@@ -219,6 +220,7 @@ def router_advertisement(device: Endpoint) -> Any:
         / ICMPv6ND_RA(routerlifetime=1800)
         / ICMPv6NDOptSrcLLAddr(lladdr=device[0])
         / ICMPv6NDOptPrefixInfo(prefixlen=64, prefix="2001:db8:1::")
+        / ICMPv6NDOptRDNSS(dns=["2001:db8:1::1"])
     )
 
 

@@ -17,11 +17,6 @@ from scapy.all import (  # type: ignore[attr-defined]
     UDP,
     Dot1Q,
     Ether,
-    ICMPv6ND_RA,
-    ICMPv6NDOptPrefixInfo,
-    ICMPv6NDOptRDNSS,
-    ICMPv6NDOptSrcLLAddr,
-    IPv6,
     wrpcap,
 )
 
@@ -32,6 +27,7 @@ from homeguard.replay import replay_files
 from homeguard.settings import Config
 from tests.conftest import make_certificate
 from tests.conversations import application_samples
+from tests.household import router_advertisement
 from tests.test_pipeline import LAPTOP, PI, ROUTER, dhcp_ack, dhcp_request, mdns_announcement, web_visit
 
 
@@ -122,19 +118,8 @@ def rich_traffic() -> list:
         *web_visit(),
         Ether(src=ROUTER) / ARP(op=2, hwsrc=ROUTER, psrc="192.168.1.1", pdst="192.168.1.20"),
         Ether(src=PI) / ARP(op=2, hwsrc=PI, psrc="192.168.1.1", pdst="192.168.1.20"),  # a spoof
-        router_advertisement(ROUTER),
+        router_advertisement((ROUTER, "192.168.1.1")),
     ]
-
-
-def router_advertisement(mac: str) -> object:
-    return (
-        Ether(src=mac, dst="33:33:00:00:00:01")
-        / IPv6(src="fe80::1", dst="ff02::1")
-        / ICMPv6ND_RA(routerlifetime=1800)
-        / ICMPv6NDOptSrcLLAddr(lladdr=mac)
-        / ICMPv6NDOptPrefixInfo(prefixlen=64, prefix="2001:db8:1::")
-        / ICMPv6NDOptRDNSS(dns=["2001:db8:1::1"])
-    )
 
 
 @pytest.fixture(scope="module")
