@@ -12,6 +12,7 @@ from typing import IO, Any
 
 import click
 
+from homeguard.cli_alerts import alerts, mute, notify_group, unmute
 from homeguard.cli_options import version_option
 from homeguard.cli_rules import findings, lists_group, load_rules_for, rules
 from homeguard.errors import HomeGuardError
@@ -58,10 +59,13 @@ def _pipeline(config: Config, writer: Any, db: Any, sinks: list[Any]) -> Any:
     return pipeline
 
 
-def _rule_engine(config: Config, db: Any, writer: Any, enabled: bool = True) -> tuple[Any, Any]:
-    """The rules, loaded and compiled, with findings going to the database when there is one.
-    Rule errors are logged, never fatal: the good rules run."""
+def _rule_engine(
+    config: Config, db: Any, writer: Any, enabled: bool = True, targets: list[Any] | None = None
+) -> tuple[Any, Any]:
+    """The rules, loaded and compiled, with findings going to the database when there is one,
+    and alerts queued for the targets. Rule errors are logged, never fatal: the good rules run."""
     from homeguard.findings.book import DatabaseFirstSeenStore, FindingsBook
+    from homeguard.notify.queue import AlertQueue
     from homeguard.rules.engine import FindingSink, RuleEngine
     from homeguard.rules.loader import RuleSet
 
@@ -69,7 +73,8 @@ def _rule_engine(config: Config, db: Any, writer: Any, enabled: bool = True) -> 
     log = logging.getLogger("homeguard.rules")
     for error in ruleset.errors:
         log.error("%s", error)
-    sinks: list[FindingSink] = [FindingsBook(writer)] if writer is not None else []
+    queue = AlertQueue(targets, config["language"]) if targets else None
+    sinks: list[FindingSink] = [FindingsBook(writer, queue)] if writer is not None else []
     store = DatabaseFirstSeenStore(db, writer) if db is not None else None
     engine = RuleEngine(ruleset, sinks, store)
     log.info("%d rules loaded", len(ruleset.rules))
@@ -114,10 +119,19 @@ def run(
         promiscuous=config["promiscuous"],
         buffer_bytes=config["socket_buffer_mb"] << 20,
     )
+    from homeguard.notify.service import SenderThread, usable_targets
+
     db, writer = _open_store(config)
-    engine, ruleset = _rule_engine(config, db, writer)
+    targets = usable_targets(config)
+    engine, ruleset = _rule_engine(config, db, writer, targets=targets)
     with contextlib.ExitStack() as stack:
         stack.callback(db.close)
+        if targets:
+            from homeguard.store.database import default_db_path
+
+            sender = SenderThread(Path(config["db_path"] or default_db_path()), targets, config)
+            sender.start()
+            stack.callback(sender.close)
         sinks: list[Any] = [engine]
         if events_file:
             sinks.append(JsonlEvents(stack.enter_context(click.open_file(events_file, "w"))))
@@ -163,14 +177,17 @@ def replay(
     no_rules: bool,
 ) -> None:
     """Run pcap or pcapng files through the same pipeline as live capture, rules included."""
+    from homeguard.notify.service import usable_targets
     from homeguard.replay import replay_files, total_bytes
 
     config = _config(config_file, rules_dir=rules_dir)
     setup_logging(config["log_level"])
     db = writer = None
+    targets: list[Any] = []
     if db_path:
         config.set("db_path", db_path, "--db")
         db, writer = _open_store(config)
+        targets = usable_targets(config)  # alerts are queued; the daemon or `alerts send` sends them
     paths = list(captures)
     with contextlib.ExitStack() as stack:
         if db is not None:
@@ -178,7 +195,7 @@ def replay(
         sinks: list[Any] = []
         if events_file:
             sinks.append(JsonlEvents(stack.enter_context(click.open_file(events_file, "w"))))
-        engine, _ruleset = _rule_engine(config, db, writer, enabled=not no_rules)
+        engine, _ruleset = _rule_engine(config, db, writer, enabled=not no_rules, targets=targets)
         sinks.append(engine)
         pipeline = _pipeline(config, writer, db, sinks)
         if sys.stderr.isatty():
@@ -263,6 +280,10 @@ def settings(markdown: bool) -> None:
 cli.add_command(rules)
 cli.add_command(findings)
 cli.add_command(lists_group)
+cli.add_command(alerts)
+cli.add_command(mute)
+cli.add_command(unmute)
+cli.add_command(notify_group)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ reference in docs/settings.md are all derived from SETTINGS.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import yaml
 
 from homeguard.errors import ConfigError
+from homeguard.notify.schedule import parse_quiet_hours
+from homeguard.notify.targets import parse_targets
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,10 @@ class Setting:
     help: str
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    maximum: float | None = None
+    # For structured settings: checks the value and returns what the code uses; gets
+    # where the setting is, and where each item of a list is (file:line).
+    check: Callable[[Any, str, list[str]], Any] | None = None
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -149,6 +156,31 @@ SETTINGS: tuple[Setting, ...] = (
         "HTTPS URLs of extra tracker lists (hosts files, plain domains or ||domain^ adblock rules), "
         "merged into trackers-external, such as https://easylist.to/easylist/easyprivacy.txt.",
     ),
+    Setting("language", str, "en", "The language of alerts.", choices=("en", "nl")),
+    Setting(
+        "notify",
+        list,
+        [],
+        "Where alerts go: a list of targets, each with name: and an apprise url:, and optionally "
+        "min_severity: (default low), tags: [...], mode: push or digest, digest: hourly, daily or weekly, "
+        "max_pushes_per_day: (default 20; beyond it, alerts wait for the digest). See docs/alerts.md.",
+        check=parse_targets,
+    ),
+    Setting(
+        "quiet_hours",
+        str,
+        None,
+        "Hours without pushes, such as 22:00-07:00 (local time); critical alerts still go. Empty: none.",
+        check=parse_quiet_hours,
+    ),
+    Setting(
+        "digest_hour",
+        int,
+        8,
+        "The hour (local time, 0-23) daily and weekly digests go out; weekly ones on Mondays.",
+        minimum=0,
+        maximum=23,
+    ),
     Setting("log_level", str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
@@ -164,11 +196,14 @@ class Config:
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
 
-    def set(self, name: str, value: Any, where: str) -> None:
+    def set(self, name: str, value: Any, where: str, item_wheres: list[str] | None = None) -> None:
         setting = SETTINGS_BY_NAME.get(name)
         if setting is None:
             raise ConfigError(f"{where}: unknown setting {name!r}{_did_you_mean(name)}")
-        self.values[name] = _checked(setting, value, where)
+        if setting.check is not None:
+            self.values[name] = setting.check(value, where, item_wheres or [])
+        else:
+            self.values[name] = _checked(setting, value, where)
         self.source[name] = where
 
 
@@ -196,6 +231,8 @@ def _checked(setting: Setting, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: {setting.name} must be one of {', '.join(setting.choices)}")
     if setting.minimum is not None and value < setting.minimum:
         raise ConfigError(f"{where}: {setting.name} must be at least {setting.minimum}")
+    if setting.maximum is not None and value > setting.maximum:
+        raise ConfigError(f"{where}: {setting.name} must be at most {setting.maximum}")
     return value
 
 
@@ -221,7 +258,9 @@ def load_config(path: str | Path | None) -> Config:
     for key_node, value_node in root.value:
         where = f"{path}:{key_node.start_mark.line + 1}"
         value = yaml.safe_load(yaml.serialize(value_node))
-        config.set(str(key_node.value), value, where)
+        items = value_node.value if isinstance(value_node, yaml.SequenceNode) else []
+        item_wheres = [f"{path}:{item.start_mark.line + 1}" for item in items]
+        config.set(str(key_node.value), value, where, item_wheres)
     return config
 
 

@@ -4,11 +4,13 @@ growing count, instead of adding one. Also keeps rule state that outlives a rest
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from sqlite_utils import Database
 
 from homeguard.findings.model import Finding
+from homeguard.notify.queue import AlertQueue
 from homeguard.store.writer import BatchWriter
 
 UPSERT_FINDING = """
@@ -47,15 +49,37 @@ def finding_params(finding: Finding, first_seen: float) -> tuple[Any, ...]:
 
 
 class FindingsBook:
-    """A finding sink that writes through the batch writer."""
+    """A finding sink that writes through the batch writer; with an alert queue, a
+    finding that should alert is queued for its targets in the same write."""
 
-    def __init__(self, writer: BatchWriter) -> None:
+    def __init__(self, writer: BatchWriter, alerts: AlertQueue | None = None) -> None:
         self.writer = writer
+        self.alerts = alerts
         self.recorded = 0
+        self.queued = 0
 
     def __call__(self, finding: Finding) -> None:
         self.writer.statement(UPSERT_FINDING, finding_params(finding, finding.ts))
         self.recorded += 1
+        if self.alerts is not None and finding.alert:
+            # The wall clock, not the packet's: it is when the household should hear of it.
+            now = time.time()
+            if self._alerted_lately(finding, now):
+                return
+            for row in self.alerts.rows(finding, now):
+                self.writer.insert("outbox", row)
+                self.queued += 1
+
+    def _alerted_lately(self, finding: Finding, now: float) -> bool:
+        """The rules suppress repeats in memory; this keeps doing so across a restart,
+        from the outbox: no second alert for a finding within its rule's suppress time."""
+        if finding.suppress_for <= 0:
+            return False
+        row = self.writer.db.execute(
+            "SELECT max(created) FROM outbox WHERE rule = ? AND device_mac = ? AND finding_key = ?",
+            [finding.rule, finding.device_mac, finding.key],
+        ).fetchone()
+        return row[0] is not None and now - row[0] < finding.suppress_for
 
 
 class DatabaseFirstSeenStore:

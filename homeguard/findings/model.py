@@ -23,3 +23,7 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
     alert: bool = True  # False for mode: record, and for repeats inside suppress.for
     count: int = 1
+    titles: dict[str, str] = field(default_factory=dict)  # language -> title
+    tags: tuple[str, ...] = ()  # the rule's tags, for targets that only want some
+    device: str = ""  # the device as a person knows it: its name, else maker and MAC
+    suppress_for: float = 0.0  # the rule's suppress.for: no second alert for this finding within it

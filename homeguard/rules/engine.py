@@ -105,6 +105,10 @@ def make_finding(rule: Rule, event: Mapping[str, Any], ts: float) -> Finding:
     return Finding(
         rule=rule.id,
         title=rule.texts["en"].title,
+        titles={lang: t.title for lang, t in rule.texts.items()},
+        tags=tuple(rule.tags),
+        device=render("{device.name}", event),
+        suppress_for=rule.suppress.seconds if rule.suppress is not None else 0.0,
         category=rule.category,
         severity=rule.severity,
         ts=ts,

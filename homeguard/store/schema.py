@@ -110,5 +110,41 @@ def _v2_findings_and_rule_state(db: Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_core_tables, _v2_findings_and_rule_state)
+def _v3_outbox_and_mutes(db: Database) -> None:
+    # The outbox is written in the same transaction as the finding that fills it, so an
+    # alert is never lost between the two. kind: push (one alert) or digest (a summary);
+    # state: pending, sending, delivered, failed, digest (waits for, or went into, a
+    # digest: digest_id) or muted.
+    db.executescript(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            created REAL NOT NULL,
+            target TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            rule TEXT, device_mac TEXT, device TEXT, finding_key TEXT,
+            severity TEXT, category TEXT,
+            title TEXT NOT NULL, body TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt REAL NOT NULL,
+            last_error TEXT,
+            delivered REAL,
+            digest_id INTEGER
+        );
+        CREATE INDEX outbox_due ON outbox (state, next_attempt);
+        CREATE INDEX outbox_target ON outbox (target, state, created);
+        CREATE TABLE mutes (
+            kind TEXT NOT NULL, value TEXT NOT NULL, until REAL, created REAL NOT NULL,
+            PRIMARY KEY (kind, value)
+        );
+        """
+    )
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (
+    _v1_core_tables,
+    _v2_findings_and_rule_state,
+    _v3_outbox_and_mutes,
+)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,218 @@
+"""The sender: works the outbox until every alert has arrived, failed for good, gone
+into a digest, or been muted.
+
+- A failed send is retried with backoff (30 s, doubling, at most an hour) for a week:
+  an outage of hours loses nothing.
+- Each alert goes to each target at most once: a row is marked `sending` (and that is
+  committed) before apprise is called; a row still `sending` after a crash is marked
+  failed, not sent again.
+- The budget: muted devices and rules are skipped; in quiet hours only critical alerts
+  go; beyond a target's max_pushes_per_day, alerts wait for its digest.
+- Digests go out once a period (hourly, daily or weekly) with what was not pushed.
+
+State lives only in the database, so a restart continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from homeguard.notify.delivery import Notifier
+from homeguard.notify.digest import digest_text
+from homeguard.notify.schedule import QuietHours, is_quiet, local_midnight, period_start, quiet_ends
+from homeguard.notify.targets import Target
+
+BACKOFF_FIRST, BACKOFF_MAX = 30.0, 3600.0
+GIVE_UP_AFTER = 7 * 86400.0
+INTERRUPTED = "interrupted while sending (HomeGuard stopped); not sent again, so that it is never sent twice"
+
+
+@dataclass(slots=True)
+class SendSummary:
+    delivered: int = 0
+    failed_attempts: int = 0
+    gave_up: int = 0
+    to_digest: int = 0
+    muted: int = 0
+    deferred: int = 0  # quiet hours
+    digests: int = 0
+
+
+def backoff(attempts: int) -> float:
+    return float(min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, attempts - 1)))
+
+
+class Sender:
+    def __init__(
+        self,
+        db: Database,
+        targets: list[Target],
+        notifier: Notifier,
+        *,
+        quiet: QuietHours | None = None,
+        digest_hour: int = 8,
+        language: str = "en",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.targets = {t.name: t for t in targets}
+        self.notifier = notifier
+        self.quiet = quiet
+        self.digest_hour = digest_hour
+        self.language = language
+        self.clock = clock
+        self._recover_interrupted()
+
+    def _recover_interrupted(self) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE outbox SET state = 'failed', last_error = ? WHERE state = 'sending'", [INTERRUPTED]
+            )
+
+    def run_once(self) -> SendSummary:
+        """One pass: compose due digests, then send everything that is due."""
+        now = self.clock()
+        summary = SendSummary()
+        muted = self._active_mutes(now)
+        for target in self.targets.values():
+            self._compose_digest(target, now, muted, summary)
+        for row in self._due(now):
+            wanted = self.targets.get(row["target"])
+            if wanted is not None:
+                self._work(row, wanted, now, muted, summary)
+        return summary
+
+    # -- choosing ------------------------------------------------------------
+
+    def _due(self, now: float) -> list[dict[str, Any]]:
+        cursor = self.db.execute(
+            "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt <= ? ORDER BY id", [now]
+        )
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+
+    def _active_mutes(self, now: float) -> set[tuple[str, str]]:
+        rows = self.db.execute("SELECT kind, value FROM mutes WHERE until IS NULL OR until > ?", [now])
+        return {(kind, value) for kind, value in rows.fetchall()}
+
+    def _pushed_today(self, target: Target, now: float) -> int:
+        (count,) = self.db.execute(
+            "SELECT count(*) FROM outbox WHERE target = ? AND kind = 'push' AND state = 'delivered' "
+            "AND delivered >= ?",
+            [target.name, local_midnight(now)],
+        ).fetchone()
+        return int(count)
+
+    def _set(self, row_id: int, **values: Any) -> None:
+        names = ", ".join(f"{k} = ?" for k in values)
+        with self.db.atomic():
+            self.db.execute(f"UPDATE outbox SET {names} WHERE id = ?", [*values.values(), row_id])
+
+    # -- working a row ---------------------------------------------------------
+
+    def _work(
+        self,
+        row: dict[str, Any],
+        target: Target,
+        now: float,
+        muted: set[tuple[str, str]],
+        summary: SendSummary,
+    ) -> None:
+        push = row["kind"] == "push"
+        if push and (("rule", row["rule"]) in muted or ("device", row["device_mac"]) in muted):
+            self._set(row["id"], state="muted")
+            summary.muted += 1
+            return
+        if row["severity"] != "critical" and is_quiet(now, self.quiet):
+            assert self.quiet is not None
+            self._set(row["id"], next_attempt=quiet_ends(now, self.quiet))
+            summary.deferred += 1
+            return
+        if (
+            push
+            and row["severity"] != "critical"
+            and self._pushed_today(target, now) >= target.max_pushes_per_day
+        ):
+            self._set(row["id"], state="digest")
+            summary.to_digest += 1
+            return
+        self._send(row, target, now, summary)
+
+    def _send(self, row: dict[str, Any], target: Target, now: float, summary: SendSummary) -> None:
+        self._set(row["id"], state="sending")  # committed: a crash from here on never resends
+        html = self._digest_html(row["id"]) if row["kind"] == "digest" else None
+        try:
+            problem = self.notifier.send(target, row["title"], row["body"], html)
+        except Exception as exc:  # a notifier must not raise; if it does, it is one failed try
+            problem = target.masked(f"{type(exc).__name__}: {exc}")
+        attempts = row["attempts"] + 1
+        if problem is None:
+            self._set(
+                row["id"], state="delivered", delivered=self.clock(), attempts=attempts, last_error=None
+            )
+            summary.delivered += 1
+        elif now - row["created"] >= GIVE_UP_AFTER:
+            self._set(
+                row["id"], state="failed", attempts=attempts, last_error=f"gave up after a week: {problem}"
+            )
+            summary.gave_up += 1
+        else:
+            self._set(
+                row["id"],
+                state="pending",
+                attempts=attempts,
+                last_error=problem,
+                next_attempt=now + backoff(attempts),
+            )
+            summary.failed_attempts += 1
+
+    # -- digests ----------------------------------------------------------------
+
+    def _compose_digest(
+        self, target: Target, now: float, muted: set[tuple[str, str]], summary: SendSummary
+    ) -> None:
+        """Alerts waiting for this target's digest from before the current period go into
+        one digest row, in one transaction."""
+        start = period_start(now, target.digest, self.digest_hour)
+        cursor = self.db.execute(
+            "SELECT * FROM outbox WHERE target = ? AND state = 'digest' AND digest_id IS NULL "
+            "AND created < ? ORDER BY id",
+            [target.name, start],
+        )
+        columns = [c[0] for c in cursor.description]
+        rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        rows_muted = [r for r in rows if ("rule", r["rule"]) in muted or ("device", r["device_mac"]) in muted]
+        rows = [r for r in rows if r not in rows_muted]
+        with self.db.atomic():
+            for r in rows_muted:
+                self.db.execute("UPDATE outbox SET state = 'muted' WHERE id = ?", [r["id"]])
+            if not rows:
+                return
+            title, text, _html = digest_text(rows, rows[0]["created"], self.language)
+            cursor = self.db.execute(
+                "INSERT INTO outbox (created, target, kind, title, body, state, attempts, next_attempt, "
+                "severity) VALUES (?, ?, 'digest', ?, ?, 'pending', 0, ?, 'info')",
+                [now, target.name, title, text, now],
+            )
+            digest_id = cursor.lastrowid
+            self.db.conn.executemany(
+                "UPDATE outbox SET digest_id = ? WHERE id = ?", [(digest_id, r["id"]) for r in rows]
+            )
+        summary.digests += 1
+        summary.muted += len(rows_muted)
+
+    def _digest_html(self, digest_id: int) -> str | None:
+        """HTML for e-mail targets (apprise turns it into a multipart message)."""
+        row = self.db.execute("SELECT target FROM outbox WHERE id = ?", [digest_id]).fetchone()
+        target = self.targets.get(row[0]) if row else None
+        if target is None or not target.url.startswith(("mailto", "mailtos")):
+            return None
+        cursor = self.db.execute("SELECT * FROM outbox WHERE digest_id = ? ORDER BY id", [digest_id])
+        columns = [c[0] for c in cursor.description]
+        rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        return digest_text(rows, rows[0]["created"], self.language)[2] if rows else None
