@@ -94,3 +94,28 @@ class Mailbox:
                 payload = part.get_payload(decode=True)
                 out[part.get_content_type()] = payload.decode() if isinstance(payload, bytes) else ""
         return out
+
+
+def serve_webhook(port: int, out: str) -> None:
+    """Run a webhook that appends each JSON body it receives to `out`, one per line
+    (for the namespace lab, where the daemon's loopback is the namespace's own)."""
+    import time
+
+    hook = Webhook(port).start()
+    print(f"webhook listening on {port}", flush=True)
+    written = 0
+    try:
+        while True:
+            while written < len(hook.received):
+                with open(out, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(hook.received[written]) + "\n")
+                written += 1
+            time.sleep(0.1)
+    finally:
+        hook.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    serve_webhook(int(sys.argv[1]), sys.argv[2])

@@ -380,3 +380,35 @@ def test_application_traffic_from_real_clients_and_no_password_anywhere(lab: Lab
             data = path.read_bytes()
             assert SECRET.encode() not in data, f"the password is in {path.name}"
             assert base64.b64encode(SECRET.encode()) not in data
+
+
+def test_the_daemon_sends_alerts_to_a_webhook(lab: Lab) -> None:
+    """`homeguard run` queues an alert with its finding and its sender thread delivers it,
+    once, to a real webhook; SIGTERM still stops it cleanly."""
+    work = lab.workdir
+    received = work / "webhook.jsonl"
+    received.touch()
+    receiver = Path(__file__).parent / "receivers.py"
+    lab.spawn("monitor", [sys.executable, "-u", str(receiver), "8099", str(received)], "webhook.log")
+    wait_for(lambda: "listening" in (work / "webhook.log").read_text(), "the webhook")
+    db_path = work / "alerts.db"
+    homeguard = start_homeguard(
+        lab,
+        db_path,
+        config_extra=(
+            f"rules_dir: {work / 'no-rules'}\nnotify:\n  - name: hook\n    url: json://127.0.0.1:8099/hook\n"
+        ),
+    )
+    lab.run("laptop", "ip", "addr", "add", "192.168.77.12/24", "dev", "eth0")
+    lab.run("laptop", "sh", "-c", "curl -s --max-time 2 telnet://192.168.77.13:23 < /dev/null; true")
+
+    def telnet_alerts() -> list[dict[str, object]]:
+        items = [json.loads(line) for line in received.read_text().splitlines()]
+        return [i for i in items if i["title"] == "Telnet connection (unencrypted remote login)"]
+
+    wait_for(lambda: telnet_alerts(), "the telnet alert at the webhook", timeout=30)
+    stop(homeguard, lab)
+    assert len(telnet_alerts()) == 1
+    assert "opened a telnet connection to 192.168.77.13" in str(telnet_alerts()[0]["message"])
+    rows = Database(db_path).execute("SELECT state FROM outbox WHERE rule = 'telnet-in-use'").fetchall()
+    assert rows == [("delivered",)]
