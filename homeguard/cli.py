@@ -119,19 +119,24 @@ def run(
         promiscuous=config["promiscuous"],
         buffer_bytes=config["socket_buffer_mb"] << 20,
     )
-    from homeguard.notify.service import SenderThread, usable_targets
+    from homeguard.notify.service import sender_thread, usable_targets
+    from homeguard.store.background import PeriodicThread
+    from homeguard.store.database import default_db_path
 
     db, writer = _open_store(config)
     targets = usable_targets(config)
     engine, ruleset = _rule_engine(config, db, writer, targets=targets)
     with contextlib.ExitStack() as stack:
         stack.callback(db.close)
+        db_file = Path(config["db_path"] or default_db_path())
+        background = [
+            PeriodicThread("retention", db_file, config["retention_interval"], lambda d: _retain(d, config))
+        ]
         if targets:
-            from homeguard.store.database import default_db_path
-
-            sender = SenderThread(Path(config["db_path"] or default_db_path()), targets, config)
-            sender.start()
-            stack.callback(sender.close)
+            background.append(sender_thread(db_file, targets, config))
+        for thread in background:
+            thread.start()
+            stack.callback(thread.close)
         sinks: list[Any] = [engine]
         if events_file:
             sinks.append(JsonlEvents(stack.enter_context(click.open_file(events_file, "w"))))
@@ -141,6 +146,14 @@ def run(
         )
         daemon.install_signal_handlers()
         daemon.run()
+
+
+def _retain(db: Any, config: Config) -> None:
+    from homeguard.store.retention import enforce
+
+    report = enforce(db, config)
+    if report.deleted or report.shed or report.rolled_up:
+        logging.getLogger("homeguard.store").info("retention: %s", report)
 
 
 class JsonlEvents:

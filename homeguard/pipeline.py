@@ -44,6 +44,7 @@ from homeguard.state.enrichment import Enricher
 from homeguard.state.flows import Flow, FlowTable
 from homeguard.state.infrastructure import Infrastructure
 from homeguard.state.names import ServerNames
+from homeguard.state.selfmonitor import SelfMonitor
 from homeguard.store.writer import BatchWriter
 
 log = logging.getLogger("homeguard.pipeline")
@@ -82,6 +83,7 @@ class Pipeline:
             config["household_resolvers"], config["dhcp_servers"], config["ipv6_routers"]
         )
         self.arrivals = Arrivals()
+        self.self_monitor = SelfMonitor()
         self.capture_file: str | None = None
         self.frame_no = 0
         self._next_sweep = 0.0
@@ -465,6 +467,7 @@ class Pipeline:
                 "kernel_drops": counters.kernel_drops,
                 "malformed": self.stats.malformed,
                 "events": self.stats.events,
+                **self.self_monitor.sample(),
             },
         )
 

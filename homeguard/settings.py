@@ -181,6 +181,42 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
         maximum=23,
     ),
+    Setting("retention_dns_days", float, 30.0, "Days the DNS log is kept.", minimum=0.01),
+    Setting(
+        "retention_flows_days",
+        float,
+        7.0,
+        "Days flows are kept one by one; older ones are rolled up into hourly totals (flow_hours).",
+        minimum=0.01,
+    ),
+    Setting("retention_flow_hours_days", float, 365.0, "Days the hourly flow totals are kept.", minimum=0.01),
+    Setting(
+        "retention_findings_days",
+        float,
+        365.0,
+        "Days a finding is kept after it was last seen.",
+        minimum=0.01,
+    ),
+    Setting(
+        "retention_outbox_days", float, 90.0, "Days sent or failed alerts stay in the outbox.", minimum=0.01
+    ),
+    Setting(
+        "retention_stats_days", float, 30.0, "Days capture and health statistics are kept.", minimum=0.01
+    ),
+    Setting(
+        "max_db_mb",
+        int,
+        512,
+        "The database's size cap, in MiB. Above it the oldest DNS log and flow rows go first.",
+        minimum=1,
+    ),
+    Setting(
+        "retention_interval",
+        float,
+        600.0,
+        "Seconds between retention and size-cap passes in the daemon.",
+        minimum=1,
+    ),
     Setting("log_level", str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -4,8 +4,10 @@ the outbox in a thread of its own, so a slow mail server never holds up capture.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
 
 from homeguard.notify.delivery import AppriseNotifier, Notifier, apprise_problem
 from homeguard.notify.targets import Target
@@ -30,45 +32,30 @@ def usable_targets(config: Config) -> list[Target]:
     return usable
 
 
-class SenderThread:
-    def __init__(
-        self, db_path: Path, targets: list[Target], config: Config, notifier: Notifier | None = None
-    ):
-        self.db_path = db_path
-        self.targets = targets
-        self.config = config
-        self.notifier = notifier or AppriseNotifier()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="homeguard-sender", daemon=True)
+def sender_thread(
+    db_path: Path, targets: list[Target], config: Config, notifier: Notifier | None = None
+) -> Any:
+    """The sender working the outbox every SEND_INTERVAL seconds, beside capture."""
+    from homeguard.notify.sender import Sender
+    from homeguard.store.background import PeriodicThread
 
-    def start(self) -> None:
-        self.thread.start()
+    senders: list[Sender] = []
 
-    def close(self, timeout: float = 5.0) -> None:
-        self.stop.set()
-        self.thread.join(timeout)
-
-    def _loop(self) -> None:
-        from homeguard.notify.sender import Sender
-        from homeguard.store.database import open_database
-
-        db = open_database(self.db_path)  # its own connection: SQLite connections stay in their thread
-        try:
-            sender = Sender(
+    def setup(db: Database) -> None:
+        senders.append(
+            Sender(
                 db,
-                self.targets,
-                self.notifier,
-                quiet=self.config["quiet_hours"],
-                digest_hour=self.config["digest_hour"],
-                language=self.config["language"],
+                targets,
+                notifier or AppriseNotifier(),
+                quiet=config["quiet_hours"],
+                digest_hour=config["digest_hour"],
+                language=config["language"],
             )
-            while not self.stop.is_set():
-                try:
-                    summary = sender.run_once()
-                    if summary.delivered or summary.failed_attempts or summary.gave_up:
-                        log.info("alerts: %s", summary)
-                except Exception:  # the sender must outlive any bug: log it, try again next pass
-                    log.exception("alert sender pass failed")
-                self.stop.wait(SEND_INTERVAL)
-        finally:
-            db.close()
+        )
+
+    def work(_db: Database) -> None:
+        summary = senders[0].run_once()
+        if summary.delivered or summary.failed_attempts or summary.gave_up:
+            log.info("alerts: %s", summary)
+
+    return PeriodicThread("sender", db_path, SEND_INTERVAL, work, setup)

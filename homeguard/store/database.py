@@ -25,16 +25,29 @@ def default_db_path() -> Path:
     return Path(data_home) / "homeguard" / DB_FILENAME
 
 
+DB_MODE = 0o640
+AUTO_VACUUM_INCREMENTAL = 2
+
+
 def open_database(path: str | Path) -> Database:
     """Open (or create) the database in WAL mode and bring its schema up to date."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not path.exists()
         db = Database(path)
+        if fresh:
+            os.chmod(path, DB_MODE)  # the household's data: the service user and its group only
+            # Must come before the first table: freed pages can then go back to the disk.
+            db.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         db.conn.execute("PRAGMA busy_timeout = 5000")
         db.enable_wal()
         db.conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; spares SD cards
         migrate(db)
+        if db.execute("PRAGMA auto_vacuum").fetchone()[0] != AUTO_VACUUM_INCREMENTAL:
+            # A file from before retention: switch once (VACUUM rewrites it, outside a transaction).
+            db.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            db.conn.execute("VACUUM")
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: cannot open the database: {exc}") from exc
     except OSError as exc:

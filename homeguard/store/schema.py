@@ -142,9 +142,29 @@ def _v3_outbox_and_mutes(db: Database) -> None:
     )
 
 
+def _v4_retention_and_self_monitoring(db: Database) -> None:
+    # Hourly totals of flows past their retention; the daemon's own CPU and memory.
+    db.executescript(
+        """
+        CREATE TABLE flow_hours (
+            hour REAL NOT NULL, src_mac TEXT NOT NULL, dst_ip TEXT NOT NULL, dst_port INTEGER NOT NULL,
+            proto TEXT NOT NULL, server_name TEXT, flows INTEGER NOT NULL,
+            packets_out INTEGER, bytes_out INTEGER, packets_in INTEGER, bytes_in INTEGER,
+            PRIMARY KEY (hour, src_mac, dst_ip, dst_port, proto)
+        );
+        CREATE INDEX outbox_created ON outbox (created);
+        CREATE INDEX capture_stats_ts ON capture_stats (ts);
+        ALTER TABLE capture_stats ADD COLUMN cpu_percent REAL;
+        ALTER TABLE capture_stats ADD COLUMN rss_bytes INTEGER;
+        ALTER TABLE capture_stats ADD COLUMN started REAL;
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
     _v3_outbox_and_mutes,
+    _v4_retention_and_self_monitoring,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
