@@ -14,6 +14,7 @@ from homeguard.capture.live import LiveSource
 from homeguard.pipeline import Pipeline
 from homeguard.rules.engine import RuleEngine
 from homeguard.rules.loader import RuleSet, file_stamps
+from homeguard.sdnotify import sd_notify, watchdog_interval
 
 log = logging.getLogger("homeguard.daemon")
 RULES_CHECK_INTERVAL = 2.0  # seconds between looks at the rule files' modification times
@@ -80,7 +81,10 @@ class Daemon:
         pipeline, source = self.pipeline, self.source
         process = pipeline.process
         next_stats = time.time() + self.stats_interval
+        keepalive = watchdog_interval()
+        next_keepalive = 0.0
         log.info("capturing on %s (receive buffer %d KiB)", source.name, source.buffer_bytes // 1024)
+        sd_notify(f"READY=1\nSTATUS=capturing on {source.name}")
         try:
             for frame in source.frames():
                 if frame is not None:
@@ -94,7 +98,12 @@ class Daemon:
                 if now >= next_stats:
                     self._report(now)
                     next_stats = now + self.stats_interval
+                if keepalive is not None and now >= next_keepalive:
+                    # from the capture loop itself: a hung loop stops the keep-alives
+                    sd_notify("WATCHDOG=1")
+                    next_keepalive = now + keepalive
         finally:
+            sd_notify("STOPPING=1")
             source.close()
             self._report(time.time())
             pipeline.close()

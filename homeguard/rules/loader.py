@@ -8,23 +8,20 @@ file breaks during a reload, its previous good rules keep running.
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from homeguard.rules.lists import IndicatorList, SkippedLine, load_lists
 from homeguard.rules.model import Rule, RuleError
 from homeguard.rules.parser import RuleParser
+from homeguard.shipped import shipped_dir
 
 RULE_SUFFIXES = (".yml", ".yaml")
 
 
 def shipped_rules_dir() -> Path:
     """The rules/ folder installed with the package (package homeguard.shipped_rules)."""
-    spec = importlib.util.find_spec("homeguard.shipped_rules")
-    if spec is not None and spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
-    return Path(__file__).resolve().parents[2] / "rules"
+    return shipped_dir("homeguard.shipped_rules", "rules")
 
 
 def rule_files(directory: Path) -> list[Path]:

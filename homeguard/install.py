@@ -1,0 +1,169 @@
+"""`homeguard setup`: everything a Pi needs, in one idempotent command, and its undo.
+
+It creates the `homeguard` system user, writes /etc/homeguard/config.yaml (commented,
+from the settings declaration; an existing file is kept), creates the state directory
+(0750, the service user's), installs the hardened systemd unit with ExecStart pointing
+at this homeguard, and enables and starts it when systemd runs the machine.
+`--root DIR` does all of it inside DIR instead of / (for images and tests).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from homeguard.errors import HomeGuardError
+from homeguard.settings import SETTINGS
+from homeguard.shipped import shipped_dir
+
+USER = "homeguard"
+UNIT = "homeguard.service"
+CONFIG_HEADER = """\
+# HomeGuard's configuration. Every setting is listed with its help and its default;
+# uncomment a line to change it. Reference: docs/settings.md; check a file with
+# `homeguard config check /etc/homeguard/config.yaml`. After a change:
+# `systemctl reload homeguard` (rules and lists) or `systemctl restart homeguard`.
+"""
+
+
+@dataclass(slots=True)
+class SetupReport:
+    done: list[str] = field(default_factory=list)  # what changed
+    kept: list[str] = field(default_factory=list)  # what was already in place
+    todo: list[str] = field(default_factory=list)  # what the user must still do
+
+
+def default_config_text(interface: str | None = None) -> str:
+    """The commented config file, generated from SETTINGS."""
+    lines = [CONFIG_HEADER]
+    for setting in SETTINGS:
+        lines.append(f"# {setting.help}")
+        if setting.name == "interface" and interface:
+            lines.append(f"interface: {interface}")
+        elif setting.default is None:
+            lines.append(f"# {setting.name}:")
+        elif isinstance(setting.default, bool):
+            lines.append(f"# {setting.name}: {'true' if setting.default else 'false'}")
+        elif isinstance(setting.default, list):
+            items = ", ".join(setting.default)
+            lines.append(f"# {setting.name}: [{items}]")
+        else:
+            lines.append(f"# {setting.name}: {setting.default}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def unit_text(homeguard_bin: str) -> str:
+    template = shipped_dir("homeguard.shipped_systemd", "systemd") / UNIT
+    try:
+        text = template.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise HomeGuardError(
+            f"{template}: the systemd unit is missing from this install: {exc.strerror}"
+        ) from exc
+    return text.replace("/opt/homeguard/bin/homeguard", homeguard_bin)
+
+
+def homeguard_executable() -> str:
+    beside = Path(sys.executable).with_name("homeguard")
+    return str(beside) if beside.exists() else shutil.which("homeguard") or f"{sys.executable} -m homeguard"
+
+
+def _run(cmd: list[str]) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise HomeGuardError(f"{' '.join(cmd)} failed: {done.stderr.strip() or done.stdout.strip()}")
+
+
+def _user_exists(root: Path) -> bool:
+    passwd = root / "etc" / "passwd"
+    return passwd.exists() and any(line.startswith(f"{USER}:") for line in passwd.read_text().splitlines())
+
+
+def _ids(root: Path) -> tuple[int, int]:
+    for line in (root / "etc" / "passwd").read_text().splitlines():
+        parts = line.split(":")
+        if parts[0] == USER:
+            return int(parts[2]), int(parts[3])
+    raise HomeGuardError(f"user {USER} missing from {root / 'etc' / 'passwd'}")
+
+
+def _systemd_running(root: Path) -> bool:
+    return (
+        root == Path("/") and Path("/run/systemd/system").is_dir() and shutil.which("systemctl") is not None
+    )
+
+
+def setup(root: Path = Path("/"), interface: str | None = None, start: bool = True) -> SetupReport:
+    if os.geteuid() != 0:
+        raise HomeGuardError("setup needs root: run it with sudo")
+    report = SetupReport()
+    if _user_exists(root):
+        report.kept.append(f"system user {USER}")
+    else:
+        prefix = [] if root == Path("/") else ["--prefix", str(root)]
+        options = ["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent"]
+        _run(["useradd", *prefix, *options, "--shell", "/usr/sbin/nologin", USER])
+        report.done.append(f"created system user {USER}")
+    uid, gid = _ids(root)
+    config_dir = root / "etc" / "homeguard"
+    (config_dir / "rules.d" / "lists").mkdir(parents=True, exist_ok=True)
+    config = config_dir / "config.yaml"
+    if config.exists():
+        report.kept.append(f"{config} (yours: not overwritten)")
+    else:
+        config.write_text(default_config_text(interface), encoding="utf-8")
+        config.chmod(0o640)
+        os.chown(config, 0, gid)  # the service reads it; it may hold notification tokens
+        report.done.append(f"wrote {config}")
+    state = root / "var" / "lib" / "homeguard"
+    state.mkdir(parents=True, exist_ok=True)
+    os.chown(state, uid, gid)
+    state.chmod(0o750)
+    unit_path = root / "etc" / "systemd" / "system" / UNIT
+    unit = unit_text(homeguard_executable())
+    if unit_path.exists() and unit_path.read_text(encoding="utf-8") == unit:
+        report.kept.append(str(unit_path))
+    else:
+        unit_path.parent.mkdir(parents=True, exist_ok=True)
+        unit_path.write_text(unit, encoding="utf-8")
+        report.done.append(f"installed {unit_path}")
+    if start and _systemd_running(root):
+        _run(["systemctl", "daemon-reload"])
+        _run(["systemctl", "enable", "--now", UNIT])
+        report.done.append(f"enabled and started {UNIT}")
+    else:
+        report.todo.append(f"systemctl daemon-reload && systemctl enable --now {UNIT}")
+    return report
+
+
+def uninstall(root: Path = Path("/"), purge: bool = False) -> SetupReport:
+    """Undo setup. The database and config stay unless `purge`: they are the household's."""
+    if os.geteuid() != 0:
+        raise HomeGuardError("setup --uninstall needs root: run it with sudo")
+    report = SetupReport()
+    unit_path = root / "etc" / "systemd" / "system" / UNIT
+    if _systemd_running(root) and unit_path.exists():
+        subprocess.run(["systemctl", "disable", "--now", UNIT], capture_output=True, check=False)
+        report.done.append(f"stopped and disabled {UNIT}")
+    if unit_path.exists():
+        unit_path.unlink()
+        report.done.append(f"removed {unit_path}")
+    if _systemd_running(root):
+        subprocess.run(["systemctl", "daemon-reload"], capture_output=True, check=False)
+    if purge:
+        for path in (root / "etc" / "homeguard", root / "var" / "lib" / "homeguard"):
+            if path.exists():
+                shutil.rmtree(path)
+                report.done.append(f"removed {path}")
+    else:
+        report.kept += [str(root / "etc" / "homeguard"), str(root / "var" / "lib" / "homeguard")]
+    if _user_exists(root):
+        prefix = [] if root == Path("/") else ["--prefix", str(root)]
+        _run(["userdel", *prefix, USER])
+        report.done.append(f"removed system user {USER}")
+    return report

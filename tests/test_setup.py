@@ -1,0 +1,93 @@
+"""`homeguard setup`: one idempotent command makes a service that systemd accepts, with
+a security exposure of 2.0 or lower; --uninstall undoes it. Run with --root into a
+directory holding copies of the account files, so the host is left alone."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from homeguard.install import default_config_text
+from homeguard.settings import SETTINGS, load_config
+from tests.conftest import homeguard
+
+ANALYZE = shutil.which("systemd-analyze")
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "etc").mkdir()
+    for name in ("passwd", "group", "shadow", "gshadow"):
+        if Path("/etc", name).exists():
+            shutil.copy(Path("/etc", name), tmp_path / "etc" / name)
+    return tmp_path
+
+
+def test_setup_installs_everything_once_and_uninstall_removes_it(root: Path) -> None:
+    first = homeguard("setup", "--root", str(root), "--interface", "eth1", "--no-start").stdout
+    assert "done: created system user homeguard" in first
+    assert re.search(
+        r"^homeguard:x:\d+:\d+::/nonexistent:/usr/sbin/nologin$", (root / "etc/passwd").read_text(), re.M
+    )
+    config = root / "etc/homeguard/config.yaml"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
+    assert load_config(config)["interface"] == "eth1"
+    state = root / "var/lib/homeguard"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o750
+    unit = (root / "etc/systemd/system/homeguard.service").read_text()
+    assert re.search(r"^ExecStart=\S+/homeguard run --config /etc/homeguard/config.yaml$", unit, re.M)
+    second = homeguard("setup", "--root", str(root), "--no-start").stdout
+    assert "done:" not in second  # idempotent: everything is kept
+    assert "kept: system user homeguard" in second and "(yours: not overwritten)" in second
+    gone = homeguard("setup", "--root", str(root), "--uninstall", "--purge").stdout
+    assert "removed system user homeguard" in gone
+    assert not (root / "etc/systemd/system/homeguard.service").exists() and not state.exists()
+    assert "homeguard:" not in (root / "etc/passwd").read_text()
+
+
+@pytest.mark.skipif(
+    ANALYZE is None, reason="systemd-analyze is not installed (Debian: apt-get install systemd)"
+)
+def test_the_unit_passes_systemd_analyze_with_exposure_at_most_2(root: Path) -> None:
+    homeguard("setup", "--root", str(root), "--no-start")
+    unit = root / "etc/systemd/system/homeguard.service"
+    verify = subprocess.run([ANALYZE, "verify", str(unit)], capture_output=True, text=True)  # type: ignore[list-item]
+    assert verify.returncode == 0, verify.stderr
+    security = subprocess.run(
+        [ANALYZE, "security", "--offline=true", str(unit)],
+        capture_output=True,
+        text=True,  # type: ignore[list-item]
+    )
+    score = float(re.search(r"Overall exposure level for homeguard.service: ([\d.]+)", security.stdout)[1])  # type: ignore[index]
+    assert score <= 2.0, security.stdout
+
+
+def test_the_commented_config_is_the_declaration(tmp_path: Path) -> None:
+    """Uncomment every setting line of the generated file: it loads, and gives the defaults."""
+    text = default_config_text()
+    for setting in SETTINGS:
+        assert f"# {setting.help}" in text
+    uncommented = "\n".join(
+        line[2:]
+        for line in text.splitlines()
+        if re.match(r"# [a-z0-9_]+:( |$)", line) and not line.endswith(":")
+    )
+    path = tmp_path / "config.yaml"
+    path.write_text(uncommented)
+    loaded = load_config(path)
+    assert len(loaded.source) == sum(1 for s in SETTINGS if s.default is not None)
+
+
+def test_config_check_reports_file_line_and_did_you_mean(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("interface: eth0\nflush_intervall: 5\n")
+    done = homeguard("config", "check", str(config), check=False)
+    assert done.returncode != 0
+    assert f"{config}:2: unknown setting 'flush_intervall'; did you mean 'flush_interval'?" in done.stderr
+    config.write_text("interface: eth0\n")
+    assert "ok" in homeguard("config", "check", str(config)).stdout
