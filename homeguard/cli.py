@@ -15,7 +15,7 @@ import click
 from homeguard.cli_alerts import alerts, mute, notify_group, unmute
 from homeguard.cli_options import version_option
 from homeguard.cli_rules import findings, lists_group, load_rules_for, rules
-from homeguard.cli_service import config_group, setup
+from homeguard.cli_service import config_group, doctor, setup, status
 from homeguard.errors import HomeGuardError
 from homeguard.events import Event
 from homeguard.events.catalog import FIELDS, catalog_markdown
@@ -300,6 +300,8 @@ cli.add_command(unmute)
 cli.add_command(notify_group)
 cli.add_command(setup)
 cli.add_command(config_group)
+cli.add_command(doctor)
+cli.add_command(status)
 
 
 def main() -> None:

@@ -72,3 +72,101 @@ def default(interface: str | None) -> None:
     from homeguard.install import default_config_text
 
     click.echo(default_config_text(interface), nl=False)
+
+
+@click.command()
+@click.option(
+    "-i", "--interface", help="The interface to check. Default: the config's, or the default route's."
+)
+@click.option(
+    "--seconds", default=10.0, show_default=True, help="How long to listen for the visibility check."
+)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config file.")
+@click.option("--db", "db_path", help="The database to check. Default: see 'homeguard settings'.")
+@version_option
+def doctor(interface: str | None, seconds: float, config_file: str | None, db_path: str | None) -> None:
+    """Check everything HomeGuard needs, and say in plain words what to fix."""
+    from homeguard.capture.live import default_interface
+    from homeguard.doctor import run_checks
+    from homeguard.settings import load_config
+    from homeguard.store.database import default_db_path
+
+    config = load_config(config_file)
+    iface = interface or config["interface"] or default_interface()
+    db = Path(db_path or config["db_path"] or default_db_path())
+    problems = 0
+    for check in run_checks(config, iface, seconds, db):
+        click.echo(f"{check.status:<8} {check.name}: {check.summary}")
+        if check.advice:
+            click.echo(f"         What to do: {check.advice}")
+        for figure in check.figures:
+            click.echo(f"           {figure}")
+        problems += check.status == "PROBLEM"
+    if problems:
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config file.")
+@click.option("--db", "db_path", help="The database. Default: see 'homeguard settings'.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@version_option
+def status(config_file: str | None, db_path: str | None, as_json: bool) -> None:
+    """How the running HomeGuard is doing: uptime, packets, drops, events per second, CPU,
+    memory, database size and alerts waiting (from its last statistics rows)."""
+    import json
+    import time
+
+    from homeguard.settings import load_config
+    from homeguard.store.database import default_db_path, open_database
+
+    config = load_config(config_file)
+    path = Path(db_path or config["db_path"] or default_db_path())
+    if not path.exists():
+        raise click.ClickException(
+            f"{path}: no database yet; is HomeGuard running? (systemctl status homeguard)"
+        )
+    db = open_database(path)
+    cursor = db.execute("SELECT * FROM capture_stats ORDER BY id DESC LIMIT 2")
+    columns = [c[0] for c in cursor.description]
+    rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+    (pending,) = db.execute(
+        "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending', 'digest') AND digest_id IS NULL"
+    ).fetchone()
+    db.close()
+    if not rows:
+        raise click.ClickException(f"{path}: no statistics yet; HomeGuard writes them every stats_interval")
+    last = rows[0]
+    rate = 0.0
+    if len(rows) == 2 and last["ts"] > rows[1]["ts"] and last["started"] == rows[1]["started"]:
+        rate = (last["events"] - rows[1]["events"]) / (last["ts"] - rows[1]["ts"])
+    report = {
+        "source": last["source"],
+        "last_report": last["ts"],
+        "uptime_seconds": round(last["ts"] - last["started"])
+        if last["started"] and last["ts"] >= last["started"]
+        else None,
+        "packets": last["packets"],
+        "kernel_drops": last["kernel_drops"],
+        "events_per_second": round(rate, 1),
+        "cpu_percent": last["cpu_percent"],
+        "rss_mib": round(last["rss_bytes"] / 2**20, 1) if last["rss_bytes"] else None,
+        "database_mib": round(path.stat().st_size / 2**20, 1),
+        "alerts_waiting": pending,
+    }
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    age = time.time() - last["ts"]
+    click.echo(f"source            {report['source']} (last report {age:.0f} s ago)")
+    for key in (
+        "uptime_seconds",
+        "packets",
+        "kernel_drops",
+        "events_per_second",
+        "cpu_percent",
+        "rss_mib",
+        "database_mib",
+        "alerts_waiting",
+    ):
+        click.echo(f"{key:<17} {report[key]}")

@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -412,3 +413,45 @@ def test_the_daemon_sends_alerts_to_a_webhook(lab: Lab) -> None:
     assert "opened a telnet connection to 192.168.77.13" in str(telnet_alerts()[0]["message"])
     rows = Database(db_path).execute("SELECT state FROM outbox WHERE rule = 'telnet-in-use'").fetchall()
     assert rows == [("delivered",)]
+
+
+BROADCASTER = (  # what every home network has: a device announcing itself by broadcast
+    "import socket, time\n"
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)\n"
+    "for _ in range(40):\n"
+    "    s.sendto(b'hello', ('192.168.77.255', 9)); time.sleep(0.1)\n"
+)
+
+
+def doctor_while_pinging(lab: Lab) -> str:
+    """Doctor on the monitor port while the laptop pings the printer (unicast) and
+    announces itself (broadcast); both loops end by themselves within seconds."""
+    lab.spawn("laptop", ["busybox", "ping", "-c", "60", "-i", "0.1", "192.168.77.13"], "ping.log")
+    lab.spawn("laptop", [sys.executable, "-c", BROADCASTER], "broadcast.log")
+    doctor = ["doctor", "-i", "mon0", "--seconds", "3", "--db", str(lab.workdir / "none.db")]
+    in_monitor = ["ip", "netns", "exec", lab.ns("monitor"), sys.executable, "-m", "homeguard"]
+    done = subprocess.run(
+        [*in_monitor, *doctor, "--config", str(lab.workdir / "doctor.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.stdout + done.stderr
+
+
+def test_doctor_tells_a_mirror_port_from_a_port_that_sees_only_broadcast(lab: Lab) -> None:
+    (lab.workdir / "doctor.yaml").write_text(f"rules_dir: {lab.workdir / 'no-rules'}\n")
+    lab.run("laptop", "ip", "addr", "add", "192.168.77.12/24", "dev", "eth0")
+    lab.run("laptop", "busybox", "ping", "-c", "1", "-W", "2", "192.168.77.13")
+    mirror = doctor_while_pinging(lab)
+    assert "OK       Visibility: HomeGuard sees the traffic between other devices" in mirror
+    assert "only sees broadcast" not in mirror
+    # An ordinary switch port: the bridge learns where each MAC is and stops flooding.
+    lab.sh("ip", "-n", lab.ns("sw"), "link", "set", "br0", "type", "bridge", "ageing_time", "30000")
+    lab.run("laptop", "busybox", "ping", "-c", "2", "-W", "2", "192.168.77.13")  # the bridge learns both MACs
+    ordinary = doctor_while_pinging(lab)
+    said = "HomeGuard only sees broadcast traffic: connect it to a mirror port, or run it on the router."
+    assert f"PROBLEM  Visibility: {said}" in ordinary
+    assert "0 unicast between other devices" in ordinary
