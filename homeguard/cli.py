@@ -120,6 +120,7 @@ def run(
         promiscuous=config["promiscuous"],
         buffer_bytes=config["socket_buffer_mb"] << 20,
     )
+    from homeguard.live_config import LiveConfig
     from homeguard.notify.service import sender_thread, usable_targets
     from homeguard.store.background import PeriodicThread
     from homeguard.store.database import default_db_path
@@ -127,23 +128,39 @@ def run(
     db, writer = _open_store(config)
     targets = usable_targets(config)
     engine, ruleset = _rule_engine(config, db, writer, targets=targets)
+    alerts = next((s.alerts for s in engine.sinks if hasattr(s, "alerts")), None)
     with contextlib.ExitStack() as stack:
         stack.callback(db.close)
         db_file = Path(config["db_path"] or default_db_path())
-        background = [
-            PeriodicThread("retention", db_file, config["retention_interval"], lambda d: _retain(d, config))
-        ]
+        senders: list[Any] = []
+
+        def start_sender(current: Config) -> None:
+            for old in senders:
+                old.close()
+            senders.clear()
+            fresh = usable_targets(current)
+            if fresh:
+                senders.append(sender_thread(db_file, fresh, current))
+                senders[0].start()
+
+        stack.callback(lambda: [s.close() for s in senders])
         if targets:
-            background.append(sender_thread(db_file, targets, config))
-        for thread in background:
-            thread.start()
-            stack.callback(thread.close)
+            start_sender(config)
         sinks: list[Any] = [engine]
         if events_file:
             sinks.append(JsonlEvents(stack.enter_context(click.open_file(events_file, "w"))))
-        daemon = Daemon(_pipeline(config, writer, db, sinks), source, config["stats_interval"])
+        pipeline = _pipeline(config, writer, db, sinks)
+        overrides = {"interface": interface, "db_path": db_path, "bpf_filter": bpf_filter}
+        live = LiveConfig(config_file, overrides, config, pipeline, alerts, start_sender)
+        retention = PeriodicThread(
+            "retention", db_file, config["retention_interval"], lambda d: _retain(d, live.config)
+        )
+        retention.start()
+        stack.callback(retention.close)
+        daemon = Daemon(pipeline, source, config["stats_interval"])
+        daemon.reload_config = live.reload
         daemon.rules = RuleReloader(
-            engine, ruleset, lambda previous: load_rules_for(config, previous=previous)
+            engine, ruleset, lambda previous: load_rules_for(live.config, previous=previous)
         )
         daemon.install_signal_handlers()
         daemon.run()

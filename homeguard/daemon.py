@@ -54,6 +54,9 @@ class RuleReloader:
         log.info("rules reloaded: %d active", len(fresh.rules))
 
 
+CALM_REPORTS = 5  # statistics reports without kernel drops before shedding stops
+
+
 class Daemon:
     def __init__(self, pipeline: Pipeline, source: LiveSource, stats_interval: float) -> None:
         self.pipeline = pipeline
@@ -61,6 +64,10 @@ class Daemon:
         self.stats_interval = stats_interval
         self.stop = source.stop
         self.rules: RuleReloader | None = None
+        self.reload_config: Callable[[], None] | None = None  # SIGHUP: the config file again
+        self._config_requested = threading.Event()
+        self._drops_seen = 0
+        self._calm_reports = 0
 
     def install_signal_handlers(self) -> None:
         def handle(signum: int, _frame: FrameType | None) -> None:
@@ -68,7 +75,8 @@ class Daemon:
             self.stop.set()
 
         def reload(_signum: int, _frame: FrameType | None) -> None:
-            log.info("received SIGHUP: reloading rules")
+            log.info("received SIGHUP: reloading the config and the rules")
+            self._config_requested.set()
             if self.rules is not None:
                 self.rules.requested.set()
 
@@ -93,6 +101,9 @@ class Daemon:
                         continue  # a busy source yields no idle ticks: look up every 1024 frames
                 now = time.time()
                 pipeline.maintain(now)
+                if self._config_requested.is_set() and self.reload_config is not None:
+                    self._config_requested.clear()
+                    self.reload_config()  # before the rules: they load with the new config
                 if self.rules is not None:
                     self.rules.poll(now)
                 if now >= next_stats:
@@ -109,9 +120,27 @@ class Daemon:
             pipeline.close()
             log.info("stopped after %d packets", pipeline.stats.packets)
 
+    def _shed_if_dropping(self, drops: int) -> None:
+        """Shed bulk while the kernel drops packets; stop after CALM_REPORTS reports without."""
+        pipeline = self.pipeline
+        if drops > self._drops_seen:
+            self._calm_reports = 0
+            if not pipeline.shedding:
+                log.warning(
+                    "the kernel dropped %d packets: shedding bulk flow detail", drops - self._drops_seen
+                )
+                pipeline.shedding = True
+        elif pipeline.shedding:
+            self._calm_reports += 1
+            if self._calm_reports >= CALM_REPORTS:
+                log.info("no drops for %d reports: full detail again", CALM_REPORTS)
+                pipeline.shedding = False
+        self._drops_seen = drops
+
     def _report(self, now: float) -> None:
         counters = self.source.counters
         stats = self.pipeline.stats
+        self._shed_if_dropping(counters.kernel_drops)
         self.pipeline.capture_stats(self.source, now)
         log.info(
             "%d packets, %d kernel drops, %d malformed, %d events, %d devices, %d open flows",

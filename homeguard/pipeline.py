@@ -45,6 +45,7 @@ from homeguard.state.flows import Flow, FlowTable
 from homeguard.state.infrastructure import Infrastructure
 from homeguard.state.names import ServerNames
 from homeguard.state.selfmonitor import SelfMonitor
+from homeguard.state.shedding import shed_bulk_segment
 from homeguard.store.writer import BatchWriter
 
 log = logging.getLogger("homeguard.pipeline")
@@ -62,6 +63,7 @@ class PipelineStats:
     events: int = 0
     flows_ended: int = 0
     internal_errors: int = 0  # bugs: an exception that is not a DecodeError
+    shed: int = 0  # bulk segments counted without decoding, under load (state/shedding.py)
 
 
 class Pipeline:
@@ -84,6 +86,8 @@ class Pipeline:
         )
         self.arrivals = Arrivals()
         self.self_monitor = SelfMonitor()
+        self.shedding = False  # set by the daemon while the kernel drops packets
+        self.set_metadata_only(config["metadata_only"])
         self.capture_file: str | None = None
         self.frame_no = 0
         self._next_sweep = 0.0
@@ -92,6 +96,11 @@ class Pipeline:
         self._next_flush = time.monotonic() + config["flush_interval"]
         self._now = 0.0
         self._stats_mark = (0, 0)  # source packets and drops at the last capture_stats
+
+    def set_metadata_only(self, macs: list[str]) -> None:
+        """Devices whose member asked: no DNS log and no server names are kept for them."""
+        self.metadata_only_text = {mac.lower() for mac in macs}
+        self.metadata_only = {bytes.fromhex(mac.replace(":", "")) for mac in self.metadata_only_text}
 
     @property
     def last_ts(self) -> float:
@@ -132,6 +141,9 @@ class Pipeline:
         self._now = ts
         if ts >= self._next_sweep:
             self.maintain(ts)
+        if self.shedding and shed_bulk_segment(self.flows, linktype, data, wirelen, ts):
+            stats.shed += 1
+            return
         try:
             pkt = decode_frame(linktype, data, wirelen)
             if pkt is None:
@@ -244,8 +256,9 @@ class Pipeline:
             flow.packets_out, flow.bytes_out, flow.packets_in, flow.bytes_in = 0, 0, 1, pkt.wirelen
         for old in evicted:
             self._end_flow(old)
-        names = self.server_names
-        flow.server_name = names.name_of(key[3]) or names.name_of(key[1])
+        if src_mac not in self.metadata_only:
+            names = self.server_names
+            flow.server_name = names.name_of(key[3]) or names.name_of(key[1])
         if src_mac is not None and is_local_ip(key[1]):
             self.devices.observe_ip(src_mac, key[1], ts)
         if dst_mac is not None and is_local_ip(key[3]):
@@ -334,7 +347,8 @@ class Pipeline:
             self.emit(event, pkt.src_mac)
             if self.writer is not None:
                 for row in self.dns_log.record(event):
-                    self.writer.insert("dns_log", row)
+                    if row["device_mac"] not in self.metadata_only_text:
+                        self.writer.insert("dns_log", row)
 
     def _mdns(self, ts: float, pkt: Packet) -> None:
         msg = parse_dns(pkt.payload())
@@ -416,7 +430,8 @@ class Pipeline:
         if writer is None:
             return
         for row in self.dns_log.expire(now):
-            writer.insert("dns_log", row)
+            if row["device_mac"] not in self.metadata_only_text:
+                writer.insert("dns_log", row)
         if writer.full or time.monotonic() >= self._next_flush:
             self.flush()
 
@@ -479,5 +494,6 @@ class Pipeline:
             self._end_flow(flow)
         if self.writer is not None:
             for row in self.dns_log.drain():
-                self.writer.insert("dns_log", row)
+                if row["device_mac"] not in self.metadata_only_text:
+                    self.writer.insert("dns_log", row)
             self.flush()

@@ -7,6 +7,7 @@ reference in docs/settings.md are all derived from SETTINGS.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +182,14 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
         maximum=23,
     ),
+    Setting(
+        "metadata_only",
+        list,
+        [],
+        "MACs of devices for which HomeGuard keeps no DNS log and no server names (only who talked to which "
+        "address, and findings), for the household member who asks. Such as [3c:22:fb:12:34:56].",
+        check=lambda value, where, _items: _macs(value, where),
+    ),
     Setting("retention_dns_days", float, 30.0, "Days the DNS log is kept.", minimum=0.01),
     Setting(
         "retention_flows_days",
@@ -241,6 +250,16 @@ class Config:
         else:
             self.values[name] = _checked(setting, value, where)
         self.source[name] = where
+
+
+def _macs(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and re.fullmatch(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}", v) for v in value
+    ):
+        raise ConfigError(
+            f"{where}: metadata_only must be a list of MAC addresses, such as [3c:22:fb:12:34:56]"
+        )
+    return [v.lower() for v in value]
 
 
 def _did_you_mean(name: str) -> str:

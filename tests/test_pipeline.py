@@ -246,3 +246,25 @@ def test_a_new_syn_after_data_starts_a_new_flow() -> None:
     ]
     _p, events = run_pipeline(frames_of(packets))
     assert [e["flow.end_reason"] for e in events if e["type"] == "flow_end"] == ["reopened", "shutdown"]
+
+
+def test_metadata_only_devices_leave_no_names_behind(store) -> None:  # type: ignore[no-untyped-def]
+    db, writer = store
+    config = Config()
+    config.set("metadata_only", [LAPTOP.upper()], "test")
+    other = "3c:22:fb:00:00:99"
+    packets = [*web_visit(), *web_visit(other, "192.168.1.99", sport=50001)]
+    run_pipeline(frames_of(packets), config, writer=writer)
+    assert {r["device_mac"] for r in db["dns_log"].rows} == {other}
+    names = {r["src_mac"]: r["server_name"] for r in db["flows"].rows_where("proto = 'tcp'")}
+    assert names == {LAPTOP: None, other: "www.example.com"}  # who talked to which address stays
+
+
+def test_metadata_only_takes_only_mac_addresses(tmp_path: Path) -> None:
+    from homeguard.errors import ConfigError
+    from homeguard.settings import load_config
+
+    config = tmp_path / "c.yaml"
+    config.write_text("metadata_only: [annas-laptop]\n")
+    with pytest.raises(ConfigError, match=r"c.yaml:1: metadata_only must be a list of MAC addresses"):
+        load_config(config)

@@ -63,3 +63,61 @@ def test_notify_watchdog_status_and_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
         listener.close()
+
+
+def wait_for_text(path: Path, text: str, timeout: float = 15.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = path.read_text()
+        if text in content:
+            return content
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared in:\n{path.read_text()}")
+
+
+def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        import pytest
+
+        pytest.skip("live capture needs root")
+    config = tmp_path / "config.yaml"
+    base = f"stats_interval: 1\nflush_interval: 1\nrules_dir: {tmp_path / 'none'}\n"
+    config.write_text(base)
+    log = tmp_path / "hg.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "homeguard",
+                "run",
+                "-i",
+                "lo",
+                "--db",
+                str(tmp_path / "hg.db"),
+                "--config",
+                str(config),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        loaded = wait_for_text(log, "rules loaded")
+        count = int(loaded.split(" rules loaded")[0].rsplit(" ", 1)[-1])
+        wait_for_text(log, "capturing on lo")
+        config.write_text(base + "disabled_rules: [new-device, tracker-contact]\nbpf_filter: not port 22\n")
+        proc.send_signal(signal.SIGHUP)
+        text = wait_for_text(log, f"rules reloaded: {count - 2} active")
+        assert "bpf_filter changed: takes effect after a restart" in text
+        assert "config reloaded from" in text
+        config.write_text(base + "flush_intervall: 3\n")
+        proc.send_signal(signal.SIGHUP)
+        text = wait_for_text(log, "config not reloaded (the running one stays)")
+        assert f"{config}:4: unknown setting 'flush_intervall'; did you mean 'flush_interval'?" in text
+        time.sleep(1)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -1,0 +1,70 @@
+"""SIGHUP: read the config file again and apply what can change while running.
+
+Rules and lists, the log level, metadata_only, retention and the alert targets take
+effect at once; a setting that shapes capture or memory (the interface, the filter,
+the table sizes, ...) is logged as needing a restart. A config file with an error is
+reported with its file:line, and the running config stays.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from homeguard.errors import ConfigError
+from homeguard.notify.queue import AlertQueue
+from homeguard.pipeline import Pipeline
+from homeguard.settings import Config, load_config
+
+log = logging.getLogger("homeguard.config")
+NEEDS_RESTART = frozenset(
+    {
+        "interface", "bpf_filter", "promiscuous", "socket_buffer_mb", "db_path", "max_flows", "max_devices",
+        "max_server_names", "max_pending_dns", "flush_max_rows", "stats_interval", "retention_interval",
+        "dhcp_servers", "ipv6_routers", "household_resolvers",
+    }
+)  # fmt: skip
+ALERTING = frozenset({"notify", "language", "quiet_hours", "digest_hour"})
+
+
+class LiveConfig:
+    def __init__(
+        self,
+        path: str | None,
+        overrides: Mapping[str, object],
+        config: Config,
+        pipeline: Pipeline,
+        alerts: AlertQueue | None,
+        restart_sender: Callable[[Config], None],
+    ) -> None:
+        self.path = path
+        self.overrides = overrides
+        self.config = config
+        self.pipeline = pipeline
+        self.alerts = alerts
+        self.restart_sender = restart_sender
+
+    def reload(self) -> None:
+        try:
+            fresh = load_config(self.path)
+            for name, value in self.overrides.items():
+                if value is not None:
+                    fresh.set(name, value, f"--{name.replace('_', '-')}")
+        except ConfigError as exc:
+            log.error("config not reloaded (the running one stays): %s", exc)
+            return
+        changed = {name for name in fresh.values if fresh[name] != self.config[name]}
+        for name in sorted(changed & NEEDS_RESTART):
+            log.warning("%s changed: takes effect after a restart (systemctl restart homeguard)", name)
+        self.config = fresh
+        self.pipeline.config = fresh
+        self.pipeline.set_metadata_only(fresh["metadata_only"])
+        logging.getLogger().setLevel(fresh["log_level"].upper())
+        if changed & ALERTING:
+            from homeguard.notify.service import usable_targets
+
+            targets = usable_targets(fresh)
+            if self.alerts is not None:
+                self.alerts.targets, self.alerts.language = targets, fresh["language"]
+            self.restart_sender(fresh)
+        log.info("config reloaded from %s: %d setting(s) changed", self.path or "the defaults", len(changed))
