@@ -12,6 +12,7 @@ Not a test: it takes a few minutes. Bounded: it stops after --days days.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,14 +58,22 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--flows-per-day", type=int, default=20_000)
     parser.add_argument("--max-db-mb", type=int, default=32)
+    parser.add_argument("--write-day", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write_day:
+        count = write_day(Path(args.write_day), args.flows_per_day)
+        Path(args.write_day).with_suffix(".count").write_text(str(count))
+        return 0
     config = Config()
     config.set("max_db_mb", args.max_db_mb, "--max-db-mb")
     process = psutil.Process()
     with tempfile.TemporaryDirectory() as tmp:
         capture = Path(tmp) / "day.pcap"
         print(f"building a day of {args.flows_per_day} flows for 30 devices ...", flush=True)
-        frames_per_day = write_day(capture, args.flows_per_day)
+        # in a child process, so that this process's RSS is HomeGuard's, not scapy's
+        child = [sys.executable, __file__, "--write-day", str(capture)]
+        subprocess.run([*child, "--flows-per-day", str(args.flows_per_day)], check=True)
+        frames_per_day = int(capture.with_suffix(".count").read_text())
         print(f"{frames_per_day:,} frames a day")
         path = Path(tmp) / "soak.db"
         db = open_database(path)

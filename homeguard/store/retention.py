@@ -2,8 +2,8 @@
 
 Each table keeps rows for its retention time (settings `retention_*`); flows older than
 `retention_flows_days` are rolled up into hourly totals (`flow_hours`) before they go.
-Above `max_db_mb`, the oldest rows of the biggest tables (DNS log, flows, hourly flows)
-go first, a tenth at a time, until it fits; freed pages are returned to the file
+Above `max_db_mb`, the oldest tenth of each big table (DNS log, flows, hourly flows,
+statistics) goes, round after round, until it fits; freed pages are returned to the file
 system with incremental vacuum, a little at a time, so a Pi's SD card is not rewritten
 whole.
 """
@@ -82,9 +82,11 @@ def enforce(db: Database, config: Config, now: float | None = None) -> Retention
         if gone:
             report.deleted[table] = gone
     cap = config["max_db_mb"] << 20
-    for table, column in SHED_ORDER.items():
-        while database_bytes(db) > cap and _shed_oldest(db, table, column, report):
-            pass
+    # The oldest tenth of every big table each round, so recent DNS and flows both stay.
+    while database_bytes(db) > cap:
+        shed = [_shed_oldest(db, table, column, report) for table, column in SHED_ORDER.items()]
+        if not any(shed):
+            break
     # executescript steps the pragma to its end; a plain execute frees a single page
     db.conn.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES});")
     report.size_after = database_bytes(db)
