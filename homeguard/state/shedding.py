@@ -33,16 +33,19 @@ def shed_bulk_segment(flows: FlowTable, linktype: int, data: bytes, wirelen: int
     src, dst = data[26:30], data[30:34]
     sport, dport = int.from_bytes(data[tcp : tcp + 2], "big"), int.from_bytes(data[tcp + 2 : tcp + 4], "big")
     table = flows.flows
-    flow = table.get((PROTO_TCP, src, sport, dst, dport))
-    if flow is not None and flow.session is False and not flow.closed_at:
+    for key, outbound in (
+        ((PROTO_TCP, src, sport, dst, dport), True),
+        ((PROTO_TCP, dst, dport, src, sport), False),
+    ):
+        flow = table.get(key)
+        if flow is None or flow.session is not False or flow.closed_at:
+            continue
         flow.last = ts
-        flow.packets_out += 1
-        flow.bytes_out += wirelen
-        return True
-    flow = table.get((PROTO_TCP, dst, dport, src, sport))
-    if flow is not None and flow.session is False and not flow.closed_at:
-        flow.last = ts
-        flow.packets_in += 1
-        flow.bytes_in += wirelen
+        if outbound:
+            flow.packets_out += 1
+            flow.bytes_out += wirelen
+        else:
+            flow.packets_in += 1
+            flow.bytes_in += wirelen
         return True
     return False
