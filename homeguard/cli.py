@@ -57,6 +57,7 @@ def _pipeline(config: Config, writer: Any, db: Any, sinks: list[Any]) -> Any:
     pipeline = Pipeline(config, writer, sinks)
     if db is not None:
         pipeline.devices.restore(*load_device_rows(db, config["max_devices"]))
+        pipeline.infrastructure.restore(db.execute("SELECT kind, value FROM infrastructure").fetchall())
     return pipeline
 
 

@@ -263,7 +263,7 @@ class Pipeline:
             self.devices.observe_ip(src_mac, key[1], ts)
         if dst_mac is not None and is_local_ip(key[3]):
             self.devices.observe_ip(dst_mac, key[3], ts)
-        self.emit(builders.flow_start_event(flow), self._flow_device(flow))
+        self.emit(builders.flow_start_event(flow, self.infrastructure.is_home), self._flow_device(flow))
         return flow
 
     def _application(self, ts: float, pkt: Packet, flow: Flow | None) -> None:
@@ -412,7 +412,7 @@ class Pipeline:
     def _end_flow(self, flow: Flow) -> None:
         self.stats.flows_ended += 1
         self.sessions.release(flow)
-        self.emit(builders.flow_end_event(flow), self._flow_device(flow))
+        self.emit(builders.flow_end_event(flow, self.infrastructure.is_home), self._flow_device(flow))
         if self.writer is not None:
             self.writer.insert("flows", builders.flow_row(flow))
 
@@ -451,6 +451,12 @@ class Pipeline:
                     )
                 dev.changed = False
                 dev.stored_last_seen = dev.last_seen
+        for kind, value in self.infrastructure.learned:
+            writer.statement(
+                "INSERT OR IGNORE INTO infrastructure (kind, value, first_seen) VALUES (?, ?, ?)",
+                (kind, value, self._now),
+            )
+        self.infrastructure.learned.clear()
         writer.flush()
         self._next_flush = time.monotonic() + self.config["flush_interval"]
 

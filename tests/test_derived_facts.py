@@ -5,6 +5,7 @@ when a new device is announced, and capture loss."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from scapy.all import ICMP, IP, TCP, Ether  # type: ignore[attr-defined]
 
@@ -207,3 +208,46 @@ def test_reserved_addresses_are_not_at_home() -> None:
 
     assert flow_direction(ip("79.26.245.236"), ip("254.228.86.79")) == "external"
     assert flow_direction(ip("192.168.1.20"), ip("239.255.255.250")) == "internal"
+
+
+def test_the_household_dhcp_server_is_remembered_across_a_restart(tmp_path: Path) -> None:
+    """Learned infrastructure is stored: after a restart, a rogue server that answers
+    first is still a rogue, not taken for the household's."""
+    import json
+
+    from scapy.all import wrpcap  # type: ignore[attr-defined]
+
+    from tests.conftest import homeguard
+
+    rogue = household.dhcp_join(PI)[1]
+    rogue[Ether].src, rogue[IP].src = PI[0], PI[1]
+    rogue["DHCP"].options = [("message-type", "offer"), ("server_id", PI[1]), ("router", PI[1]), "end"]
+    first, second = tmp_path / "before.pcap", tmp_path / "after.pcap"
+    wrpcap(str(first), household.dhcp_join(LAPTOP))
+    wrpcap(str(second), [rogue])
+    db, rules = str(tmp_path / "hg.db"), str(tmp_path / "rules.d")
+    homeguard("replay", str(first), "--db", db, "--rules-dir", rules)
+    homeguard("replay", str(second), "--db", db, "--rules-dir", rules)  # a new process: a restart
+    rows = json.loads(homeguard("findings", "--db", db, "--json").stdout)
+    assert [(r["rule"], r["device_mac"]) for r in rows] == [("rogue-dhcp", PI[0])]
+
+
+def test_global_ipv6_addresses_in_the_advertised_prefix_are_at_home() -> None:
+    from scapy.all import IPv6  # type: ignore[attr-defined]
+
+    camera_v6, outsider_v6 = "2001:db8:1::50", "2001:db8:ffff::5"
+    inbound = (
+        Ether(src=ROUTER[0], dst=CAMERA[0])
+        / IPv6(src=outsider_v6, dst=camera_v6)
+        / TCP(sport=51000, dport=554, flags="S")
+    )
+    outbound = (
+        Ether(src=CAMERA[0], dst=ROUTER[0])
+        / IPv6(src=camera_v6, dst=outsider_v6)
+        / TCP(sport=44000, dport=443, flags="S")
+    )
+    _p, events = run_pipeline(timed([household.router_advertisement(ROUTER), outbound, inbound]))
+    starts = [
+        (e["flow.direction"], e["device.mac"]) for e in of_type(events, "flow_start") if e["proto"] == "tcp"
+    ]
+    assert starts == [("outbound", CAMERA[0]), ("inbound", CAMERA[0])]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from homeguard.decode.addresses import ip_text, is_group_ip, is_local_ip, mac_text
 from homeguard.decode.arp import ARP_OPS, ArpMessage
 from homeguard.decode.dhcp import MESSAGE_TYPES, DhcpMessage
@@ -144,7 +146,7 @@ def ssdp_event(ts: float, pkt: Packet, msg: SsdpMessage) -> Event:
     return event
 
 
-def _flow_common(event_type: str, flow: Flow, ts: float) -> Event:
+def _flow_common(event_type: str, flow: Flow, ts: float, is_home: Callable[[bytes], bool]) -> Event:
     proto, src, sport, dst, dport = flow.key
     event: Event = {"ts": ts, "type": event_type}
     if flow.src_mac is not None:
@@ -156,16 +158,17 @@ def _flow_common(event_type: str, flow: Flow, ts: float) -> Event:
         event["src.port"] = sport
         event["dst.port"] = dport
     _set_if(event, "flow.server_name", flow.server_name)
-    event["flow.direction"] = flow_direction(src, dst)
+    event["flow.direction"] = flow_direction(src, dst, is_home)
     if proto == PROTO_TCP:
         event["flow.handshake"] = flow.handshake
     return event
 
 
-def flow_direction(src: bytes, dst: bytes) -> str:
+def flow_direction(src: bytes, dst: bytes, is_home: Callable[[bytes], bool] = is_local_ip) -> str:
     """inbound (from the internet to a device at home), outbound, internal or external.
-    Multicast and broadcast stay inside the home."""
-    src_home, dst_home = is_local_ip(src), is_local_ip(dst) or is_group_ip(dst)
+    Multicast and broadcast stay inside the home. `is_home` may know the household's
+    global IPv6 prefixes too (state/infrastructure.py)."""
+    src_home, dst_home = is_home(src), is_home(dst) or is_group_ip(dst)
     if src_home:
         return "internal" if dst_home else "outbound"
     return "inbound" if dst_home else "external"
@@ -179,12 +182,12 @@ def router_advertisement_event(ts: float, pkt: Packet, ra: RouterAdvertisement) 
     return event
 
 
-def flow_start_event(flow: Flow) -> Event:
-    return _flow_common("flow_start", flow, flow.start)
+def flow_start_event(flow: Flow, is_home: Callable[[bytes], bool] = is_local_ip) -> Event:
+    return _flow_common("flow_start", flow, flow.start, is_home)
 
 
-def flow_end_event(flow: Flow) -> Event:
-    event = _flow_common("flow_end", flow, flow.last)
+def flow_end_event(flow: Flow, is_home: Callable[[bytes], bool] = is_local_ip) -> Event:
+    event = _flow_common("flow_end", flow, flow.last, is_home)
     event["flow.duration"] = round(flow.last - flow.start, 6)
     event["flow.packets_out"] = flow.packets_out
     event["flow.bytes_out"] = flow.bytes_out

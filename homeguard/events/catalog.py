@@ -385,7 +385,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "flow.direction",
         "str",
         _FLOW,
-        "inbound (from the internet to a device at home), outbound, internal (within the home) or external.",
+        "inbound (from the internet to a device at home), outbound, internal (within the home) or external. Home: private and link-local addresses, and the global IPv6 prefixes the household's router advertises.",
     ),
     _f(
         "flow.handshake",

@@ -47,6 +47,28 @@ class Infrastructure:
         self.home_prefixes: set[bytes] = set()  # first 8 bytes of the IPv6 /64s routers hand out
         self.bindings: dict[bytes, Binding] = {}  # IPv4 address -> the MAC that claims it
         self.max_bindings = max_bindings
+        # What was learned (not configured) since the last write: (kind, value). The
+        # pipeline stores it, so a restart knows the household's gear at once and a rogue
+        # server that happens to answer first after a restart is not taken for it.
+        self.learned: list[tuple[str, str]] = []
+
+    def restore(self, rows: Iterable[tuple[str, str]]) -> None:
+        """What earlier runs learned (kind, value), from the infrastructure table."""
+        for kind, value in rows:
+            if kind == "dhcp_server":
+                self.dhcp_servers.add(value)
+            elif kind == "ipv6_router":
+                self.ipv6_routers.add(value)
+            elif kind == "gateway":
+                self.gateways.add(value)
+            elif kind == "resolver":
+                self.resolvers.add(value)
+
+    def _learn(self, kind: str, known: set[str], values: Iterable[str]) -> None:
+        for value in values:
+            if value not in known:
+                known.add(value)
+                self.learned.append((kind, value))
 
     def dns_query(self, event: Event) -> None:
         if self.resolvers:
@@ -57,14 +79,14 @@ class Infrastructure:
             return
         server = event.get("dhcp.server_id") or event.get("src.ip")
         if not self.dhcp_servers and msg.message_type == DHCP_ACK and server:
-            self.dhcp_servers.add(server)  # the server devices actually get their lease from
+            self._learn("dhcp_server", self.dhcp_servers, [server])  # the one devices get leases from
         if self.dhcp_servers:
             known = server in self.dhcp_servers
             event["dhcp.server_known"] = known
             if not known:
                 return  # a rogue server's routers and resolvers are not the household's
-        self.resolvers.update(ip_text(ip) for ip in msg.dns_servers)
-        self.gateways.update(ip_text(ip) for ip in msg.routers)
+        self._learn("resolver", self.resolvers, [ip_text(ip) for ip in msg.dns_servers])
+        self._learn("gateway", self.gateways, [ip_text(ip) for ip in msg.routers])
         if msg.message_type == DHCP_ACK and msg.client_mac is not None and any(msg.your_ip):
             # The household's server gave the address to this MAC: it owns it now, even if
             # the device before it left only minutes ago.
@@ -77,7 +99,7 @@ class Infrastructure:
         text = mac_text(mac)
         event["ra.router_mac"] = text
         if not self.ipv6_routers:
-            self.ipv6_routers.add(text)
+            self._learn("ipv6_router", self.ipv6_routers, [text])
         known = text in self.ipv6_routers
         event["ra.router_known"] = known
         if known:

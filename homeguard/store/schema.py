@@ -161,10 +161,23 @@ def _v4_retention_and_self_monitoring(db: Database) -> None:
     )
 
 
+def _v5_infrastructure(db: Database) -> None:
+    # The household's DHCP servers, IPv6 routers, gateways and resolvers, as learned.
+    db.executescript(
+        """
+        CREATE TABLE infrastructure (
+            kind TEXT NOT NULL, value TEXT NOT NULL, first_seen REAL NOT NULL,
+            PRIMARY KEY (kind, value)
+        );
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
     _v3_outbox_and_mutes,
     _v4_retention_and_self_monitoring,
+    _v5_infrastructure,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
