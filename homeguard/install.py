@@ -22,6 +22,8 @@ from homeguard.shipped import shipped_dir
 
 USER = "homeguard"
 UNIT = "homeguard.service"
+LISTS_TIMER = "homeguard-lists.timer"
+UNITS = (UNIT, "homeguard-lists.service", LISTS_TIMER)  # the daemon; the daily `lists update`
 CONFIG_HEADER = """\
 # HomeGuard's configuration. Every setting is listed with its help and its default;
 # uncomment a line to change it. Reference: docs/settings.md; check a file with
@@ -57,8 +59,8 @@ def default_config_text(interface: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def unit_text(homeguard_bin: str) -> str:
-    template = shipped_dir("homeguard.shipped_systemd", "systemd") / UNIT
+def unit_text(homeguard_bin: str, name: str = UNIT) -> str:
+    template = shipped_dir("homeguard.shipped_systemd", "systemd") / name
     try:
         text = template.read_text(encoding="utf-8")
     except OSError as exc:
@@ -124,20 +126,22 @@ def setup(root: Path = Path("/"), interface: str | None = None, start: bool = Tr
     state.mkdir(parents=True, exist_ok=True)
     os.chown(state, uid, gid)
     state.chmod(0o750)
-    unit_path = root / "etc" / "systemd" / "system" / UNIT
-    unit = unit_text(homeguard_executable())
-    if unit_path.exists() and unit_path.read_text(encoding="utf-8") == unit:
-        report.kept.append(str(unit_path))
-    else:
-        unit_path.parent.mkdir(parents=True, exist_ok=True)
-        unit_path.write_text(unit, encoding="utf-8")
-        report.done.append(f"installed {unit_path}")
+    executable = homeguard_executable()
+    for name in UNITS:
+        unit_path = root / "etc" / "systemd" / "system" / name
+        unit = unit_text(executable, name)
+        if unit_path.exists() and unit_path.read_text(encoding="utf-8") == unit:
+            report.kept.append(str(unit_path))
+        else:
+            unit_path.parent.mkdir(parents=True, exist_ok=True)
+            unit_path.write_text(unit, encoding="utf-8")
+            report.done.append(f"installed {unit_path}")
     if start and _systemd_running(root):
         _run(["systemctl", "daemon-reload"])
-        _run(["systemctl", "enable", "--now", UNIT])
-        report.done.append(f"enabled and started {UNIT}")
+        _run(["systemctl", "enable", "--now", UNIT, LISTS_TIMER])
+        report.done.append(f"enabled and started {UNIT} and {LISTS_TIMER}")
     else:
-        report.todo.append(f"systemctl daemon-reload && systemctl enable --now {UNIT}")
+        report.todo.append(f"systemctl daemon-reload && systemctl enable --now {UNIT} {LISTS_TIMER}")
     return report
 
 
@@ -146,13 +150,14 @@ def uninstall(root: Path = Path("/"), purge: bool = False) -> SetupReport:
     if os.geteuid() != 0:
         raise HomeGuardError("setup --uninstall needs root: run it with sudo")
     report = SetupReport()
-    unit_path = root / "etc" / "systemd" / "system" / UNIT
-    if _systemd_running(root) and unit_path.exists():
-        subprocess.run(["systemctl", "disable", "--now", UNIT], capture_output=True, check=False)
-        report.done.append(f"stopped and disabled {UNIT}")
-    if unit_path.exists():
-        unit_path.unlink()
-        report.done.append(f"removed {unit_path}")
+    units = [root / "etc" / "systemd" / "system" / name for name in UNITS]
+    if _systemd_running(root) and units[0].exists():
+        subprocess.run(["systemctl", "disable", "--now", UNIT, LISTS_TIMER], capture_output=True, check=False)
+        report.done.append(f"stopped and disabled {UNIT} and {LISTS_TIMER}")
+    for unit_path in units:
+        if unit_path.exists():
+            unit_path.unlink()
+            report.done.append(f"removed {unit_path}")
     if _systemd_running(root):
         subprocess.run(["systemctl", "daemon-reload"], capture_output=True, check=False)
     if purge:
