@@ -57,3 +57,23 @@ def test_dns_names_get_subdomain_length_and_entropy(
     enricher(event)
     assert event["dns.subdomain_length"] == length
     assert (event["dns.subdomain_entropy"] > 4.0) is random_looking
+
+
+def test_every_tracker_host_belongs_to_the_company_its_section_names(enricher: Enricher) -> None:
+    """rules/lists/trackers.txt groups hosts under '# company:' lines; entities.yaml must
+    name the same company for each, so alerts and reports say who is behind a tracker."""
+    import re
+    from pathlib import Path
+
+    company, wrong, hosts = None, [], 0
+    for line in (Path(__file__).parent.parent / "rules" / "lists" / "trackers.txt").read_text().splitlines():
+        header = re.match(r"# company: (.+)", line)
+        if header:
+            company = header[1]
+        elif line and not line.startswith("#"):
+            hosts += 1
+            found = enricher.domain_and_company(line)[1]
+            if found != company:
+                wrong.append((line, company, found))
+    assert wrong == []
+    assert hosts >= 300
