@@ -344,7 +344,8 @@ class Pipeline:
             event = builders.dns_event(ts, pkt, msg, transport)
             if not msg.is_response:
                 self.infrastructure.dns_query(event)
-            self.emit(event, pkt.src_mac)
+            # A response is about the device that asked, not the resolver that answers.
+            self.emit(event, pkt.dst_mac if msg.is_response else pkt.src_mac)
             if self.writer is not None:
                 for row in self.dns_log.record(event):
                     if row["device_mac"] not in self.metadata_only_text:

@@ -82,7 +82,8 @@ EXPECTED_FINDINGS = [
     ("cleartext-password", CAMERA[0]),  # FTP upload of snapshots ...
     ("ftp-in-use", CAMERA[0]),  # ... over FTP
     ("inbound-connection", CAMERA[0]),  # reached from the internet on port 554
-    ("dga-lookups", CAMERA[0]),  # thirty random-looking domains in minutes
+    ("dga-lookups", CAMERA[0]),  # thirty random-looking domains in minutes ...
+    ("nxdomain-burst", CAMERA[0]),  # ... none of which exists
     ("known-bad-address", CAMERA[0]),  # connected to an address on the threat list
     ("new-device", PI[0]),  # a device never seen in the learning week
     ("arp-spoofing-gateway", PI[0]),  # claims the router's address
@@ -153,8 +154,11 @@ def dhcp_join(device: Endpoint, prl: list[int] | None = None) -> list[Any]:
     ]
 
 
-def lookup(device: Endpoint, name: str, answer: str, resolver: Endpoint = ROUTER, qid: int = 1) -> list[Any]:
-    """A DNS query and its answer; a public resolver's answer comes through the router."""
+def lookup(
+    device: Endpoint, name: str, answer: str | None, resolver: Endpoint = ROUTER, qid: int = 1
+) -> list[Any]:
+    """A DNS query and its answer (None: NXDOMAIN); a public resolver's answer comes
+    through the router."""
     resolver_mac = resolver[0] if resolver[1].startswith("192.168.") else ROUTER[0]
     up = (
         Ether(src=device[0], dst=resolver_mac)
@@ -166,11 +170,13 @@ def lookup(device: Endpoint, name: str, answer: str, resolver: Endpoint = ROUTER
         / IP(src=resolver[1], dst=device[1])
         / UDP(sport=53, dport=53000 + qid)
     )
-    return [
-        up / DNS(id=qid, rd=1, qd=DNSQR(qname=name)),
-        down
-        / DNS(id=qid, qr=1, rd=1, ra=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, rdata=answer, ttl=300)),
-    ]
+    if answer is None:
+        reply = DNS(id=qid, qr=1, rd=1, ra=1, rcode=3, qd=DNSQR(qname=name))
+    else:
+        reply = DNS(
+            id=qid, qr=1, rd=1, ra=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, rdata=answer, ttl=300)
+        )
+    return [up / DNS(id=qid, rd=1, qd=DNSQR(qname=name)), down / reply]
 
 
 def internet(ip: str) -> Endpoint:
@@ -387,7 +393,7 @@ def today() -> list[Any]:
         [
             pkt
             for i, name in enumerate(random_names)
-            for pkt in lookup(camera, name, "198.51.100.1", qid=200 + i)
+            for pkt in lookup(camera, name, None, qid=200 + i)  # NXDOMAIN: none exists
         ],
         step=2.0,
     )

@@ -90,7 +90,12 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("proto", "str", _IP, "Transport protocol: tcp, udp, icmp, icmp6, or the IP protocol number."),
     _f("capture.file", "str", _ALL, "Replay only: the capture file the packet came from."),
     _f("capture.frame", "int", _ALL, "Replay only: the frame number in that file, from 1, as in Wireshark."),
-    _f("device.mac", "mac", _PACKET, "The household device the event is about: the sender's MAC."),
+    _f(
+        "device.mac",
+        "mac",
+        _PACKET,
+        "The household device the event is about: the sender's MAC; for a DNS response the device that asked, for a server's answer from the internet the device at home.",
+    ),
     _f("device.vendor", "str", _PACKET, "That device's maker, from the IEEE OUI table."),
     _f("device.name", "str", _PACKET, "That device's name, from DHCP or mDNS, when known."),
     _f("device.randomized", "bool", _PACKET, "True when the device uses a randomised (private) MAC."),
