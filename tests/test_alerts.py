@@ -284,3 +284,23 @@ def test_a_bad_notify_config_names_the_line(tmp_path: Path) -> None:
     done = homeguard("alerts", "--config", str(config), check=False)
     assert f"{config}:1: quiet_hours must look like 22:00-07:00" in done.stderr
     assert os.path.exists(config)
+
+
+def test_alerts_for_a_target_removed_from_the_config_are_closed_by_the_daemon(tmp_path: Path) -> None:
+    hook = Webhook()  # down: the alerts stay pending
+    config = write_config(
+        tmp_path, [{"name": "old-phone", "url": hook.url}, {"name": "hook", "url": hook.url}]
+    )
+    replay(telnet_capture(tmp_path), config)
+    db = open_database(tmp_path / "homeguard.db")
+    kept = load_config(config)["notify"][1:]  # the config now lists only "hook"
+    Sender(db, kept, AppriseNotifier(), configured={"hook"})
+    states = dict(
+        db.execute("SELECT target, group_concat(DISTINCT state) FROM outbox GROUP BY target").fetchall()
+    )
+    reasons = {
+        r[0] for r in db.execute("SELECT last_error FROM outbox WHERE target = 'old-phone'").fetchall()
+    }
+    db.close()
+    assert states == {"old-phone": "failed", "hook": "pending"}
+    assert reasons == {"the target is no longer in the config"}

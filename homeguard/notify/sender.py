@@ -58,9 +58,15 @@ class Sender:
         digest_hour: int = 8,
         language: str = "en",
         clock: Callable[[], float] = time.time,
+        configured: set[str] | None = None,
     ) -> None:
         self.db = db
         self.targets = {t.name: t for t in targets}
+        # The daemon passes every target name in its config, usable or not: alerts for a
+        # target no longer there are closed as failed (a target with a broken URL keeps
+        # its alerts). None (a one-off `alerts send`, maybe without the daemon's config)
+        # closes nothing.
+        self.configured = configured
         self.notifier = notifier
         self.quiet = quiet
         self.digest_hour = digest_hour
@@ -72,6 +78,15 @@ class Sender:
         with self.db.atomic():
             self.db.execute(
                 "UPDATE outbox SET state = 'failed', last_error = ? WHERE state = 'sending'", [INTERRUPTED]
+            )
+            if self.configured is None:
+                return
+            names = sorted(self.configured)
+            self.db.execute(
+                "UPDATE outbox SET state = 'failed', last_error = 'the target is no longer in the config' "
+                f"WHERE state IN ('pending', 'digest') AND digest_id IS NULL "
+                f"AND target NOT IN ({', '.join('?' * len(names))})",
+                names,
             )
 
     def run_once(self) -> SendSummary:

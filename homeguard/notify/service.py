@@ -50,6 +50,7 @@ def sender_thread(
                 quiet=config["quiet_hours"],
                 digest_hour=config["digest_hour"],
                 language=config["language"],
+                configured={t.name for t in config["notify"]},
             )
         )
 
