@@ -95,8 +95,7 @@ class Pipeline(MessageHandlers):
 
     def set_metadata_only(self, macs: list[str]) -> None:
         """Devices whose member asked: no DNS log and no server names are kept for them."""
-        self.metadata_only_text = {mac.lower() for mac in macs}
-        self.metadata_only = {bytes.fromhex(mac.replace(":", "")) for mac in self.metadata_only_text}
+        self.metadata_only = frozenset(bytes.fromhex(mac.replace(":", "")) for mac in macs)
 
     @property
     def last_ts(self) -> float:
@@ -159,9 +158,6 @@ class Pipeline(MessageHandlers):
                 self._fragment(ts, pkt)
                 return
             flow = self._track_flow(ts, pkt)
-            if pkt.proto == PROTO_ICMPV6 and pkt.sport == ICMPV6_ROUTER_ADVERTISEMENT:
-                self._router_advertisement(ts, pkt)
-                return
             self._application(ts, pkt, flow)
         except DecodeError:
             stats.malformed += 1
@@ -213,10 +209,6 @@ class Pipeline(MessageHandlers):
                     flow.closed_at, flow.end_reason = ts, "fin"
         return flow
 
-    def _flow_device(self, flow: Flow) -> bytes | None:
-        _proto, src, _sport, dst, _dport = flow.key
-        return self.infrastructure.household_mac(src, dst, flow.src_mac, flow.dst_mac)
-
     def _fragment(self, ts: float, pkt: Packet) -> None:
         """Count a fragment into its flow; decode the datagram once it is whole."""
         if pkt.fragment_offset:
@@ -259,7 +251,10 @@ class Pipeline(MessageHandlers):
             self.devices.observe_ip(src_mac, key[1], ts)
         if dst_mac is not None and is_local_ip(key[3]):
             self.devices.observe_ip(dst_mac, key[3], ts)
-        self.emit(builders.flow_start_event(flow, self.infrastructure.is_home), self._flow_device(flow))
+        infrastructure = self.infrastructure  # where the flow goes, and whose it is: once per flow
+        flow.direction = builders.flow_direction(key[1], key[3], infrastructure.is_home)
+        flow.device_mac = infrastructure.household_mac(key[1], key[3], src_mac, dst_mac)
+        self.emit(builders.flow_start_event(flow), flow.device_mac)
         return flow
 
     def _application(self, ts: float, pkt: Packet, flow: Flow | None) -> None:
@@ -284,6 +279,8 @@ class Pipeline(MessageHandlers):
                 self._ssdp(ts, pkt)
             else:
                 self._session_events(ts, pkt, self.sessions.udp(pkt))
+        elif pkt.proto == PROTO_ICMPV6 and sport == ICMPV6_ROUTER_ADVERTISEMENT:
+            self._router_advertisement(ts, pkt)
 
     def emit(self, event: Event, device_mac: bytes | None) -> None:
         """Enrich an event with its device and hand it to every sink."""
@@ -308,7 +305,7 @@ class Pipeline(MessageHandlers):
     def _end_flow(self, flow: Flow) -> None:
         self.stats.flows_ended += 1
         self.sessions.release(flow)
-        self.emit(builders.flow_end_event(flow, self.infrastructure.is_home), self._flow_device(flow))
+        self.emit(builders.flow_end_event(flow), flow.device_mac)
         if self.writer is not None:
             self.writer.insert("flows", builders.flow_row(flow))
 
@@ -326,8 +323,7 @@ class Pipeline(MessageHandlers):
         if writer is None:
             return
         for row in self.dns_log.expire(now):
-            if row["device_mac"] not in self.metadata_only_text:
-                writer.insert("dns_log", row)
+            writer.insert("dns_log", row)
         if writer.full or time.monotonic() >= self._next_flush:
             self.flush()
 
@@ -396,6 +392,5 @@ class Pipeline(MessageHandlers):
             self._end_flow(flow)
         if self.writer is not None:
             for row in self.dns_log.drain():
-                if row["device_mac"] not in self.metadata_only_text:
-                    self.writer.insert("dns_log", row)
+                self.writer.insert("dns_log", row)
             self.flush()

@@ -32,7 +32,7 @@ class MessageHandlers:
     server_names: ServerNames
     dns_log: DnsLog
     writer: BatchWriter | None
-    metadata_only_text: set[str]
+    metadata_only: frozenset[bytes]
 
     def emit(self, event: Event, device_mac: bytes | None) -> None:
         raise NotImplementedError  # Pipeline.emit
@@ -77,7 +77,7 @@ class MessageHandlers:
     def _router_advertisement(self, ts: float, pkt: Packet) -> None:
         ra = parse_router_advertisement(pkt.data[pkt.payload_at : pkt.payload_end])
         event = builders.router_advertisement_event(ts, pkt, ra)
-        self.infrastructure.router_advertisement(ra, event)
+        self.infrastructure.router_advertisement(ra, event, pkt.src_mac)
         self.emit(event, pkt.src_mac)
 
     def _dns(self, ts: float, pkt: Packet, messages: list[Any], transport: str) -> None:
@@ -91,11 +91,11 @@ class MessageHandlers:
             if not msg.is_response:
                 self.infrastructure.dns_query(event)
             # A response is about the device that asked, not the resolver that answers.
-            self.emit(event, pkt.dst_mac if msg.is_response else pkt.src_mac)
-            if self.writer is not None:
+            client = pkt.dst_mac if msg.is_response else pkt.src_mac
+            self.emit(event, client)
+            if self.writer is not None and client not in self.metadata_only:  # not even pending
                 for row in self.dns_log.record(event):
-                    if row["device_mac"] not in self.metadata_only_text:
-                        self.writer.insert("dns_log", row)
+                    self.writer.insert("dns_log", row)
 
     def _mdns(self, ts: float, pkt: Packet) -> None:
         msg = parse_dns(pkt.payload())

@@ -146,7 +146,7 @@ def ssdp_event(ts: float, pkt: Packet, msg: SsdpMessage) -> Event:
     return event
 
 
-def _flow_common(event_type: str, flow: Flow, ts: float, is_home: Callable[[bytes], bool]) -> Event:
+def _flow_common(event_type: str, flow: Flow, ts: float) -> Event:
     proto, src, sport, dst, dport = flow.key
     event: Event = {"ts": ts, "type": event_type}
     if flow.src_mac is not None:
@@ -158,7 +158,7 @@ def _flow_common(event_type: str, flow: Flow, ts: float, is_home: Callable[[byte
         event["src.port"] = sport
         event["dst.port"] = dport
     _set_if(event, "flow.server_name", flow.server_name)
-    event["flow.direction"] = flow_direction(src, dst, is_home)
+    event["flow.direction"] = flow.direction
     if proto == PROTO_TCP:
         event["flow.handshake"] = flow.handshake
     return event
@@ -182,12 +182,12 @@ def router_advertisement_event(ts: float, pkt: Packet, ra: RouterAdvertisement) 
     return event
 
 
-def flow_start_event(flow: Flow, is_home: Callable[[bytes], bool] = is_local_ip) -> Event:
-    return _flow_common("flow_start", flow, flow.start, is_home)
+def flow_start_event(flow: Flow) -> Event:
+    return _flow_common("flow_start", flow, flow.start)
 
 
-def flow_end_event(flow: Flow, is_home: Callable[[bytes], bool] = is_local_ip) -> Event:
-    event = _flow_common("flow_end", flow, flow.last, is_home)
+def flow_end_event(flow: Flow) -> Event:
+    event = _flow_common("flow_end", flow, flow.last)
     event["flow.duration"] = round(flow.last - flow.start, 6)
     event["flow.packets_out"] = flow.packets_out
     event["flow.bytes_out"] = flow.bytes_out

@@ -35,6 +35,8 @@ class Flow:
     closed_at: float = 0.0
     end_reason: str = ""
     handshake: bool = False  # TCP: the SYN or SYN-ACK was seen, so src is surely the client
+    direction: str = ""  # inbound, outbound, internal or external (events/builders.flow_direction)
+    device_mac: bytes | None = None  # the household's side of the flow, which its events are about
     # The application session reading this flow's payload (sessions/): None until the first
     # payload, a count of segments still to sniff, or False when no analyzer wants it (then
     # payload costs one attribute check).

@@ -52,19 +52,22 @@ class Infrastructure:
         # server that happens to answer first after a restart is not taken for it.
         self.learned: list[tuple[str, str]] = []
 
+    def known(self, kind: str) -> set[str]:
+        """The set behind each kind of the infrastructure table."""
+        return {
+            "dhcp_server": self.dhcp_servers,
+            "ipv6_router": self.ipv6_routers,
+            "gateway": self.gateways,
+            "resolver": self.resolvers,
+        }[kind]
+
     def restore(self, rows: Iterable[tuple[str, str]]) -> None:
         """What earlier runs learned (kind, value), from the infrastructure table."""
         for kind, value in rows:
-            if kind == "dhcp_server":
-                self.dhcp_servers.add(value)
-            elif kind == "ipv6_router":
-                self.ipv6_routers.add(value)
-            elif kind == "gateway":
-                self.gateways.add(value)
-            elif kind == "resolver":
-                self.resolvers.add(value)
+            self.known(kind).add(value)
 
-    def _learn(self, kind: str, known: set[str], values: Iterable[str]) -> None:
+    def _learn(self, kind: str, values: Iterable[str]) -> None:
+        known = self.known(kind)
         for value in values:
             if value not in known:
                 known.add(value)
@@ -79,27 +82,27 @@ class Infrastructure:
             return
         server = event.get("dhcp.server_id") or event.get("src.ip")
         if not self.dhcp_servers and msg.message_type == DHCP_ACK and server:
-            self._learn("dhcp_server", self.dhcp_servers, [server])  # the one devices get leases from
+            self._learn("dhcp_server", [server])  # the one devices get leases from
         if self.dhcp_servers:
             known = server in self.dhcp_servers
             event["dhcp.server_known"] = known
             if not known:
                 return  # a rogue server's routers and resolvers are not the household's
-        self._learn("resolver", self.resolvers, [ip_text(ip) for ip in msg.dns_servers])
-        self._learn("gateway", self.gateways, [ip_text(ip) for ip in msg.routers])
+        self._learn("resolver", [ip_text(ip) for ip in msg.dns_servers])
+        self._learn("gateway", [ip_text(ip) for ip in msg.routers])
         if msg.message_type == DHCP_ACK and msg.client_mac is not None and any(msg.your_ip):
             # The household's server gave the address to this MAC: it owns it now, even if
             # the device before it left only minutes ago.
             self._bind(msg.your_ip, msg.client_mac, ts)
 
-    def router_advertisement(self, ra: RouterAdvertisement, event: Event) -> None:
-        mac = ra.source_mac or _mac_of(event.get("src.mac"))
+    def router_advertisement(self, ra: RouterAdvertisement, event: Event, sender_mac: bytes | None) -> None:
+        mac = ra.source_mac or sender_mac
         if mac is None:
             return
         text = mac_text(mac)
         event["ra.router_mac"] = text
         if not self.ipv6_routers:
-            self._learn("ipv6_router", self.ipv6_routers, [text])
+            self._learn("ipv6_router", [text])
         known = text in self.ipv6_routers
         event["ra.router_known"] = known
         if known:
@@ -145,12 +148,3 @@ class Infrastructure:
             stalest = min(self.bindings, key=lambda k: self.bindings[k].last_seen)
             del self.bindings[stalest]
         self.bindings[ip] = Binding(mac, ts)
-
-
-def _mac_of(text: object) -> bytes | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return bytes.fromhex(text.replace(":", ""))
-    except ValueError:
-        return None

@@ -27,7 +27,7 @@ def shed_bulk_segment(flows: FlowTable, linktype: int, data: bytes, wirelen: int
         ihl < 20
         or len(data) < tcp + 14
         or data[tcp + 13] & TCP_SYN_FIN_RST
-        or data[20:22] not in (b"\x00\x00", b"\x40\x00")
+        or (data[20] & 0xBF) | data[21]  # MF, a fragment offset or the reserved bit: only DF may be set
     ):
         return False  # a handshake, a close, or a fragment: the full path
     src, dst = data[26:30], data[30:34]
