@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from homeguard.capture.pcapfile import PcapFileSource  # noqa: E402
+from homeguard.clock import SystemClock  # noqa: E402
 from homeguard.errors import CaptureFileError  # noqa: E402
 from homeguard.findings.book import FindingsBook  # noqa: E402
 from homeguard.notify.queue import AlertQueue  # noqa: E402
@@ -42,8 +43,10 @@ def daemon_path(db_path: Path) -> tuple[Pipeline, BatchWriter]:
     db = open_database(db_path)
     config = Config()
     writer = BatchWriter(db, config["flush_max_rows"])
-    engine = RuleEngine(load_ruleset([shipped_rules_dir()]), [FindingsBook(writer, AlertQueue([], "en"))])
-    return Pipeline(config, writer, [engine]), writer
+    engine = RuleEngine(
+        load_ruleset([shipped_rules_dir()]), [FindingsBook(writer, SystemClock(), AlertQueue([], "en"))]
+    )
+    return Pipeline(config, writer, [engine], clock=SystemClock()), writer
 
 
 def seed_frames(corpus: Path, per_file: int = 300) -> list[bytes]:

@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 from household import _pcap_header, _record, household_frames  # noqa: E402
 
 from homeguard.capture.pcapfile import PcapFileSource  # noqa: E402
+from homeguard.clock import SystemClock  # noqa: E402
 from homeguard.findings.book import FindingsBook  # noqa: E402
 from homeguard.pipeline import Pipeline  # noqa: E402
 from homeguard.rules.engine import RuleEngine  # noqa: E402
@@ -78,8 +79,8 @@ def main() -> int:
         path = Path(tmp) / "soak.db"
         db = open_database(path)
         writer = BatchWriter(db, config["flush_max_rows"])
-        engine = RuleEngine(load_ruleset([shipped_rules_dir()]), [FindingsBook(writer)])
-        pipeline = Pipeline(config, writer, [engine])
+        engine = RuleEngine(load_ruleset([shipped_rules_dir()]), [FindingsBook(writer, SystemClock())])
+        pipeline = Pipeline(config, writer, [engine], clock=SystemClock())
         print("day  packets      pps   RSS MiB  DB MiB (in use)  file MiB  dns_log  flows  flow_hours")
         for n in range(args.days):
             base = START + n * DAY

@@ -13,9 +13,10 @@ from typing import IO, Any
 import click
 
 from homeguard.cli_alerts import alerts, mute, notify_group, unmute
-from homeguard.cli_options import version_option
+from homeguard.cli_options import command_clock, version_option
 from homeguard.cli_rules import findings, lists_group, load_rules_for, rules
 from homeguard.cli_service import config_group, doctor, setup, status
+from homeguard.clock import Clock, SystemClock
 from homeguard.errors import HomeGuardError
 from homeguard.events import Event
 from homeguard.events.catalog import FIELDS, catalog_markdown
@@ -54,7 +55,7 @@ def _pipeline(config: Config, writer: Any, db: Any, sinks: list[Any]) -> Any:
     from homeguard.pipeline import Pipeline
     from homeguard.store.queries import load_device_rows
 
-    pipeline = Pipeline(config, writer, sinks)
+    pipeline = Pipeline(config, writer, sinks, clock=command_clock())
     if db is not None:
         pipeline.devices.restore(*load_device_rows(db, config["max_devices"]))
         pipeline.infrastructure.restore(db.execute("SELECT kind, value FROM infrastructure").fetchall())
@@ -76,7 +77,7 @@ def _rule_engine(
     for error in ruleset.errors:
         log.error("%s", error)
     queue = AlertQueue(targets, config["language"]) if targets else None
-    sinks: list[FindingSink] = [FindingsBook(writer, queue)] if writer is not None else []
+    sinks: list[FindingSink] = [FindingsBook(writer, command_clock(), queue)] if writer is not None else []
     store = DatabaseFirstSeenStore(db, writer) if db is not None else None
     engine = RuleEngine(ruleset, sinks, store)
     log.info("%d rules loaded", len(ruleset.rules))
@@ -112,6 +113,7 @@ def run(
     from homeguard.capture.live import LiveSource, default_interface
     from homeguard.daemon import Daemon, RuleReloader
 
+    clock = command_clock()
     config = _config(config_file, interface=interface, db_path=db_path, bpf_filter=bpf_filter)
     setup_logging(config["log_level"])
     iface = config["interface"] or default_interface()
@@ -120,6 +122,7 @@ def run(
         config["bpf_filter"],
         promiscuous=config["promiscuous"],
         buffer_bytes=config["socket_buffer_mb"] << 20,
+        clock=clock,
     )
     from homeguard.live_config import LiveConfig
     from homeguard.notify.service import sender_thread, usable_targets
@@ -141,7 +144,7 @@ def run(
             senders.clear()
             fresh = usable_targets(current)
             if fresh:
-                senders.append(sender_thread(db_file, fresh, current))
+                senders.append(sender_thread(db_file, fresh, current, clock))
                 senders[0].start()
 
         stack.callback(lambda: [s.close() for s in senders])
@@ -154,11 +157,11 @@ def run(
         overrides = {"interface": interface, "db_path": db_path, "bpf_filter": bpf_filter}
         live = LiveConfig(config_file, overrides, config, pipeline, alerts, start_sender)
         retention = PeriodicThread(
-            "retention", db_file, config["retention_interval"], lambda d: _retain(d, live.config)
+            "retention", db_file, config["retention_interval"], lambda d: _retain(d, live.config, clock)
         )
         retention.start()
         stack.callback(retention.close)
-        daemon = Daemon(pipeline, source, config["stats_interval"])
+        daemon = Daemon(pipeline, source, config["stats_interval"], clock)
         daemon.reload_config = live.reload
         daemon.rules = RuleReloader(
             engine, ruleset, lambda previous: load_rules_for(live.config, previous=previous)
@@ -167,10 +170,10 @@ def run(
         daemon.run()
 
 
-def _retain(db: Any, config: Config) -> None:
+def _retain(db: Any, config: Config, clock: Clock) -> None:
     from homeguard.store.retention import enforce
 
-    report = enforce(db, config)
+    report = enforce(db, config, clock.time())
     if report.deleted or report.shed or report.rolled_up:
         logging.getLogger("homeguard.store").info("retention: %s", report)
 
@@ -324,7 +327,7 @@ cli.add_command(status)
 
 def main() -> None:
     try:
-        cli(prog_name="homeguard")
+        cli(prog_name="homeguard", obj=SystemClock())
     except HomeGuardError as exc:
         click.echo(f"homeguard: error: {exc}", err=True)
         sys.exit(1)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from homeguard.cli_options import config_option, version_option
+from homeguard.cli_options import command_clock, config_option, version_option
 from homeguard.errors import HomeGuardError
 from homeguard.settings import Config, load_config
 
@@ -106,6 +106,7 @@ def send(retry_now: bool, db_path: str | None, config_file: str | None) -> None:
         quiet=config["quiet_hours"],
         digest_hour=config["digest_hour"],
         language=config["language"],
+        clock=command_clock(),
     )
     summary = sender.run_once()
     db.close()
@@ -148,14 +149,15 @@ def mute(subject: str, duration: str | None, db_path: str | None, config_file: s
     db = _db(load_config(config_file), db_path)
     kind, value = _mute_subject(db, subject)
     try:
-        until = time.time() + parse_duration(duration) if duration else None
+        now = command_clock().time()
+        until = now + parse_duration(duration) if duration else None
     except ValueError as exc:
         raise HomeGuardError(f"--for: {exc}") from exc
     with db.atomic():
         db.execute(
             "INSERT INTO mutes (kind, value, until, created) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (kind, value) DO UPDATE SET until = excluded.until",
-            [kind, value, until, time.time()],
+            [kind, value, until, now],
         )
     db.close()
     ends = time.strftime("%Y-%m-%d %H:%M", time.localtime(until)) if until else "you unmute it"

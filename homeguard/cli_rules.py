@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from homeguard.cli_options import config_option, version_option
+from homeguard.cli_options import command_clock, config_option, version_option
 from homeguard.errors import HomeGuardError
 from homeguard.settings import Config, load_config
 
@@ -143,7 +143,12 @@ def _capture_events(config: Config, capture: str, types: tuple[str, ...]) -> lis
     from homeguard.replay import replay_files
 
     events: list[dict[str, Any]] = []
-    pipeline = Pipeline(config, None, [lambda e: events.append(e) if e["type"] in types else None])
+
+    def keep(event: dict[str, Any]) -> None:
+        if event["type"] in types:
+            events.append(event)
+
+    pipeline = Pipeline(config, None, [keep], clock=command_clock())
     summary = replay_files(pipeline, [capture])
     if summary.failed:
         raise HomeGuardError(summary.failed[0])
@@ -172,7 +177,7 @@ def findings(
     if not path.exists():
         raise HomeGuardError(f"{path}: no database yet; run 'homeguard run' or pass --db")
     try:
-        after = time.time() - parse_duration(since) if since else None
+        after = command_clock().time() - parse_duration(since) if since else None
     except ValueError as exc:
         raise HomeGuardError(f"--since: {exc}") from exc
     db = open_database(path)
@@ -205,7 +210,7 @@ def update(config_file: str | None) -> None:
 
     config = load_config(config_file)
     lists_dir = lists_directory(config)
-    results = update_lists(config, lists_dir)
+    results = update_lists(config, lists_dir, command_clock().time())
     for r in results:
         if r.updated:
             click.echo(f"ok    {r.list_name}: {r.url}: {r.entries} entries")

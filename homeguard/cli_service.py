@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from homeguard.cli_options import version_option
+from homeguard.cli_options import command_clock, version_option
 
 
 @click.command()
@@ -95,7 +95,7 @@ def doctor(interface: str | None, seconds: float, config_file: str | None, db_pa
     iface = interface or config["interface"] or default_interface()
     db = Path(db_path or config["db_path"] or default_db_path())
     problems = 0
-    for check in run_checks(config, iface, seconds, db):
+    for check in run_checks(config, iface, seconds, db, command_clock()):
         click.echo(f"{check.status:<8} {check.name}: {check.summary}")
         if check.advice:
             click.echo(f"         What to do: {check.advice}")
@@ -115,7 +115,6 @@ def status(config_file: str | None, db_path: str | None, as_json: bool) -> None:
     """How the running HomeGuard is doing: uptime, packets, drops, events per second, CPU,
     memory, database size and alerts waiting (from its last statistics rows)."""
     import json
-    import time
 
     from homeguard.settings import load_config
     from homeguard.store.database import default_db_path, open_database
@@ -157,7 +156,7 @@ def status(config_file: str | None, db_path: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    age = time.time() - last["ts"]
+    age = command_clock().time() - last["ts"]
     click.echo(f"source            {report['source']} (last report {age:.0f} s ago)")
     for key in (
         "uptime_seconds",

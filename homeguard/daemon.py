@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from collections.abc import Callable
 from types import FrameType
 
 from homeguard.capture.live import LiveSource
+from homeguard.clock import Clock
 from homeguard.pipeline import Pipeline
 from homeguard.rules.engine import RuleEngine
 from homeguard.rules.loader import RuleSet, file_stamps
@@ -58,8 +58,9 @@ CALM_REPORTS = 5  # statistics reports without kernel drops before shedding stop
 
 
 class Daemon:
-    def __init__(self, pipeline: Pipeline, source: LiveSource, stats_interval: float) -> None:
+    def __init__(self, pipeline: Pipeline, source: LiveSource, stats_interval: float, clock: Clock) -> None:
         self.pipeline = pipeline
+        self.clock = clock
         self.source = source
         self.stats_interval = stats_interval
         self.stop = source.stop
@@ -88,7 +89,8 @@ class Daemon:
     def run(self) -> None:
         pipeline, source = self.pipeline, self.source
         process = pipeline.process
-        next_stats = time.time() + self.stats_interval
+        clock = self.clock
+        next_stats = clock.time() + self.stats_interval
         keepalive = watchdog_interval()
         next_keepalive = 0.0
         log.info("capturing on %s (receive buffer %d KiB)", source.name, source.buffer_bytes // 1024)
@@ -99,7 +101,7 @@ class Daemon:
                     process(frame)
                     if pipeline.frame_no & 0x3FF:
                         continue  # a busy source yields no idle ticks: look up every 1024 frames
-                now = time.time()
+                now = clock.time()
                 pipeline.maintain(now)
                 if self._config_requested.is_set() and self.reload_config is not None:
                     self._config_requested.clear()
@@ -116,7 +118,7 @@ class Daemon:
         finally:
             sd_notify("STOPPING=1")
             source.close()
-            self._report(time.time())
+            self._report(clock.time())
             pipeline.close()
             log.info("stopped after %d packets", pipeline.stats.packets)
 

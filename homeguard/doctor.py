@@ -9,13 +9,13 @@ that sees only broadcast cannot see most of what matters.
 from __future__ import annotations
 
 import socket
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from homeguard.capture.source import Frame
+from homeguard.clock import Clock
 from homeguard.decode.addresses import is_unicast_mac
 from homeguard.decode.packet import PROTO_UDP, decode_frame
 from homeguard.errors import HomeGuardError
@@ -68,17 +68,17 @@ def count_frames(frames: list[Frame], own_mac: bytes | None) -> Traffic:
     return traffic
 
 
-def listen(interface: str, seconds: float, bpf_filter: str | None = None) -> list[Frame]:
+def listen(interface: str, seconds: float, clock: Clock, bpf_filter: str | None = None) -> list[Frame]:
     from homeguard.capture.live import LiveSource
 
-    source = LiveSource(interface, bpf_filter, promiscuous=True)
+    source = LiveSource(interface, bpf_filter, promiscuous=True, clock=clock)
     frames: list[Frame] = []
-    deadline = time.monotonic() + seconds
+    deadline = clock.monotonic() + seconds
     try:
         for frame in source.frames():
             if frame is not None:
                 frames.append(frame)
-            if time.monotonic() >= deadline:
+            if clock.monotonic() >= deadline:
                 break
     finally:
         source.close()
@@ -258,15 +258,15 @@ def check_targets(config: Config, timeout: float = 3.0) -> list[Check]:
     return checks
 
 
-def run_checks(config: Config, interface: str, seconds: float, db_path: Path) -> list[Check]:
+def run_checks(config: Config, interface: str, seconds: float, db_path: Path, clock: Clock) -> list[Check]:
     from homeguard.errors import CaptureSourceError
 
     checks = [check_link(interface)]
     try:
-        started = time.monotonic()
-        frames = listen(interface, seconds, config["bpf_filter"])
+        started = clock.monotonic()
+        frames = listen(interface, seconds, clock, config["bpf_filter"])
         traffic = count_frames(frames, own_mac(interface))
-        traffic.seconds = time.monotonic() - started
+        traffic.seconds = clock.monotonic() - started
         checks.append(Check("Capture permission", "OK", f"HomeGuard may capture on {interface}."))
         checks += [check_visibility(traffic, interface), check_devices(traffic)]
     except CaptureSourceError as exc:

@@ -7,11 +7,11 @@ Live capture and replay drive the very same object, frame by frame.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeguard.capture.source import CaptureSource, Frame
+from homeguard.clock import Clock
 from homeguard.decode.addresses import is_local_ip, is_unicast_mac
 from homeguard.decode.dns import PORT_DNS, parse_dns
 from homeguard.decode.fragments import FragmentReassembler
@@ -64,9 +64,15 @@ class PipelineStats:
 
 class Pipeline(MessageHandlers):
     def __init__(
-        self, config: Config, writer: BatchWriter | None, sinks: list[EventSink] | None = None
+        self,
+        config: Config,
+        writer: BatchWriter | None,
+        sinks: list[EventSink] | None = None,
+        *,
+        clock: Clock,
     ) -> None:
         self.config = config
+        self.clock = clock
         self.writer = writer
         self.sinks: list[EventSink] = sinks or []
         self.stats = PipelineStats()
@@ -81,7 +87,7 @@ class Pipeline(MessageHandlers):
             config["household_resolvers"], config["dhcp_servers"], config["ipv6_routers"]
         )
         self.arrivals = Arrivals()
-        self.self_monitor = SelfMonitor()
+        self.self_monitor = SelfMonitor(clock.time())
         self.shedding = False  # set by the daemon while the kernel drops packets
         self.set_metadata_only(config["metadata_only"])
         self.capture_file: str | None = None
@@ -89,7 +95,7 @@ class Pipeline(MessageHandlers):
         self._next_sweep = 0.0
         # Writes are scheduled by the wall clock: they are about the disk, not packet time,
         # so a replay of old or jumbled captures writes as often as a live day does.
-        self._next_flush = time.monotonic() + config["flush_interval"]
+        self._next_flush = clock.monotonic() + config["flush_interval"]
         self._now = 0.0
         self._stats_mark = (0, 0)  # source packets and drops at the last capture_stats
 
@@ -116,7 +122,7 @@ class Pipeline(MessageHandlers):
         reported = 0
         for frame in source.frames():
             if frame is None:
-                self.maintain(self._now if replay else time.time())
+                self.maintain(self._now if replay else self.clock.time())
                 continue
             process(frame)
             if on_progress is not None and not self.frame_no & 0x1FFF:
@@ -324,7 +330,7 @@ class Pipeline(MessageHandlers):
             return
         for row in self.dns_log.expire(now):
             writer.insert("dns_log", row)
-        if writer.full or time.monotonic() >= self._next_flush:
+        if writer.full or self.clock.monotonic() >= self._next_flush:
             self.flush()
 
     def flush(self) -> None:
@@ -350,7 +356,7 @@ class Pipeline(MessageHandlers):
             )
         self.infrastructure.learned.clear()
         writer.flush()
-        self._next_flush = time.monotonic() + self.config["flush_interval"]
+        self._next_flush = self.clock.monotonic() + self.config["flush_interval"]
 
     def capture_stats(self, source: CaptureSource, now: float) -> None:
         """Counters since start into the capture_stats table (health and doctor read it),

@@ -20,6 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from homeguard.capture.pcapfile import PcapFileSource
+from homeguard.clock import SystemClock
 from homeguard.errors import CaptureFileError
 from homeguard.findings.model import Finding
 from homeguard.pipeline import Pipeline
@@ -36,7 +37,7 @@ def replay(paths: list[Path], seen: Seen, label: str) -> None:
         seen[(finding.rule, finding.device_mac, finding.key)].append((finding, label))
 
     engine = RuleEngine(load_ruleset([shipped_rules_dir()]), [record], learning=False)
-    pipeline = Pipeline(Config(), None, [engine])
+    pipeline = Pipeline(Config(), None, [engine], clock=SystemClock())
     for path in paths:
         try:
             pipeline.run(PcapFileSource(str(path)), replay=True)

@@ -13,6 +13,7 @@ import pytest
 from scapy.all import wrpcap  # type: ignore[attr-defined]
 
 from homeguard.capture.source import Frame
+from homeguard.clock import ManualClock
 from homeguard.decode.packet import Packet, decode_frame
 from homeguard.events import Event
 from homeguard.pipeline import Pipeline
@@ -42,7 +43,7 @@ def run_pipeline(
     frames: Iterable[Frame], config: Config | None = None, writer: Any = None
 ) -> tuple[Pipeline, list[Event]]:
     events: list[Event] = []
-    pipeline = Pipeline(config or Config(), writer, [events.append])
+    pipeline = Pipeline(config or Config(), writer, [events.append], clock=ManualClock(TS0))
     for frame in frames:
         pipeline.process(frame)
     pipeline.close()

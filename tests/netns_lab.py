@@ -25,7 +25,8 @@ MACS = {
     "printer": "00:1b:a9:77:00:03",  # Brother
 }
 STATIC = {"router": "192.168.77.1/24", "printer": "192.168.77.13/24"}
-TOOLS = ("ip", "dnsmasq", "busybox", "curl")
+TOOLS = ("ip", "sysctl", "dnsmasq", "busybox", "curl")
+PACKAGES = "iproute2 procps dnsmasq-base busybox curl"  # the Debian packages that bring TOOLS
 
 
 def unavailable_reason() -> str | None:
@@ -34,7 +35,7 @@ def unavailable_reason() -> str | None:
         return "needs root for network namespaces (CI runs as root)"
     missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:
-        return f"missing tools: {', '.join(missing)} (apt-get install iproute2 dnsmasq-base busybox curl)"
+        return f"missing tools: {', '.join(missing)} (apt-get install {PACKAGES})"
     probe = f"hgprobe{os.getpid()}"
     if subprocess.run(["ip", "netns", "add", probe], capture_output=True).returncode != 0:
         return "cannot create network namespaces here"
@@ -52,7 +53,9 @@ class Lab:
         return f"{self.prefix}-{host}"
 
     def sh(self, *args: str) -> None:
-        subprocess.run(args, check=True, capture_output=True, timeout=30)
+        done = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:  # say why: `ip netns exec` reports a missing program only on stderr
+            raise RuntimeError(f"{' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
 
     def up(self) -> None:
         sw = self.ns("sw")

@@ -12,12 +12,14 @@ from typing import Any
 
 import pytest
 from scapy.all import IP, TCP, Ether, wrpcap  # type: ignore[attr-defined]
+from sqlite_utils import Database
 
+from homeguard.clock import ManualClock
 from homeguard.notify.delivery import AppriseNotifier
 from homeguard.notify.sender import Sender
 from homeguard.settings import load_config
 from homeguard.store.database import open_database
-from tests.conftest import homeguard
+from tests.conftest import TS0, homeguard
 from tests.conversations import tcp_conversation
 from tests.household import CAMERA, LAPTOP, ROUTER
 from tests.receivers import Mailbox, Webhook
@@ -149,8 +151,9 @@ def test_a_flood_gives_the_capped_pushes_and_one_digest_that_counts_the_rest(
     send(config)
     assert len(webhook.received) == 5 and mailbox.messages == []
     db = open_database(tmp_path / "homeguard.db")
-    tomorrow = time.time() + 86400 + 3600  # past the next 08:00 digest time, whatever now is
-    sender = Sender(db, load_config(config)["notify"], AppriseNotifier(), clock=lambda: tomorrow)
+    # past the next 08:00 digest time, whenever the replay queued the alerts
+    tomorrow = ManualClock(queued_at(db) + 86400 + 3600)
+    sender = Sender(db, load_config(config)["notify"], AppriseNotifier(), clock=tomorrow)
     summary = sender.run_once()
     assert summary.digests == 2 and summary.delivered == 2
     sender.run_once()  # nothing more
@@ -177,29 +180,41 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> None:
     time.tzset()
 
 
-def at_utc(text: str) -> float:
-    return float(time.mktime(time.strptime(text, "%Y-%m-%d %H:%M")))
+def queued_at(db: Database) -> float:
+    """When the replay (a child process, on the system clock) queued its first alert."""
+    return float(db.execute("SELECT min(created) FROM outbox").fetchone()[0])
+
+
+def next_local(after: float, hour: int, minute: int) -> float:
+    """The first local hour:minute after a moment."""
+    day = time.localtime(after)
+    at = time.mktime((day.tm_year, day.tm_mon, day.tm_mday, hour, minute, 0, 0, 0, -1))
+    return (
+        at
+        if at > after
+        else time.mktime((day.tm_year, day.tm_mon, day.tm_mday + 1, hour, minute, 0, 0, 0, -1))
+    )
 
 
 def test_quiet_hours_hold_all_but_critical_alerts(tmp_path: Path, webhook: Webhook, utc: None) -> None:
     config = write_config(tmp_path, [{"name": "hook", "url": webhook.url}], quiet_hours="22:00-07:00")
     replay(telnet_capture(tmp_path), config)
     db = open_database(tmp_path / "homeguard.db")
-    now = {"t": at_utc("2026-11-24 23:30")}
+    clock = ManualClock(next_local(queued_at(db), 23, 30))
     sender = Sender(
         db,
         load_config(config)["notify"],
         AppriseNotifier(),
         quiet=load_config(config)["quiet_hours"],
-        clock=lambda: now["t"],
+        clock=clock,
     )
     summary = sender.run_once()
     assert [item["title"] for item in webhook.received] == ["A device accepts its factory-default password"]
     assert summary.deferred == 2
-    now["t"] = at_utc("2026-11-25 06:59")
+    clock.advance(7 * 3600 + 29 * 60)  # 06:59 the next morning
     sender.run_once()
     assert len(webhook.received) == 1  # still quiet
-    now["t"] = at_utc("2026-11-25 07:00")
+    clock.advance(60)  # 07:00
     sender.run_once()
     db.close()
     assert len(webhook.received) == 3
@@ -294,7 +309,7 @@ def test_alerts_for_a_target_removed_from_the_config_are_closed_by_the_daemon(tm
     replay(telnet_capture(tmp_path), config)
     db = open_database(tmp_path / "homeguard.db")
     kept = load_config(config)["notify"][1:]  # the config now lists only "hook"
-    Sender(db, kept, AppriseNotifier(), configured={"hook"})
+    Sender(db, kept, AppriseNotifier(), clock=ManualClock(TS0), configured={"hook"})
     states = dict(
         db.execute("SELECT target, group_concat(DISTINCT state) FROM outbox GROUP BY target").fetchall()
     )

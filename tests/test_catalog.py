@@ -20,12 +20,13 @@ from scapy.all import (  # type: ignore[attr-defined]
     wrpcap,
 )
 
+from homeguard.clock import ManualClock
 from homeguard.events import Event
 from homeguard.events.catalog import EVENT_TYPES, FIELD_NAMES, FIELDS
 from homeguard.pipeline import Pipeline
 from homeguard.replay import replay_files
 from homeguard.settings import Config
-from tests.conftest import make_certificate
+from tests.conftest import TS0, make_certificate
 from tests.conversations import application_samples
 from tests.household import router_advertisement
 from tests.test_pipeline import LAPTOP, PI, ROUTER, dhcp_ack, dhcp_request, mdns_announcement, web_visit
@@ -133,7 +134,7 @@ def test_emitted_fields_and_types_are_catalogued(certificate: bytes, tmp_path: P
     capture = tmp_path / "rich.pcap"
     wrpcap(str(capture), [*rich_traffic(), *application_samples(certificate)])
     events: list[Event] = []
-    replay_files(Pipeline(config, None, [events.append]), [str(capture)])
+    replay_files(Pipeline(config, None, [events.append], clock=ManualClock(TS0)), [str(capture)])
     emitted_fields = {name for event in events for name in event}
     emitted_types = {event["type"] for event in events}
     assert emitted_fields - FIELD_NAMES == set(), "emitted but not in events/catalog.py"

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from homeguard.capture.pcapfile import PcapFileSource
+from homeguard.clock import ManualClock
 from homeguard.errors import CaptureFileError
 from homeguard.pipeline import Pipeline
 from homeguard.settings import Config
+from tests.conftest import TS0
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SUFFIXES = (".pcap", ".pcapng", ".cap", ".trace", ".dump")
@@ -20,7 +22,7 @@ SUFFIXES = (".pcap", ".pcapng", ".cap", ".trace", ".dump")
 def test_every_corpus_capture_replays_without_a_crash() -> None:
     captures = sorted(p for p in CORPUS.rglob("*") if p.suffix in SUFFIXES and p.is_file())
     assert len(captures) > 1000
-    pipeline = Pipeline(Config(), None, [])
+    pipeline = Pipeline(Config(), None, [], clock=ManualClock(TS0))
     unreadable = []
     for capture in captures:
         try:

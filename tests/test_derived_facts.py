@@ -10,13 +10,14 @@ from pathlib import Path
 from scapy.all import ICMP, IP, TCP, Ether  # type: ignore[attr-defined]
 
 from homeguard.capture.source import CaptureCounters, Frame
+from homeguard.clock import ManualClock
 from homeguard.events import Event
 from homeguard.findings.model import Finding
 from homeguard.pipeline import Pipeline
 from homeguard.rules.engine import RuleEngine
 from homeguard.settings import Config
 from tests import household
-from tests.conftest import frames_of, run_pipeline
+from tests.conftest import TS0, frames_of, run_pipeline
 from tests.conversations import client_hello, server_hello_and_certificate, tcp_conversation
 from tests.household import CAMERA, LAPTOP, PHONE_TODAY, PI, ROUTER, TV
 
@@ -150,7 +151,7 @@ def test_a_private_address_with_no_name_is_announced_after_the_wait_as_unrecogni
         Ether(src=LAPTOP[0], dst=ROUTER[0]) / IP(src=LAPTOP[1], dst="192.0.2.20") / TCP(dport=443, flags="S"),
     ]
     events: list[Event] = []
-    pipeline = Pipeline(Config(), None, [events.append])
+    pipeline = Pipeline(Config(), None, [events.append], clock=ManualClock(TS0))
     for frame in timed(packets, step=40.0):  # the second frame comes after the 30 s wait
         pipeline.process(frame)
     new = of_type(events, "device_new")
@@ -179,7 +180,7 @@ def test_capture_loss_becomes_a_finding() -> None:
 
     findings: list[Finding] = []
     engine = RuleEngine(load_ruleset([shipped_rules_dir()]), [findings.append])
-    pipeline = Pipeline(Config(), None, [engine])
+    pipeline = Pipeline(Config(), None, [engine], clock=ManualClock(TS0))
     pipeline.capture_stats(DroppingSource(packets=50_000, drops=20), T0)
     assert findings == []  # 0.04%: noise
     pipeline.capture_stats(DroppingSource(packets=100_000, drops=5_000), T0 + 60)

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, TCP, UDP, Ether  # type: ignore[attr-defined]
 
+from homeguard.clock import ManualClock
 from homeguard.decode.arp import parse_arp
 from homeguard.decode.dhcp import parse_dhcp
 from homeguard.decode.dns import parse_dns, parse_dns_over_tcp
@@ -23,6 +24,7 @@ from homeguard.decode.ssdp import parse_ssdp
 from homeguard.errors import DecodeError
 from homeguard.pipeline import Pipeline
 from homeguard.settings import Config
+from tests.conftest import TS0
 
 EXAMPLES = int(os.environ.get("HOMEGUARD_FUZZ_EXAMPLES", "300"))
 fuzz = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -128,7 +130,7 @@ def test_fuzz_mutated_real_frames(noise: bytes, at: int) -> None:
     base = bytes(Ether() / IP(src="10.0.0.2", dst="10.0.0.1") / UDP(sport=5000, dport=53) / DNS_ANSWER)
     at %= len(base)
     frame = base[:at] + noise + base[at + len(noise) :]
-    pipeline = Pipeline(Config(), None)
+    pipeline = Pipeline(Config(), None, clock=ManualClock(TS0))
     pipeline.process((1.0, 1, frame, len(frame)))
     pipeline.close()
     assert pipeline.stats.internal_errors == 0

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 from scapy.all import BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, TCP, UDP, Ether, Raw  # type: ignore[attr-defined]
 
+from homeguard.clock import ManualClock
 from homeguard.errors import StoreError
 from homeguard.settings import Config
 from homeguard.store.database import open_database, schema_version
 from homeguard.store.queries import device_listing, load_device_rows
 from homeguard.store.schema import SCHEMA_VERSION
 from homeguard.store.writer import BatchWriter
-from tests.conftest import frames_of, run_pipeline
+from tests.conftest import TS0, frames_of, run_pipeline
 
 LAPTOP, ROUTER, PI = "3c:22:fb:00:00:01", "02:00:00:00:00:fe", "b8:27:eb:00:00:02"
 LAPTOP_IP, ROUTER_IP, SERVER_IP = "192.168.1.20", "192.168.1.1", "93.184.216.34"
@@ -143,7 +144,7 @@ def test_flow_table_stays_bounded_and_evicted_flows_are_kept() -> None:
     events = []
     from homeguard.pipeline import Pipeline
 
-    pipeline = Pipeline(config, None, [events.append])
+    pipeline = Pipeline(config, None, [events.append], clock=ManualClock(TS0))
     peak = 0
     for frame in frames_of(packets, step=0.001):
         pipeline.process(frame)
@@ -201,7 +202,7 @@ def test_known_devices_are_not_new_after_a_restart(store) -> None:  # type: igno
     from homeguard.pipeline import Pipeline
 
     events: list = []
-    second = Pipeline(Config(), writer, [events.append])
+    second = Pipeline(Config(), writer, [events.append], clock=ManualClock(TS0))
     second.devices.restore(*load_device_rows(db, 100))
     for frame in frames_of(web_visit(), start=1_700_100_000.0):
         second.process(frame)

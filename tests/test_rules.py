@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
+from homeguard.clock import ManualClock
 from homeguard.findings.book import DatabaseFirstSeenStore, FindingsBook
 from homeguard.findings.model import Finding
 from homeguard.rules.engine import RuleEngine
@@ -21,7 +22,7 @@ from homeguard.rules.testing import run_rule_tests
 from homeguard.store.database import open_database
 from homeguard.store.queries import finding_listing
 from homeguard.store.writer import BatchWriter
-from tests.conftest import homeguard
+from tests.conftest import TS0, homeguard
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = load_ruleset([shipped_rules_dir()])
@@ -200,7 +201,9 @@ def test_repeats_update_one_finding_row_with_a_count(tmp_path: Path) -> None:
     writer = BatchWriter(db, 1000)
     rule = parse(rule_text("  dns.query|endswith: .example", "suppress:\n  key: [dns.query]\n  for: 1h\n"))
     found: list[Finding] = []
-    engine = RuleEngine(RuleSet(rules={rule.id: rule}), [FindingsBook(writer), found.append])
+    engine = RuleEngine(
+        RuleSet(rules={rule.id: rule}), [FindingsBook(writer, ManualClock(TS0)), found.append]
+    )
     for ts in range(5):
         engine(
             {

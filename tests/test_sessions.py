@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from scapy.all import SNMP, SNMPget, SNMPvarbind  # type: ignore[attr-defined]
 
-from tests.conftest import frames_of, make_certificate, run_pipeline
+from tests.conftest import TS0, frames_of, make_certificate, run_pipeline
 from tests.conversations import (
     CLIENT_HELLO_CIPHERS,
     CLIENT_HELLO_GROUPS,
@@ -413,10 +413,11 @@ def test_default_credentials_file_is_readable() -> None:
 
 
 def test_sessions_read_at_once_are_bounded_and_released() -> None:
+    from homeguard.clock import ManualClock
     from homeguard.pipeline import Pipeline
     from homeguard.settings import Config
 
-    pipeline = Pipeline(Config(), None, [])
+    pipeline = Pipeline(Config(), None, [], clock=ManualClock(TS0))
     pipeline.sessions.max_sessions = 3
     packets = []
     for i in range(6):  # six TLS connections whose handshakes never finish

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import types
 
+from homeguard.clock import ManualClock
 from homeguard.daemon import CALM_REPORTS, Daemon
 from homeguard.settings import Config
-from tests.conftest import frames_of, run_pipeline
+from tests.conftest import TS0, frames_of, run_pipeline
 from tests.conversations import client_hello, http_message, tcp_conversation
 from tests.household import CAMERA, LAPTOP, browse, internet
 
@@ -36,7 +37,7 @@ def run(shedding: bool) -> tuple[list[dict[str, object]], list[dict[str, object]
     events: list[dict[str, object]] = []
     from homeguard.pipeline import Pipeline
 
-    pipeline = Pipeline(Config(), None, [events.append])
+    pipeline = Pipeline(Config(), None, [events.append], clock=ManualClock(TS0))
     pipeline.shedding = shedding
     for frame in frames_of(traffic()):
         pipeline.process(frame)
@@ -59,7 +60,7 @@ def test_shedding_keeps_every_total_and_every_event() -> None:
 
 def test_the_daemon_sheds_while_the_kernel_drops_and_stops_when_calm() -> None:
     pipeline, _ = run_pipeline([])
-    daemon = Daemon(pipeline, types.SimpleNamespace(stop=None), stats_interval=1.0)  # type: ignore[arg-type]
+    daemon = Daemon(pipeline, types.SimpleNamespace(stop=None), 1.0, ManualClock(TS0))  # type: ignore[arg-type]
     daemon._shed_if_dropping(0)
     assert not pipeline.shedding
     daemon._shed_if_dropping(250)  # the kernel dropped 250 packets since the last report

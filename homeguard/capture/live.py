@@ -16,6 +16,7 @@ from threading import Event
 from typing import Any
 
 from homeguard.capture.source import CaptureCounters, Frame
+from homeguard.clock import Clock
 from homeguard.errors import CaptureSourceError
 
 SOL_PACKET = 263
@@ -69,8 +70,10 @@ class LiveSource:
         promiscuous: bool = True,
         buffer_bytes: int = 8 << 20,
         stop: Event | None = None,
+        clock: Clock,
     ) -> None:
         self.name = interface
+        self.clock = clock
         self.counters = CaptureCounters()
         self.stop = stop or Event()
         self.buffer_bytes = 0
@@ -135,7 +138,7 @@ class LiveSource:
         recv = sock.recv
         linktype = self.linktype
         counters = self.counters
-        clock = time.time
+        clock = self.clock.time  # the frame's arrival time
         stop = self.stop
         next_stats = clock() + 1.0
         while not stop.is_set():

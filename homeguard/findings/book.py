@@ -4,11 +4,11 @@ growing count, instead of adding one. Also keeps rule state that outlives a rest
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from sqlite_utils import Database
 
+from homeguard.clock import Clock
 from homeguard.findings.model import Finding
 from homeguard.notify.queue import AlertQueue
 from homeguard.store.writer import BatchWriter
@@ -52,8 +52,9 @@ class FindingsBook:
     """A finding sink that writes through the batch writer; with an alert queue, a
     finding that should alert is queued for its targets in the same write."""
 
-    def __init__(self, writer: BatchWriter, alerts: AlertQueue | None = None) -> None:
+    def __init__(self, writer: BatchWriter, clock: Clock, alerts: AlertQueue | None = None) -> None:
         self.writer = writer
+        self.clock = clock
         self.alerts = alerts
         self.recorded = 0
         self.queued = 0
@@ -63,7 +64,7 @@ class FindingsBook:
         self.recorded += 1
         if self.alerts is not None and finding.alert:
             # The wall clock, not the packet's: it is when the household should hear of it.
-            now = time.time()
+            now = self.clock.time()
             if self._alerted_lately(finding, now):
                 return
             for row in self.alerts.rows(finding, now):

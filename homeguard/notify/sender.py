@@ -15,13 +15,12 @@ State lives only in the database, so a restart continues where it stopped.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
+from homeguard.clock import Clock
 from homeguard.notify.delivery import Notifier
 from homeguard.notify.digest import digest_text
 from homeguard.notify.schedule import QuietHours, is_quiet, local_midnight, period_start, quiet_ends
@@ -57,7 +56,7 @@ class Sender:
         quiet: QuietHours | None = None,
         digest_hour: int = 8,
         language: str = "en",
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
         configured: set[str] | None = None,
     ) -> None:
         self.db = db
@@ -91,7 +90,7 @@ class Sender:
 
     def run_once(self) -> SendSummary:
         """One pass: compose due digests, then send everything that is due."""
-        now = self.clock()
+        now = self.clock.time()
         summary = SendSummary()
         muted = self._active_mutes(now)
         for target in self.targets.values():
@@ -168,7 +167,7 @@ class Sender:
         attempts = row["attempts"] + 1
         if problem is None:
             self._set(
-                row["id"], state="delivered", delivered=self.clock(), attempts=attempts, last_error=None
+                row["id"], state="delivered", delivered=self.clock.time(), attempts=attempts, last_error=None
             )
             summary.delivered += 1
         elif now - row["created"] >= GIVE_UP_AFTER:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from homeguard.clock import Clock
 from homeguard.notify.delivery import AppriseNotifier, Notifier, apprise_problem
 from homeguard.notify.targets import Target
 from homeguard.settings import Config
@@ -33,7 +34,7 @@ def usable_targets(config: Config) -> list[Target]:
 
 
 def sender_thread(
-    db_path: Path, targets: list[Target], config: Config, notifier: Notifier | None = None
+    db_path: Path, targets: list[Target], config: Config, clock: Clock, notifier: Notifier | None = None
 ) -> Any:
     """The sender working the outbox every SEND_INTERVAL seconds, beside capture."""
     from homeguard.notify.sender import Sender
@@ -50,6 +51,7 @@ def sender_thread(
                 quiet=config["quiet_hours"],
                 digest_hour=config["digest_hour"],
                 language=config["language"],
+                clock=clock,
                 configured={t.name for t in config["notify"]},
             )
         )

@@ -122,7 +122,7 @@ def count_entries(path: Path) -> int:
     )
 
 
-def update_source(lists_dir: Path, list_name: str, url: str, fetch: Fetcher) -> SourceResult:
+def update_source(lists_dir: Path, list_name: str, url: str, fetch: Fetcher, now: float) -> SourceResult:
     copy = source_copy(lists_dir, list_name, url)
     try:
         entries = valid_entries(fetch(url))
@@ -134,7 +134,7 @@ def update_source(lists_dir: Path, list_name: str, url: str, fetch: Fetcher) -> 
     if len(entries) * SHRINK_LIMIT < before:
         why = f"only {len(entries)} entries where the last copy had {before}: probably cut short"
         return SourceResult(list_name, url, before, False, why)
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now))
     write_atomically(copy, f"# {url}\n# fetched {stamp}\n" + "\n".join(entries) + "\n")
     return SourceResult(list_name, url, len(entries), True)
 
@@ -153,10 +153,12 @@ def rebuild_list(lists_dir: Path, list_name: str, urls: list[str]) -> int:
     return len(seen)
 
 
-def update_lists(config: Config, lists_dir: Path, fetch: Fetcher = fetch_https) -> list[SourceResult]:
+def update_lists(
+    config: Config, lists_dir: Path, now: float, fetch: Fetcher = fetch_https
+) -> list[SourceResult]:
     """Fetch every configured source, keep the good downloads, rebuild each list."""
     sources = configured_sources(config)
-    results = [update_source(lists_dir, name, url, fetch) for name, url in sources]
+    results = [update_source(lists_dir, name, url, fetch, now) for name, url in sources]
     for list_name in FEEDS:
         urls = [url for name, url in sources if name == list_name]
         if urls:

@@ -3,20 +3,19 @@ capture_stats row, so `homeguard status` and doctor can show them."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import psutil
 
 
 class SelfMonitor:
-    def __init__(self) -> None:
+    def __init__(self, started: float) -> None:
         self.process = psutil.Process()
-        self.started: float | None = None
-        try:
-            self.process.cpu_percent(None)  # the first call only starts the measurement
-            self.started = self.process.create_time()
-        except (psutil.Error, OSError):  # systemd's ProcSubset=pid hides /proc/stat
-            pass
+        self.started = started  # from the program's clock, as every capture_stats ts is
+        # The first call only starts the measurement; systemd's ProcSubset=pid may hide /proc/stat.
+        with contextlib.suppress(psutil.Error, OSError):
+            self.process.cpu_percent(None)
 
     def sample(self) -> dict[str, Any]:
         """CPU percent since the last sample (100 = one core), resident memory in bytes."""

@@ -10,7 +10,6 @@ whole.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
@@ -62,10 +61,9 @@ def database_bytes(db: Database) -> int:
     return int((pages - free) * size)
 
 
-def enforce(db: Database, config: Config, now: float | None = None) -> RetentionReport:
+def enforce(db: Database, config: Config, now: float) -> RetentionReport:
     """Apply retention, then the size cap, then return some free pages. Safe to call
     often: each step is a few indexed deletes in its own short transaction."""
-    now = time.time() if now is None else now
     report = RetentionReport(size_before=database_bytes(db))
     cutoff = now - config["retention_flows_days"] * DAY
     with db.atomic():
