@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import IO, Any
 
 import click
@@ -35,19 +34,11 @@ def setup_logging(level: str) -> None:
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format=fmt)
 
 
-def _config(config_file: str | None, **overrides: Any) -> Config:
-    config = load_config(config_file)
-    for name, value in overrides.items():
-        if value is not None:
-            config.set(name, value, f"--{name.replace('_', '-')}")
-    return config
-
-
 def _open_store(config: Config) -> tuple[Any, Any]:
-    from homeguard.store.database import default_db_path, open_database
+    from homeguard.store.database import database_path, open_database
     from homeguard.store.writer import BatchWriter
 
-    db = open_database(config["db_path"] or default_db_path())
+    db = open_database(database_path(config["db_path"]))
     return db, BatchWriter(db, config["flush_max_rows"])
 
 
@@ -114,7 +105,8 @@ def run(
     from homeguard.daemon import Daemon, RuleReloader
 
     clock = command_clock()
-    config = _config(config_file, interface=interface, db_path=db_path, bpf_filter=bpf_filter)
+    overrides = {"interface": interface, "db_path": db_path, "bpf_filter": bpf_filter}
+    config = load_config(config_file, overrides)
     setup_logging(config["log_level"])
     iface = config["interface"] or default_interface()
     source = LiveSource(
@@ -127,7 +119,7 @@ def run(
     from homeguard.live_config import LiveConfig
     from homeguard.notify.service import sender_thread, usable_targets
     from homeguard.store.background import PeriodicThread
-    from homeguard.store.database import default_db_path
+    from homeguard.store.database import database_path
 
     db, writer = _open_store(config)
     targets = usable_targets(config)
@@ -135,7 +127,7 @@ def run(
     alerts = next((s.alerts for s in engine.sinks if hasattr(s, "alerts")), None)
     with contextlib.ExitStack() as stack:
         stack.callback(db.close)
-        db_file = Path(config["db_path"] or default_db_path())
+        db_file = database_path(config["db_path"])
         senders: list[Any] = []
 
         def start_sender(current: Config) -> None:
@@ -154,7 +146,6 @@ def run(
         if events_file:
             sinks.append(JsonlEvents(stack.enter_context(click.open_file(events_file, "w"))))
         pipeline = _pipeline(config, writer, db, sinks)
-        overrides = {"interface": interface, "db_path": db_path, "bpf_filter": bpf_filter}
         live = LiveConfig(config_file, overrides, config, pipeline, alerts, start_sender)
         retention = PeriodicThread(
             "retention", db_file, config["retention_interval"], lambda d: _retain(d, live.config, clock)
@@ -215,7 +206,7 @@ def replay(
     from homeguard.notify.service import usable_targets
     from homeguard.replay import replay_files, total_bytes
 
-    config = _config(config_file, rules_dir=rules_dir)
+    config = load_config(config_file, {"rules_dir": rules_dir})
     setup_logging(config["log_level"])
     db = writer = None
     targets: list[Any] = []
@@ -264,13 +255,10 @@ def replay(
 @version_option
 def devices(db_path: str | None, as_json: bool) -> None:
     """List the devices HomeGuard has seen, most recently seen first."""
-    from homeguard.store.database import default_db_path, open_database
+    from homeguard.store.database import database_path, open_existing_database
     from homeguard.store.queries import device_listing
 
-    path = Path(db_path) if db_path else default_db_path()
-    if not path.exists():
-        raise HomeGuardError(f"{path}: no database yet; run 'homeguard run' or pass --db")
-    db = open_database(path)
+    db = open_existing_database(database_path(None, db_path))
     rows = device_listing(db)
     db.close()
     if as_json:

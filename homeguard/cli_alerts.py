@@ -6,7 +6,6 @@ import json
 import re
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import click
@@ -20,12 +19,9 @@ STATES = {"pending": ("pending", "sending"), "failed": ("failed",)}
 
 
 def _db(config: Config, db_path: str | None) -> Any:
-    from homeguard.store.database import default_db_path, open_database
+    from homeguard.store.database import database_path, open_existing_database
 
-    path = Path(db_path or config["db_path"] or default_db_path())
-    if not path.exists():
-        raise HomeGuardError(f"{path}: no database yet; run 'homeguard run' or pass --db")
-    return open_database(path)
+    return open_existing_database(database_path(config["db_path"], db_path))
 
 
 def _masker(config: Config) -> Any:
@@ -60,13 +56,13 @@ def alerts(
     db = _db(config, db_path)
     states = STATES.get(only or "", ())
     where = f"WHERE state IN ({', '.join('?' * len(states))})" if states else ""
-    cursor = db.execute(
-        f"SELECT id, created, target, kind, state, attempts, title, last_error, delivered, digest_id "
-        f"FROM outbox {where} ORDER BY id",
-        list(states),
+    rows = list(
+        db.query(
+            f"SELECT id, created, target, kind, state, attempts, title, last_error, delivered, digest_id "
+            f"FROM outbox {where} ORDER BY id",
+            list(states),
+        )
     )
-    columns = [c[0] for c in cursor.description]
-    rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
     db.close()
     masked = _masker(config)
     for row in rows:
@@ -117,7 +113,7 @@ def send(retry_now: bool, db_path: str | None, config_file: str | None) -> None:
     )
 
 
-def _mute_subject(db: Any, subject: str) -> tuple[str, str]:
+def _mute_subject(db: Any, subject: str, config: Config) -> tuple[str, str]:
     """('device', MAC) or ('rule', id): a MAC, a device's name, or a rule id."""
     text = subject.lower()
     if MAC.match(text):
@@ -130,7 +126,7 @@ def _mute_subject(db: Any, subject: str) -> tuple[str, str]:
     known = {r[0] for r in db.execute("SELECT DISTINCT rule FROM findings").fetchall()}
     from homeguard.cli_rules import load_rules_for
 
-    known |= set(load_rules_for(load_config(None)).rules)
+    known |= set(load_rules_for(config).rules)
     if subject in known:
         return "rule", subject
     raise HomeGuardError(f"{subject!r} is no device (MAC or name) and no rule id; see 'homeguard devices'")
@@ -146,8 +142,9 @@ def mute(subject: str, duration: str | None, db_path: str | None, config_file: s
     """Stop alerts about a device (MAC or name) or from a rule (its id). Findings are still recorded."""
     from homeguard.rules.durations import parse_duration
 
-    db = _db(load_config(config_file), db_path)
-    kind, value = _mute_subject(db, subject)
+    config = load_config(config_file)
+    db = _db(config, db_path)
+    kind, value = _mute_subject(db, subject, config)
     try:
         now = command_clock().time()
         until = now + parse_duration(duration) if duration else None
@@ -171,8 +168,9 @@ def mute(subject: str, duration: str | None, db_path: str | None, config_file: s
 @version_option
 def unmute(subject: str, db_path: str | None, config_file: str | None) -> None:
     """Alerts about a device, or from a rule, again."""
-    db = _db(load_config(config_file), db_path)
-    kind, value = _mute_subject(db, subject)
+    config = load_config(config_file)
+    db = _db(config, db_path)
+    kind, value = _mute_subject(db, subject, config)
     with db.atomic():
         gone = db.execute("DELETE FROM mutes WHERE kind = ? AND value = ?", [kind, value]).rowcount
     db.close()

@@ -170,17 +170,14 @@ def findings(
 ) -> None:
     """List what the rules found, most recent first."""
     from homeguard.rules.durations import parse_duration
-    from homeguard.store.database import default_db_path, open_database
+    from homeguard.store.database import database_path, open_existing_database
     from homeguard.store.queries import finding_listing
 
-    path = Path(db_path) if db_path else default_db_path()
-    if not path.exists():
-        raise HomeGuardError(f"{path}: no database yet; run 'homeguard run' or pass --db")
     try:
         after = command_clock().time() - parse_duration(since) if since else None
     except ValueError as exc:
         raise HomeGuardError(f"--since: {exc}") from exc
-    db = open_database(path)
+    db = open_existing_database(database_path(None, db_path))
     rows = finding_listing(
         db, after=after, min_severity=SEVERITIES.index(severity) if severity else 0, category=category
     )

@@ -89,11 +89,11 @@ def doctor(interface: str | None, seconds: float, config_file: str | None, db_pa
     from homeguard.capture.live import default_interface
     from homeguard.doctor import run_checks
     from homeguard.settings import load_config
-    from homeguard.store.database import default_db_path
+    from homeguard.store.database import database_path
 
     config = load_config(config_file)
     iface = interface or config["interface"] or default_interface()
-    db = Path(db_path or config["db_path"] or default_db_path())
+    db = database_path(config["db_path"], db_path)
     problems = 0
     for check in run_checks(config, iface, seconds, db, command_clock()):
         click.echo(f"{check.status:<8} {check.name}: {check.summary}")
@@ -117,18 +117,12 @@ def status(config_file: str | None, db_path: str | None, as_json: bool) -> None:
     import json
 
     from homeguard.settings import load_config
-    from homeguard.store.database import default_db_path, open_database
+    from homeguard.store.database import database_path, open_existing_database
 
     config = load_config(config_file)
-    path = Path(db_path or config["db_path"] or default_db_path())
-    if not path.exists():
-        raise click.ClickException(
-            f"{path}: no database yet; is HomeGuard running? (systemctl status homeguard)"
-        )
-    db = open_database(path)
-    cursor = db.execute("SELECT * FROM capture_stats ORDER BY id DESC LIMIT 2")
-    columns = [c[0] for c in cursor.description]
-    rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+    path = database_path(config["db_path"], db_path)
+    db = open_existing_database(path)
+    rows = list(db.query("SELECT * FROM capture_stats ORDER BY id DESC LIMIT 2"))
     (pending,) = db.execute(
         "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending', 'digest') AND digest_id IS NULL"
     ).fetchone()

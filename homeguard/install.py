@@ -81,17 +81,19 @@ def _run(cmd: list[str]) -> None:
         raise HomeGuardError(f"{' '.join(cmd)} failed: {done.stderr.strip() or done.stdout.strip()}")
 
 
-def _user_exists(root: Path) -> bool:
+def _user_ids(root: Path) -> tuple[int, int] | None:
+    """The service user's uid and gid, None while it does not exist."""
     passwd = root / "etc" / "passwd"
-    return passwd.exists() and any(line.startswith(f"{USER}:") for line in passwd.read_text().splitlines())
-
-
-def _ids(root: Path) -> tuple[int, int]:
-    for line in (root / "etc" / "passwd").read_text().splitlines():
+    for line in passwd.read_text().splitlines() if passwd.exists() else []:
         parts = line.split(":")
         if parts[0] == USER:
             return int(parts[2]), int(parts[3])
-    raise HomeGuardError(f"user {USER} missing from {root / 'etc' / 'passwd'}")
+    return None
+
+
+def _prefix(root: Path) -> list[str]:
+    """useradd and userdel work inside `root` when it is not /."""
+    return [] if root == Path("/") else ["--prefix", str(root)]
 
 
 def _systemd_running(root: Path) -> bool:
@@ -104,14 +106,17 @@ def setup(root: Path = Path("/"), interface: str | None = None, start: bool = Tr
     if os.geteuid() != 0:
         raise HomeGuardError("setup needs root: run it with sudo")
     report = SetupReport()
-    if _user_exists(root):
+    ids = _user_ids(root)
+    if ids is not None:
         report.kept.append(f"system user {USER}")
     else:
-        prefix = [] if root == Path("/") else ["--prefix", str(root)]
         options = ["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent"]
-        _run(["useradd", *prefix, *options, "--shell", "/usr/sbin/nologin", USER])
+        _run(["useradd", *_prefix(root), *options, "--shell", "/usr/sbin/nologin", USER])
         report.done.append(f"created system user {USER}")
-    uid, gid = _ids(root)
+        ids = _user_ids(root)
+        if ids is None:
+            raise HomeGuardError(f"useradd ran, but {USER} is missing from {root / 'etc' / 'passwd'}")
+    uid, gid = ids
     config_dir = root / "etc" / "homeguard"
     (config_dir / "rules.d" / "lists").mkdir(parents=True, exist_ok=True)
     config = config_dir / "config.yaml"
@@ -167,8 +172,7 @@ def uninstall(root: Path = Path("/"), purge: bool = False) -> SetupReport:
                 report.done.append(f"removed {path}")
     else:
         report.kept += [str(root / "etc" / "homeguard"), str(root / "var" / "lib" / "homeguard")]
-    if _user_exists(root):
-        prefix = [] if root == Path("/") else ["--prefix", str(root)]
-        _run(["userdel", *prefix, USER])
+    if _user_ids(root) is not None:
+        _run(["userdel", *_prefix(root), USER])
         report.done.append(f"removed system user {USER}")
     return report

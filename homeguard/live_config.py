@@ -46,10 +46,7 @@ class LiveConfig:
 
     def reload(self) -> None:
         try:
-            fresh = load_config(self.path)
-            for name, value in self.overrides.items():
-                if value is not None:
-                    fresh.set(name, value, f"--{name.replace('_', '-')}")
+            fresh = load_config(self.path, self.overrides)
         except ConfigError as exc:
             log.error("config not reloaded (the running one stays): %s", exc)
             return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -291,8 +291,17 @@ def _checked(setting: Setting, value: Any, where: str) -> Any:
     return value
 
 
-def load_config(path: str | Path | None) -> Config:
-    """The defaults, overridden by a YAML file of `setting: value` lines."""
+def load_config(path: str | Path | None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """The defaults, overridden by a YAML file of `setting: value` lines, then by command-line
+    options (`overrides`; None means the option was not given)."""
+    config = _from_file(path)
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            config.set(name, value, f"--{name.replace('_', '-')}")
+    return config
+
+
+def _from_file(path: str | Path | None) -> Config:
     config = Config()
     if path is None:
         return config

@@ -42,6 +42,10 @@ class SendSummary:
     digests: int = 0
 
 
+def is_muted(row: dict[str, Any], muted: set[tuple[str, str]]) -> bool:
+    return ("rule", row["rule"]) in muted or ("device", row["device_mac"]) in muted
+
+
 def backoff(attempts: int) -> float:
     return float(min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, attempts - 1)))
 
@@ -104,11 +108,11 @@ class Sender:
     # -- choosing ------------------------------------------------------------
 
     def _due(self, now: float) -> list[dict[str, Any]]:
-        cursor = self.db.execute(
-            "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt <= ? ORDER BY id", [now]
+        return list(
+            self.db.query(
+                "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt <= ? ORDER BY id", [now]
+            )
         )
-        columns = [c[0] for c in cursor.description]
-        return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
 
     def _active_mutes(self, now: float) -> set[tuple[str, str]]:
         rows = self.db.execute("SELECT kind, value FROM mutes WHERE until IS NULL OR until > ?", [now])
@@ -138,7 +142,7 @@ class Sender:
         summary: SendSummary,
     ) -> None:
         push = row["kind"] == "push"
-        if push and (("rule", row["rule"]) in muted or ("device", row["device_mac"]) in muted):
+        if push and is_muted(row, muted):
             self._set(row["id"], state="muted")
             summary.muted += 1
             return
@@ -159,7 +163,7 @@ class Sender:
 
     def _send(self, row: dict[str, Any], target: Target, now: float, summary: SendSummary) -> None:
         self._set(row["id"], state="sending")  # committed: a crash from here on never resends
-        html = self._digest_html(row["id"]) if row["kind"] == "digest" else None
+        html = self._digest_html(row["id"], target) if row["kind"] == "digest" else None
         try:
             problem = self.notifier.send(target, row["title"], row["body"], html)
         except Exception as exc:  # a notifier must not raise; if it does, it is one failed try
@@ -193,15 +197,15 @@ class Sender:
         """Alerts waiting for this target's digest from before the current period go into
         one digest row, in one transaction."""
         start = period_start(now, target.digest, self.digest_hour)
-        cursor = self.db.execute(
+        waiting = self.db.query(
             "SELECT * FROM outbox WHERE target = ? AND state = 'digest' AND digest_id IS NULL "
             "AND created < ? ORDER BY id",
             [target.name, start],
         )
-        columns = [c[0] for c in cursor.description]
-        rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
-        rows_muted = [r for r in rows if ("rule", r["rule"]) in muted or ("device", r["device_mac"]) in muted]
-        rows = [r for r in rows if r not in rows_muted]
+        rows: list[dict[str, Any]] = []
+        rows_muted: list[dict[str, Any]] = []
+        for row in waiting:
+            (rows_muted if is_muted(row, muted) else rows).append(row)
         with self.db.atomic():
             for r in rows_muted:
                 self.db.execute("UPDATE outbox SET state = 'muted' WHERE id = ?", [r["id"]])
@@ -220,13 +224,9 @@ class Sender:
         summary.digests += 1
         summary.muted += len(rows_muted)
 
-    def _digest_html(self, digest_id: int) -> str | None:
-        """HTML for e-mail targets (apprise turns it into a multipart message)."""
-        row = self.db.execute("SELECT target FROM outbox WHERE id = ?", [digest_id]).fetchone()
-        target = self.targets.get(row[0]) if row else None
-        if target is None or not target.url.startswith(("mailto", "mailtos")):
+    def _digest_html(self, digest_id: int, target: Target) -> str | None:
+        """HTML for e-mail targets (mailto://, mailtos://: apprise sends it as multipart)."""
+        if not target.url.startswith("mailto"):
             return None
-        cursor = self.db.execute("SELECT * FROM outbox WHERE digest_id = ? ORDER BY id", [digest_id])
-        columns = [c[0] for c in cursor.description]
-        rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        rows = list(self.db.query("SELECT * FROM outbox WHERE digest_id = ? ORDER BY id", [digest_id]))
         return digest_text(rows, rows[0]["created"], self.language)[2] if rows else None

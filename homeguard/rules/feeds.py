@@ -61,10 +61,9 @@ def lists_directory(config: Config) -> Path:
     """Where downloaded lists live: the lists_dir setting, else lists/ beside the database."""
     if config["lists_dir"]:
         return Path(config["lists_dir"])
-    from homeguard.store.database import default_db_path
+    from homeguard.store.database import database_path
 
-    db = Path(config["db_path"]) if config["db_path"] else default_db_path()
-    return db.parent / "lists"
+    return database_path(config["db_path"]).parent / "lists"
 
 
 def configured_sources(config: Config) -> list[tuple[str, str]]:

@@ -25,6 +25,18 @@ def default_db_path() -> Path:
     return Path(data_home) / "homeguard" / DB_FILENAME
 
 
+def database_path(configured: str | None, given: str | None = None) -> Path:
+    """The database: a --db given on the command line, else the db_path setting, else the default."""
+    return Path(given or configured or default_db_path())
+
+
+def open_existing_database(path: Path) -> Database:
+    """For commands that read what the daemon wrote: a missing file is an error, not a new one."""
+    if not path.exists():
+        raise StoreError(f"{path}: no database yet; run 'homeguard run' or pass --db")
+    return open_database(path)
+
+
 DB_MODE = 0o640
 AUTO_VACUUM_INCREMENTAL = 2
 
