@@ -28,7 +28,7 @@ from homeguard.clock import SystemClock  # noqa: E402
 from homeguard.errors import CaptureFileError  # noqa: E402
 from homeguard.findings.book import FindingsBook  # noqa: E402
 from homeguard.notify.queue import AlertQueue  # noqa: E402
-from homeguard.pipeline import Pipeline  # noqa: E402
+from homeguard.pipeline.core import Pipeline  # noqa: E402
 from homeguard.rules.engine import RuleEngine  # noqa: E402
 from homeguard.rules.loader import load_ruleset, shipped_rules_dir  # noqa: E402
 from homeguard.settings import Config  # noqa: E402

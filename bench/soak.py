@@ -29,7 +29,7 @@ from household import _pcap_header, _record, household_frames  # noqa: E402
 from homeguard.capture.pcapfile import PcapFileSource  # noqa: E402
 from homeguard.clock import SystemClock  # noqa: E402
 from homeguard.findings.book import FindingsBook  # noqa: E402
-from homeguard.pipeline import Pipeline  # noqa: E402
+from homeguard.pipeline.core import Pipeline  # noqa: E402
 from homeguard.rules.engine import RuleEngine  # noqa: E402
 from homeguard.rules.loader import load_ruleset, shipped_rules_dir  # noqa: E402
 from homeguard.settings import Config  # noqa: E402

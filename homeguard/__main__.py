@@ -1,3 +1,3 @@
-from homeguard.cli import main
+from homeguard.cli.main import main
 
 main()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from homeguard.cli import cli
-from homeguard.events.catalog import catalog_markdown
+from homeguard.cli.main import cli
+from homeguard.protocols.shipped import shipped_catalog
 from homeguard.rules.jsonschema import rule_json_schema
 from homeguard.settings import settings_markdown
 
@@ -38,10 +38,10 @@ def cli_markdown() -> str:
 def generated_pages() -> dict[str, str]:
     """Generated files, by path relative to the repository."""
     return {
-        "docs/fields.md": catalog_markdown(),
+        "docs/fields.md": shipped_catalog().markdown(),
         "docs/settings.md": settings_markdown(),
         "docs/cli.md": cli_markdown(),
-        "rules/rule.schema.json": json.dumps(rule_json_schema(), indent=2) + "\n",
+        "rules/rule.schema.json": json.dumps(rule_json_schema(shipped_catalog()), indent=2) + "\n",
     }
 
 

@@ -6,6 +6,7 @@ HomeGuardError
 │   ├── CaptureFileError     a capture file is unreadable or corrupt (names the file)
 │   └── CaptureSourceError   a live interface cannot be opened (names the fix)
 ├── DecodeError          one packet is malformed; the packet is counted and skipped
+├── PluginError          an installed plugin cannot be loaded, or clashes (names the plugin)
 └── StoreError           the database cannot be opened or migrated
 
 Code outside the CLI raises only these; the CLI turns them into one-line messages.
@@ -34,6 +35,10 @@ class CaptureSourceError(CaptureError):
 
 class DecodeError(HomeGuardError):
     """A packet or message is malformed. Decoders raise nothing else."""
+
+
+class PluginError(HomeGuardError):
+    """A plugin cannot be loaded, or what it registers clashes with what is there."""
 
 
 class StoreError(HomeGuardError):

@@ -23,7 +23,7 @@ from homeguard.capture.pcapfile import PcapFileSource
 from homeguard.clock import SystemClock
 from homeguard.errors import CaptureFileError
 from homeguard.findings.model import Finding
-from homeguard.pipeline import Pipeline
+from homeguard.pipeline.core import Pipeline
 from homeguard.rules.engine import RuleEngine
 from homeguard.rules.loader import load_ruleset, shipped_rules_dir
 from homeguard.settings import Config

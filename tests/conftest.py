@@ -16,7 +16,7 @@ from homeguard.capture.source import Frame
 from homeguard.clock import ManualClock
 from homeguard.decode.packet import Packet, decode_frame
 from homeguard.events import Event
-from homeguard.pipeline import Pipeline
+from homeguard.pipeline.core import Pipeline
 from homeguard.settings import Config
 
 TS0 = 1_700_000_000.0

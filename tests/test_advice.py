@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from homeguard.events.catalog import FIELDS
+from homeguard.protocols.shipped import shipped_catalog
 from homeguard.rules.loader import load_ruleset, shipped_rules_dir
 from homeguard.rules.model import Rule
 from homeguard.rules.templates import MESSAGE_LIMIT, TITLE_LIMIT, UNKNOWN, placeholders, render
@@ -24,7 +24,7 @@ TYPICAL = {
     "list[str]": ["192.168.178.1", "192.168.178.2"],
     "list[int]": [1, 3, 6],
 }
-KINDS = {f.name: f.kind for f in FIELDS}
+KINDS = {f.name: f.kind for f in shipped_catalog().fields}
 THRESHOLD = {
     "threshold.count": 120,
     "threshold.distinct": 120,

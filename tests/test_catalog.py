@@ -22,14 +22,17 @@ from scapy.all import (  # type: ignore[attr-defined]
 
 from homeguard.clock import ManualClock
 from homeguard.events import Event
-from homeguard.events.catalog import EVENT_TYPES, FIELD_NAMES, FIELDS
-from homeguard.pipeline import Pipeline
-from homeguard.replay import replay_files
+from homeguard.pipeline.core import Pipeline
+from homeguard.pipeline.replay import replay_files
+from homeguard.protocols.shipped import shipped_catalog
 from homeguard.settings import Config
 from tests.conftest import TS0, make_certificate
 from tests.conversations import application_samples
 from tests.household import router_advertisement
 from tests.test_pipeline import LAPTOP, PI, ROUTER, dhcp_ack, dhcp_request, mdns_announcement, web_visit
+
+CATALOG = shipped_catalog()
+EVENT_TYPES, FIELD_NAMES, FIELDS = CATALOG.event_types, CATALOG.names, CATALOG.fields
 
 
 def rich_traffic() -> list:
@@ -137,7 +140,7 @@ def test_emitted_fields_and_types_are_catalogued(certificate: bytes, tmp_path: P
     replay_files(Pipeline(config, None, [events.append], clock=ManualClock(TS0)), [str(capture)])
     emitted_fields = {name for event in events for name in event}
     emitted_types = {event["type"] for event in events}
-    assert emitted_fields - FIELD_NAMES == set(), "emitted but not in events/catalog.py"
+    assert emitted_fields - FIELD_NAMES == set(), "emitted but not catalogued"
     assert emitted_types == set(EVENT_TYPES)
     never_seen = FIELD_NAMES - emitted_fields
     assert never_seen == set(), "catalogued but never emitted by the rich capture"

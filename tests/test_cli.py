@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from homeguard.cli import cli
+from homeguard.cli.main import cli
 from tests.conftest import homeguard, read_jsonl
 from tests.test_docs import command_names
 from tests.test_pipeline import LAPTOP, dhcp_request, web_visit

@@ -10,7 +10,7 @@ import pytest
 from homeguard.capture.pcapfile import PcapFileSource
 from homeguard.clock import ManualClock
 from homeguard.errors import CaptureFileError
-from homeguard.pipeline import Pipeline
+from homeguard.pipeline.core import Pipeline
 from homeguard.settings import Config
 from tests.conftest import TS0
 

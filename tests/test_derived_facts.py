@@ -13,7 +13,7 @@ from homeguard.capture.source import CaptureCounters, Frame
 from homeguard.clock import ManualClock
 from homeguard.events import Event
 from homeguard.findings.model import Finding
-from homeguard.pipeline import Pipeline
+from homeguard.pipeline.core import Pipeline
 from homeguard.rules.engine import RuleEngine
 from homeguard.settings import Config
 from tests import household

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from homeguard.cli import cli
+from homeguard.cli.main import cli
 from homeguard.docs import generated_pages
 from homeguard.settings import SETTINGS
 

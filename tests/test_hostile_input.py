@@ -22,7 +22,7 @@ from homeguard.decode.link import LINK_READERS
 from homeguard.decode.packet import decode_frame
 from homeguard.decode.ssdp import parse_ssdp
 from homeguard.errors import DecodeError
-from homeguard.pipeline import Pipeline
+from homeguard.pipeline.core import Pipeline
 from homeguard.settings import Config
 from tests.conftest import TS0
 
@@ -140,11 +140,9 @@ def test_fuzz_mutated_real_frames(noise: bytes, at: int) -> None:
 
 from homeguard.decode import http as http_decode  # noqa: E402
 from homeguard.decode import mqtt, pii, portmap, smb, snmp, tls, x509  # noqa: E402
+from homeguard.protocols.shipped import SHIPPED  # noqa: E402
+from homeguard.protocols.spec import StreamFactory  # noqa: E402
 from homeguard.sessions.credentials import DefaultCredentials  # noqa: E402
-from homeguard.sessions.dnstcp import DnsTcp  # noqa: E402
-from homeguard.sessions.http import Http  # noqa: E402
-from homeguard.sessions.select import BY_PORT  # noqa: E402
-from homeguard.sessions.tls import Tls  # noqa: E402
 
 APPLICATION_DECODERS = {
     "tls_client_hello": tls.parse_client_hello,
@@ -173,10 +171,9 @@ def test_fuzz_application_decoder(name: str, data: bytes) -> None:
         APPLICATION_DECODERS[name](data)
 
 
-def _analyzers() -> dict[str, object]:
-    made: dict[str, object] = {cls.__name__.lower(): cls for cls in BY_PORT.values()}
-    made["http"], made["tls"], made["dnstcp"] = Http, Tls, DnsTcp
-    return made
+def _analyzers() -> dict[str, StreamFactory]:
+    """Every shipped protocol's stream analyzer."""
+    return {spec.name: spec.stream.factory for spec in SHIPPED if spec.stream is not None}
 
 
 @pytest.mark.parametrize("name", sorted(_analyzers()))
@@ -184,8 +181,7 @@ def _analyzers() -> dict[str, object]:
 @given(chunks=st.lists(st.tuples(st.booleans(), st.one_of(st.none(), st.binary(max_size=160))), max_size=5))
 def test_fuzz_session_analyzer(name: str, chunks: list[tuple[bool, bytes | None]]) -> None:
     """Random bytes both ways, gaps included: an analyzer may reject, never crash."""
-    kind = _analyzers()[name]
-    analyzer = kind() if kind in (Tls, DnsTcp) else kind(DEFAULTS)  # type: ignore[operator]
+    analyzer = _analyzers()[name](DEFAULTS)
     for from_client, data in chunks:
         with contextlib.suppress(DecodeError):
             analyzer.feed(from_client, data)

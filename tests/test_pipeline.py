@@ -142,7 +142,7 @@ def test_flow_table_stays_bounded_and_evicted_flows_are_kept() -> None:
         for i in range(100)
     ]
     events = []
-    from homeguard.pipeline import Pipeline
+    from homeguard.pipeline.core import Pipeline
 
     pipeline = Pipeline(config, None, [events.append], clock=ManualClock(TS0))
     peak = 0
@@ -199,7 +199,7 @@ def test_everything_lands_in_sqlite(store) -> None:  # type: ignore[no-untyped-d
 def test_known_devices_are_not_new_after_a_restart(store) -> None:  # type: ignore[no-untyped-def]
     db, writer = store
     run_pipeline(frames_of(web_visit()), writer=writer)
-    from homeguard.pipeline import Pipeline
+    from homeguard.pipeline.core import Pipeline
 
     events: list = []
     second = Pipeline(Config(), writer, [events.append], clock=ManualClock(TS0))

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from homeguard.clock import ManualClock
-from homeguard.findings.book import DatabaseFirstSeenStore, FindingsBook
+from homeguard.findings.book import FindingsBook
 from homeguard.findings.model import Finding
 from homeguard.rules.engine import RuleEngine
 from homeguard.rules.lists import IndicatorList, list_from_entries, load_list
@@ -20,6 +20,7 @@ from homeguard.rules.loader import RuleSet, load_ruleset, shipped_rules_dir
 from homeguard.rules.parser import RuleParser
 from homeguard.rules.testing import run_rule_tests
 from homeguard.store.database import open_database
+from homeguard.store.findings import DatabaseFirstSeenStore
 from homeguard.store.queries import finding_listing
 from homeguard.store.writer import BatchWriter
 from tests.conftest import TS0, homeguard

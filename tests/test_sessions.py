@@ -414,7 +414,7 @@ def test_default_credentials_file_is_readable() -> None:
 
 def test_sessions_read_at_once_are_bounded_and_released() -> None:
     from homeguard.clock import ManualClock
-    from homeguard.pipeline import Pipeline
+    from homeguard.pipeline.core import Pipeline
     from homeguard.settings import Config
 
     pipeline = Pipeline(Config(), None, [], clock=ManualClock(TS0))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from homeguard.install import default_config_text
+from homeguard.service.install import default_config_text
 from homeguard.settings import SETTINGS, load_config
 from tests.conftest import homeguard
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import types
 
 from homeguard.clock import ManualClock
-from homeguard.daemon import CALM_REPORTS, Daemon
+from homeguard.service.daemon import CALM_REPORTS, Daemon
 from homeguard.settings import Config
 from tests.conftest import TS0, frames_of, run_pipeline
 from tests.conversations import client_hello, http_message, tcp_conversation
@@ -35,7 +35,7 @@ def traffic() -> list:
 
 def run(shedding: bool) -> tuple[list[dict[str, object]], list[dict[str, object]], int]:
     events: list[dict[str, object]] = []
-    from homeguard.pipeline import Pipeline
+    from homeguard.pipeline.core import Pipeline
 
     pipeline = Pipeline(Config(), None, [events.append], clock=ManualClock(TS0))
     pipeline.shedding = shedding

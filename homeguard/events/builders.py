@@ -9,10 +9,9 @@ from homeguard.decode.arp import ARP_OPS, ArpMessage
 from homeguard.decode.dhcp import MESSAGE_TYPES, DhcpMessage
 from homeguard.decode.dns import RTYPE_A, RTYPE_AAAA, RTYPE_PTR, RTYPE_SRV, DnsMessage, rcode_name, rtype_name
 from homeguard.decode.ndp import RouterAdvertisement
-from homeguard.decode.packet import PROTO_NAMES, PROTO_TCP, Packet
+from homeguard.decode.packet import PROTO_NAMES, Packet
 from homeguard.decode.ssdp import SsdpMessage
 from homeguard.events import Event
-from homeguard.state.flows import Flow
 
 
 def proto_name(proto: int) -> str:
@@ -38,7 +37,7 @@ def packet_event(event_type: str, ts: float, pkt: Packet) -> Event:
     return event
 
 
-def _set_if(event: Event, name: str, value: object) -> None:
+def set_if(event: Event, name: str, value: object) -> None:
     if value is not None and value != "" and value != []:
         event[name] = value
 
@@ -61,7 +60,7 @@ def dhcp_event(ts: float, pkt: Packet, msg: DhcpMessage) -> Event:
         event["dhcp.message_type"] = MESSAGE_TYPES.get(msg.message_type, str(msg.message_type))
     if msg.client_mac is not None:
         event["dhcp.client_mac"] = mac_text(msg.client_mac)
-    _set_if(event, "dhcp.hostname", msg.hostname)
+    set_if(event, "dhcp.hostname", msg.hostname)
     if msg.requested_ip is not None:
         event["dhcp.requested_ip"] = ip_text(msg.requested_ip)
     if any(msg.client_ip):
@@ -70,11 +69,11 @@ def dhcp_event(ts: float, pkt: Packet, msg: DhcpMessage) -> Event:
         event["dhcp.offered_ip"] = ip_text(msg.your_ip)
     if msg.server_id is not None:
         event["dhcp.server_id"] = ip_text(msg.server_id)
-    _set_if(event, "dhcp.param_request_list", msg.param_request_list)
-    _set_if(event, "dhcp.vendor_class", msg.vendor_class)
-    _set_if(event, "dhcp.lease_time", msg.lease_time)
-    _set_if(event, "dhcp.routers", [ip_text(ip) for ip in msg.routers])
-    _set_if(event, "dhcp.dns_servers", [ip_text(ip) for ip in msg.dns_servers])
+    set_if(event, "dhcp.param_request_list", msg.param_request_list)
+    set_if(event, "dhcp.vendor_class", msg.vendor_class)
+    set_if(event, "dhcp.lease_time", msg.lease_time)
+    set_if(event, "dhcp.routers", [ip_text(ip) for ip in msg.routers])
+    set_if(event, "dhcp.dns_servers", [ip_text(ip) for ip in msg.dns_servers])
     return event
 
 
@@ -116,15 +115,15 @@ def mdns_hostnames(msg: DnsMessage) -> list[str]:
 def mdns_event(ts: float, pkt: Packet, msg: DnsMessage) -> Event:
     event = packet_event("mdns", ts, pkt)
     event["mdns.is_response"] = msg.is_response
-    _set_if(event, "mdns.queries", sorted({name for name, _ in msg.questions}))
-    _set_if(event, "mdns.hostnames", mdns_hostnames(msg))
+    set_if(event, "mdns.queries", sorted({name for name, _ in msg.questions}))
+    set_if(event, "mdns.hostnames", mdns_hostnames(msg))
     services = []
     for record in (*msg.answers, *msg.additional):
         if record.rtype == RTYPE_PTR and record.value and "._" in record.value:
             services.append(record.value)
         elif record.rtype == RTYPE_SRV:
             services.append(record.name)
-    _set_if(event, "mdns.services", sorted(set(services)))
+    set_if(event, "mdns.services", sorted(set(services)))
     return event
 
 
@@ -142,25 +141,7 @@ def ssdp_event(ts: float, pkt: Packet, msg: SsdpMessage) -> Event:
     event = packet_event("ssdp", ts, pkt)
     event["ssdp.method"] = msg.method
     for header, name in SSDP_FIELDS.items():
-        _set_if(event, name, msg.headers.get(header))
-    return event
-
-
-def _flow_common(event_type: str, flow: Flow, ts: float) -> Event:
-    proto, src, sport, dst, dport = flow.key
-    event: Event = {"ts": ts, "type": event_type}
-    if flow.src_mac is not None:
-        event["src.mac"] = mac_text(flow.src_mac)
-    if flow.dst_mac is not None:
-        event["dst.mac"] = mac_text(flow.dst_mac)
-    event.update({"src.ip": ip_text(src), "dst.ip": ip_text(dst), "proto": proto_name(proto)})
-    if sport or dport:
-        event["src.port"] = sport
-        event["dst.port"] = dport
-    _set_if(event, "flow.server_name", flow.server_name)
-    event["flow.direction"] = flow.direction
-    if proto == PROTO_TCP:
-        event["flow.handshake"] = flow.handshake
+        set_if(event, name, msg.headers.get(header))
     return event
 
 
@@ -177,42 +158,6 @@ def flow_direction(src: bytes, dst: bytes, is_home: Callable[[bytes], bool] = is
 def router_advertisement_event(ts: float, pkt: Packet, ra: RouterAdvertisement) -> Event:
     event = packet_event("router_advertisement", ts, pkt)
     event["ra.router_lifetime"] = ra.router_lifetime
-    _set_if(event, "ra.prefixes", [f"{ip_text(prefix)}/{length}" for prefix, length in ra.prefixes])
-    _set_if(event, "ra.dns_servers", [ip_text(ip) for ip in ra.dns_servers])
+    set_if(event, "ra.prefixes", [f"{ip_text(prefix)}/{length}" for prefix, length in ra.prefixes])
+    set_if(event, "ra.dns_servers", [ip_text(ip) for ip in ra.dns_servers])
     return event
-
-
-def flow_start_event(flow: Flow) -> Event:
-    return _flow_common("flow_start", flow, flow.start)
-
-
-def flow_end_event(flow: Flow) -> Event:
-    event = _flow_common("flow_end", flow, flow.last)
-    event["flow.duration"] = round(flow.last - flow.start, 6)
-    event["flow.packets_out"] = flow.packets_out
-    event["flow.bytes_out"] = flow.bytes_out
-    event["flow.packets_in"] = flow.packets_in
-    event["flow.bytes_in"] = flow.bytes_in
-    event["flow.end_reason"] = flow.end_reason
-    return event
-
-
-def flow_row(flow: Flow) -> dict[str, object]:
-    proto, src, sport, dst, dport = flow.key
-    return {
-        "start": flow.start,
-        "end": flow.last,
-        "proto": proto_name(proto),
-        "src_mac": mac_text(flow.src_mac) if flow.src_mac else None,
-        "src_ip": ip_text(src),
-        "src_port": sport,
-        "dst_mac": mac_text(flow.dst_mac) if flow.dst_mac else None,
-        "dst_ip": ip_text(dst),
-        "dst_port": dport,
-        "server_name": flow.server_name,
-        "packets_out": flow.packets_out,
-        "bytes_out": flow.bytes_out,
-        "packets_in": flow.packets_in,
-        "bytes_in": flow.bytes_in,
-        "end_reason": flow.end_reason,
-    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from homeguard.notify.targets import Target
+from homeguard.settings.targets import Target
 
 log = logging.getLogger("homeguard.notify")
 

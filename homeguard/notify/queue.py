@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeguard.findings.model import Finding
-from homeguard.notify.targets import Target
+from homeguard.settings.targets import Target
 
 
 def push_text(finding: Finding, language: str) -> tuple[str, str]:

@@ -6,26 +6,11 @@ TZ environment variable, which is how tests pin it.
 
 from __future__ import annotations
 
-import re
 import time
-from typing import Any
 
-from homeguard.errors import ConfigError
+from homeguard.settings.quiet_hours import QuietHours
 
-QuietHours = tuple[int, int]  # minutes after midnight: start, end (end may be before start)
 HOUR, DAY = 3600.0, 86400.0
-
-
-def parse_quiet_hours(value: Any, where: str, _items: list[str]) -> QuietHours | None:
-    if value in (None, ""):
-        return None
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", str(value))
-    if not match or int(match[1]) > 23 or int(match[3]) > 23 or int(match[2]) > 59 or int(match[4]) > 59:
-        raise ConfigError(f"{where}: quiet_hours must look like 22:00-07:00, not {value!r}")
-    start, end = int(match[1]) * 60 + int(match[2]), int(match[3]) * 60 + int(match[4])
-    if start == end:
-        raise ConfigError(f"{where}: quiet_hours {value!r} starts and ends at the same time")
-    return start, end
 
 
 def local_midnight(ts: float) -> float:

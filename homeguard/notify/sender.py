@@ -23,8 +23,10 @@ from sqlite_utils import Database
 from homeguard.clock import Clock
 from homeguard.notify.delivery import Notifier
 from homeguard.notify.digest import digest_text
-from homeguard.notify.schedule import QuietHours, is_quiet, local_midnight, period_start, quiet_ends
-from homeguard.notify.targets import Target
+from homeguard.notify.schedule import is_quiet, local_midnight, period_start, quiet_ends
+from homeguard.settings.quiet_hours import QuietHours
+from homeguard.settings.targets import Target
+from homeguard.store import outbox
 
 BACKOFF_FIRST, BACKOFF_MAX = 30.0, 3600.0
 GIVE_UP_AFTER = 7 * 86400.0
@@ -78,58 +80,28 @@ class Sender:
         self._recover_interrupted()
 
     def _recover_interrupted(self) -> None:
-        with self.db.atomic():
-            self.db.execute(
-                "UPDATE outbox SET state = 'failed', last_error = ? WHERE state = 'sending'", [INTERRUPTED]
-            )
-            if self.configured is None:
-                return
-            names = sorted(self.configured)
-            self.db.execute(
-                "UPDATE outbox SET state = 'failed', last_error = 'the target is no longer in the config' "
-                f"WHERE state IN ('pending', 'digest') AND digest_id IS NULL "
-                f"AND target NOT IN ({', '.join('?' * len(names))})",
-                names,
-            )
+        outbox.fail_interrupted(self.db, INTERRUPTED)
+        if self.configured is not None:
+            outbox.fail_removed_targets(self.db, self.configured)
 
     def run_once(self) -> SendSummary:
         """One pass: compose due digests, then send everything that is due."""
         now = self.clock.time()
         summary = SendSummary()
-        muted = self._active_mutes(now)
+        muted = outbox.active_mutes(self.db, now)
         for target in self.targets.values():
             self._compose_digest(target, now, muted, summary)
-        for row in self._due(now):
+        for row in outbox.due(self.db, now):
             wanted = self.targets.get(row["target"])
             if wanted is not None:
                 self._work(row, wanted, now, muted, summary)
         return summary
 
-    # -- choosing ------------------------------------------------------------
-
-    def _due(self, now: float) -> list[dict[str, Any]]:
-        return list(
-            self.db.query(
-                "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt <= ? ORDER BY id", [now]
-            )
-        )
-
-    def _active_mutes(self, now: float) -> set[tuple[str, str]]:
-        rows = self.db.execute("SELECT kind, value FROM mutes WHERE until IS NULL OR until > ?", [now])
-        return {(kind, value) for kind, value in rows.fetchall()}
-
     def _pushed_today(self, target: Target, now: float) -> int:
-        (count,) = self.db.execute(
-            "SELECT count(*) FROM outbox WHERE target = ? AND kind = 'push' AND state = 'delivered' "
-            "AND delivered >= ?",
-            [target.name, local_midnight(now)],
-        ).fetchone()
-        return int(count)
+        return outbox.pushes_delivered_since(self.db, target.name, local_midnight(now))
 
     def _set(self, row_id: int, **values: Any) -> None:
-        names = ", ".join(f"{k} = ?" for k in values)
-        with self.db.atomic():
-            self.db.execute(f"UPDATE outbox SET {names} WHERE id = ?", [*values.values(), row_id])
+        outbox.update(self.db, row_id, **values)
 
     # -- working a row ---------------------------------------------------------
 
@@ -197,36 +169,18 @@ class Sender:
         """Alerts waiting for this target's digest from before the current period go into
         one digest row, in one transaction."""
         start = period_start(now, target.digest, self.digest_hour)
-        waiting = self.db.query(
-            "SELECT * FROM outbox WHERE target = ? AND state = 'digest' AND digest_id IS NULL "
-            "AND created < ? ORDER BY id",
-            [target.name, start],
-        )
         rows: list[dict[str, Any]] = []
         rows_muted: list[dict[str, Any]] = []
-        for row in waiting:
+        for row in outbox.waiting_for_digest(self.db, target.name, start):
             (rows_muted if is_muted(row, muted) else rows).append(row)
-        with self.db.atomic():
-            for r in rows_muted:
-                self.db.execute("UPDATE outbox SET state = 'muted' WHERE id = ?", [r["id"]])
-            if not rows:
-                return
-            title, text, _html = digest_text(rows, rows[0]["created"], self.language)
-            cursor = self.db.execute(
-                "INSERT INTO outbox (created, target, kind, title, body, state, attempts, next_attempt, "
-                "severity) VALUES (?, ?, 'digest', ?, ?, 'pending', 0, ?, 'info')",
-                [now, target.name, title, text, now],
-            )
-            digest_id = cursor.lastrowid
-            self.db.conn.executemany(
-                "UPDATE outbox SET digest_id = ? WHERE id = ?", [(digest_id, r["id"]) for r in rows]
-            )
-        summary.digests += 1
+        title, text = digest_text(rows, rows[0]["created"], self.language)[:2] if rows else ("", "")
+        outbox.make_digest(self.db, target.name, title, text, now, rows, rows_muted)
+        summary.digests += 1 if rows else 0
         summary.muted += len(rows_muted)
 
     def _digest_html(self, digest_id: int, target: Target) -> str | None:
         """HTML for e-mail targets (mailto://, mailtos://: apprise sends it as multipart)."""
         if not target.url.startswith("mailto"):
             return None
-        rows = list(self.db.query("SELECT * FROM outbox WHERE digest_id = ? ORDER BY id", [digest_id]))
+        rows = outbox.digest_members(self.db, digest_id)
         return digest_text(rows, rows[0]["created"], self.language)[2] if rows else None

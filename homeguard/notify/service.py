@@ -11,8 +11,8 @@ from sqlite_utils import Database
 
 from homeguard.clock import Clock
 from homeguard.notify.delivery import AppriseNotifier, Notifier, apprise_problem
-from homeguard.notify.targets import Target
 from homeguard.settings import Config
+from homeguard.settings.targets import Target
 
 log = logging.getLogger("homeguard.notify")
 SEND_INTERVAL = 5.0  # seconds between passes over the outbox

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeguard.events.catalog import EVENT_TYPES, FIELD_NAMES
+from homeguard.events.catalog import Catalog
 from homeguard.rules.conditions import MODIFIERS
 from homeguard.rules.taxonomy import CATEGORIES, LANGUAGES, MODES, SEVERITIES
 
 DURATION = {
     "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^\d+(\.\d+)?[smhdw]?$"}]
 }
-FIELD = {"type": "string", "enum": sorted(FIELD_NAMES)}
-FIELDS = {"oneOf": [FIELD, {"type": "array", "items": FIELD, "minItems": 1}]}
 SCALAR = {"type": ["string", "number", "boolean"]}
 CONDITION_KEY = r"^[a-z0-9_.]+(\|(" + "|".join(MODIFIERS) + "))*$"
 
@@ -28,14 +26,17 @@ def _strict(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[
     }
 
 
-def rule_json_schema() -> dict[str, Any]:
+def rule_json_schema(catalog: Catalog) -> dict[str, Any]:
+    field = {"type": "string", "enum": sorted(catalog.names)}
+    fields = {"oneOf": [field, {"type": "array", "items": field, "minItems": 1}]}
+    event_types = list(catalog.event_types)
     conditions = {
         "type": "object",
         "propertyNames": {"pattern": CONDITION_KEY},
         "additionalProperties": {"oneOf": [SCALAR, {"type": "array", "items": SCALAR, "minItems": 1}]},
     }
     condition_sets = {"oneOf": [conditions, {"type": "array", "items": conditions, "minItems": 1}]}
-    event = {"type": "object", "propertyNames": {"enum": sorted(FIELD_NAMES)}}
+    event = {"type": "object", "propertyNames": {"enum": sorted(catalog.names)}}
     case = _strict(
         {
             "name": {"type": "string"},
@@ -76,28 +77,28 @@ def rule_json_schema() -> dict[str, Any]:
                 "mode": {"enum": list(MODES)},
                 "when": {
                     "oneOf": [
-                        {"enum": list(EVENT_TYPES)},
-                        {"type": "array", "items": {"enum": list(EVENT_TYPES)}, "minItems": 1},
+                        {"enum": event_types},
+                        {"type": "array", "items": {"enum": event_types}, "minItems": 1},
                     ]
                 },
                 "match": condition_sets,
                 "unless": condition_sets,
                 "threshold": _strict(
                     {
-                        "group_by": FIELDS,
+                        "group_by": fields,
                         "window": DURATION,
                         "gte": {"type": "number", "minimum": 1},
-                        "distinct": FIELD,
-                        "sum": FIELD,
+                        "distinct": field,
+                        "sum": field,
                     },
                     ("window", "gte"),
                 ),
                 "first_seen": _strict(
-                    {"key": FIELDS, "learn_for": DURATION, "forget_after": DURATION}, ("key",)
+                    {"key": fields, "learn_for": DURATION, "forget_after": DURATION}, ("key",)
                 ),
                 # an empty suppress key means once per device
                 "suppress": _strict(
-                    {"key": {"oneOf": [FIELD, {"type": "array", "items": FIELD}]}, "for": DURATION}, ("for",)
+                    {"key": {"oneOf": [field, {"type": "array", "items": field}]}, "for": DURATION}, ("for",)
                 ),
                 "message": {"type": "string", "minLength": 1},
                 "remediation": {"type": "string", "minLength": 1},

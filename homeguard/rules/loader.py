@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from homeguard.events.catalog import Catalog
 from homeguard.rules.lists import IndicatorList, SkippedLine, load_lists
 from homeguard.rules.model import Rule, RuleError
 from homeguard.rules.parser import RuleParser
@@ -69,6 +70,7 @@ def load_ruleset(
     disabled: frozenset[str] = frozenset(),
     previous: RuleSet | None = None,
     list_directories: tuple[Path, ...] = (),
+    catalog: Catalog | None = None,
 ) -> RuleSet:
     """Load every rule file of the directories, later directories overriding earlier ones.
     Lists come from `list_directories` when given (later ones replacing earlier lists of
@@ -84,7 +86,7 @@ def load_ruleset(
     for directory in directories:
         seen_here: dict[str, str] = {}
         for path in rule_files(directory):
-            for rule in _parse_file(path, ruleset, previous):
+            for rule in _parse_file(path, ruleset, previous, catalog):
                 if rule.id in seen_here:
                     ruleset.errors.append(
                         RuleError(
@@ -101,8 +103,10 @@ def load_ruleset(
     return ruleset
 
 
-def _parse_file(path: Path, ruleset: RuleSet, previous: RuleSet | None) -> list[Rule]:
-    parser = RuleParser(str(path), ruleset.lists)
+def _parse_file(
+    path: Path, ruleset: RuleSet, previous: RuleSet | None, catalog: Catalog | None
+) -> list[Rule]:
+    parser = RuleParser(str(path), ruleset.lists, catalog)
     try:
         rules = parser.parse_text(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from homeguard.events.catalog import EVENT_TYPES, FIELD_NAMES
+from homeguard.events.catalog import Catalog
+from homeguard.protocols.shipped import shipped_catalog
 from homeguard.rules.conditions import ConditionError, compile_condition, suggest
 from homeguard.rules.durations import parse_duration
 from homeguard.rules.lists import IndicatorList
@@ -71,12 +72,11 @@ def node_value(node: yaml.Node) -> Any:
 class RuleParser:
     """Parses the rules of one file. Errors collect in `errors`; good rules are returned."""
 
-    def __init__(
-        self, path: str, lists: Mapping[str, IndicatorList], known_fields: frozenset[str] = FIELD_NAMES
-    ) -> None:
+    def __init__(self, path: str, lists: Mapping[str, IndicatorList], catalog: Catalog | None = None) -> None:
         self.path = path
         self.lists = lists
-        self.known_fields = known_fields
+        self.catalog = catalog or shipped_catalog()  # with the plugins' fields, when the app passes it
+        self.known_fields = self.catalog.names
         self.errors: list[RuleError] = []
 
     def error(self, node: yaml.Node | None, message: str) -> None:
@@ -230,8 +230,9 @@ class RuleParser:
         value = node_value(entry[1])
         names = value if isinstance(value, list) else [value]
         for name in names:
-            if name not in EVENT_TYPES:
-                self.error(entry[1], f"when: unknown event type {name!r}{suggest(str(name), EVENT_TYPES)}")
+            if name not in self.catalog.event_types:
+                hint = suggest(str(name), self.catalog.event_types)
+                self.error(entry[1], f"when: unknown event type {name!r}{hint}")
                 return ()
         return tuple(names)
 
@@ -290,24 +291,19 @@ class RuleParser:
             sets.append(conditions)
         return sets
 
-    @staticmethod
-    def types_of(alternative: yaml.MappingNode, when: tuple[str, ...]) -> tuple[str, ...]:
+    def types_of(self, alternative: yaml.MappingNode, when: tuple[str, ...]) -> tuple[str, ...]:
         """The `when` types an alternative's fields can all appear in (all of `when`
         when there is none: the per-field errors then say which field is the misfit)."""
-        from homeguard.events.catalog import FIELDS
-
         types = set(when)
         for key_node, _ in alternative.value:
             name = str(key_node.value).split("|", 1)[0]
-            spec = next((f for f in FIELDS if f.name == name), None)
+            spec = self.catalog.by_name.get(name)
             if spec is not None:
                 types &= set(spec.event_types)
         return tuple(t for t in when if t in types) or when
 
     def check_field_in_types(self, node: yaml.Node, name: str, when: tuple[str, ...]) -> None:
-        from homeguard.events.catalog import FIELDS
-
-        spec = next((f for f in FIELDS if f.name == name), None)
+        spec = self.catalog.by_name.get(name)
         if spec is None or not when:
             return
         missing = [t for t in when if t not in spec.event_types]

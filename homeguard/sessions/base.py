@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from homeguard.state.streams import Direction
+from homeguard.sessions.streams import Direction
 
 Emitted = list[tuple[str, dict[str, Any]]]  # (event type, fields) for the pipeline to dress
 CLIENT_BYTES = 16384
@@ -26,8 +26,11 @@ CONTROL_CHANNEL_BYTES = 1 << 20  # line protocols: logins can come late in a lon
 
 
 class Session:
-    def __init__(self, analyzer: Analyzer) -> None:
+    """`upgrade` makes the analyzer that takes over when a protocol switches to TLS."""
+
+    def __init__(self, analyzer: Analyzer, upgrade: Callable[[], Analyzer]) -> None:
         self.analyzer = analyzer
+        self.upgrade = upgrade
         limit = CONTROL_CHANNEL_BYTES if getattr(analyzer, "control_channel", False) else CLIENT_BYTES
         self.client = Direction(limit)
         self.server = Direction(limit if limit > SERVER_BYTES else SERVER_BYTES)
@@ -46,9 +49,7 @@ class Session:
         for run in direction.add(seq, payload, syn):
             out += self.analyzer.feed(from_client, run)
             if getattr(self.analyzer, "starts_tls", False):  # STARTTLS, AUTH TLS, HTTP CONNECT
-                from homeguard.sessions.tls import Tls
-
-                self.analyzer = Tls()
+                self.analyzer = self.upgrade()
             elif self.analyzer.done:
                 break
         return out

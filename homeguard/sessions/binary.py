@@ -1,20 +1,15 @@
 """Binary protocols read from their first client message: MQTT CONNECT and the SMB
-dialect negotiation; and two UDP protocols read per packet: SNMP and NAT-PMP/PCP."""
+dialect negotiation."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from homeguard.decode.mqtt import parse_connect
-from homeguard.decode.portmap import parse_nat_pmp_or_pcp
 from homeguard.decode.smb import parse_negotiate
-from homeguard.decode.snmp import parse_snmp
 from homeguard.errors import DecodeError
 from homeguard.sessions.base import Emitted
 from homeguard.sessions.credentials import DefaultCredentials, auth_fields
-from homeguard.sessions.http import mapping_fields
-
-SNMP_VERSIONS = {0: "1", 1: "2c", 3: "3"}
 
 
 class FirstClientMessage:
@@ -69,17 +64,3 @@ class Smb(FirstClientMessage):
             return []
         version, dialects = negotiated
         return [("smb", {"smb.version": version, "smb.dialects": dialects[:16]})]
-
-
-def snmp_events(payload: bytes, to_agent: bool, defaults: DefaultCredentials) -> Emitted:
-    message = parse_snmp(payload)
-    version = SNMP_VERSIONS.get(message.version, str(message.version))
-    out: Emitted = [("snmp", {"snmp.version": version, "snmp.pdu": message.pdu})]
-    if to_agent and message.community is not None:  # requests carry the password to the agent
-        out.append(("auth", auth_fields(defaults, "snmp", "community", None, message.community)))
-    return out
-
-
-def port_mapping_events(payload: bytes) -> Emitted:
-    mapping = parse_nat_pmp_or_pcp(payload)
-    return [] if mapping is None else [("port_mapping", mapping_fields(mapping))]

@@ -1,25 +1,29 @@
-"""The pipeline's door to the sessions: TCP payload goes to the flow's session, a few
-UDP protocols are read per packet. Returns (event type, fields) for the pipeline."""
+"""The pipeline's door to the sessions: TCP payload goes to the flow's session, whose
+analyzer the protocol dispatch chose (protocols/dispatch.py). Returns (event type,
+fields) for the pipeline."""
 
 from __future__ import annotations
 
-from homeguard.decode.dns import PORT_DNS
+from collections.abc import Callable
+
 from homeguard.decode.packet import TCP_ACK, TCP_SYN, Packet
-from homeguard.sessions.base import Emitted, Session
-from homeguard.sessions.binary import port_mapping_events, snmp_events
+from homeguard.sessions.base import Analyzer, Emitted, Session
 from homeguard.sessions.credentials import DefaultCredentials
-from homeguard.sessions.select import analyzer_for
+from homeguard.sessions.tls import Tls
 from homeguard.state.flows import Flow
 
-PORT_NAT_PMP = 5351
 SNIFF_SEGMENTS = 8  # payload segments watched for a late start of TLS (XMPP STARTTLS, proxies)
 MAX_SESSIONS = 2048  # connections read at once; each holds at most a few tens of KiB
-SNMP_AGENT_PORTS = (161, 162)  # 162: traps, sent to a manager, carry the community too
+
+
+# server port, client port, first payload, whether the client sent it -> the analyzer
+Selector = Callable[[int, int, bytes, bool, DefaultCredentials], Analyzer | None]
 
 
 class SessionReader:
-    def __init__(self, defaults: DefaultCredentials | None = None) -> None:
-        self.defaults = defaults or DefaultCredentials.shipped()
+    def __init__(self, select: Selector, defaults: DefaultCredentials) -> None:
+        self.select = select
+        self.defaults = defaults
         self.sessions_started = 0
         self.max_sessions = MAX_SESSIONS
         self.live = 0  # sessions whose flow is still open
@@ -33,10 +37,8 @@ class SessionReader:
         if session is None or isinstance(session, int):
             if pkt.payload_end <= pkt.payload_at:
                 return []
-            # The responder's port names the service; DNS also when the capture began mid-way
-            # and the first packet seen came from the server.
-            server_port = PORT_DNS if PORT_DNS in (pkt.sport, pkt.dport) else flow.key[4]
-            analyzer = analyzer_for(server_port, pkt.payload(), from_client, self.defaults)
+            # The responder's port names the service.
+            analyzer = self.select(flow.key[4], flow.key[2], pkt.payload(), from_client, self.defaults)
             if analyzer is None:
                 # No analyzer yet: keep looking a few segments, for TLS that starts later.
                 left = SNIFF_SEGMENTS if session is None else session - 1
@@ -46,7 +48,7 @@ class SessionReader:
                 self.refused += 1
                 flow.session = False
                 return []
-            session = flow.session = Session(analyzer)
+            session = flow.session = Session(analyzer, upgrade=Tls)
             self.sessions_started += 1
             self.live += 1
         assert isinstance(session, Session)
@@ -65,10 +67,3 @@ class SessionReader:
         if isinstance(flow.session, Session):
             self.live -= 1
         flow.session = False
-
-    def udp(self, pkt: Packet) -> Emitted:
-        if pkt.dport == PORT_NAT_PMP:
-            return port_mapping_events(pkt.payload())
-        if pkt.dport in SNMP_AGENT_PORTS or pkt.sport in SNMP_AGENT_PORTS:
-            return snmp_events(pkt.payload(), pkt.dport in SNMP_AGENT_PORTS, self.defaults)
-        return []

@@ -18,6 +18,7 @@ import yaml
 
 from homeguard.errors import HomeGuardError
 from homeguard.events import Event
+from homeguard.events.catalog import FLOW_TYPES, field
 
 MAX_CACHED = 65536
 # Which event field holds the name of the server an event is about.
@@ -28,7 +29,53 @@ NAME_FIELDS = {
     "flow_start": "flow.server_name",
     "flow_end": "flow.server_name",
 }
-FLOW_TYPES = ("flow_start", "flow_end")
+NAMED_TYPES = tuple(NAME_FIELDS)  # the events that name a server
+
+# The fields the enricher provides (gathered into the catalog by the registry).
+FIELDS = (
+    field(
+        "server.name",
+        "str",
+        NAMED_TYPES,
+        "The server's name, lower case: the DNS name asked for, the TLS SNI, the HTTP Host (without port), or the flow's server name.",
+    ),
+    field(
+        "server.domain",
+        "str",
+        NAMED_TYPES,
+        "The registrable domain (public suffix list) of the server's name: the DNS name asked for, the TLS SNI, the HTTP Host, or the flow's server name. Such as bbc.co.uk.",
+    ),
+    field(
+        "server.company",
+        "str",
+        NAMED_TYPES,
+        "The company behind that name (homeguard/data/entities.yaml), such as Google.",
+    ),
+    field(
+        "server.country",
+        "str",
+        FLOW_TYPES,
+        "The country of the server's IP address (iptocc, offline), such as US.",
+    ),
+    field(
+        "dns.subdomain_length",
+        "int",
+        "dns",
+        "Characters of the name left of its registrable domain (long in DNS tunnels).",
+    ),
+    field(
+        "dns.subdomain_entropy",
+        "float",
+        "dns",
+        "How random those characters are, in bits per character (Shannon; above 4 looks like encoded data).",
+    ),
+    field(
+        "dns.domain_label_entropy",
+        "float",
+        "dns",
+        "The same for the registrable domain's own label (random-looking in DGA malware names).",
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)

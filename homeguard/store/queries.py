@@ -56,3 +56,26 @@ def finding_listing(
         row["key"] = json.loads(row["key"]) if row["key"] else []
         out.append(row)
     return out
+
+
+def device_named(db: Database, name: str) -> str | None:
+    """The MAC of a device whose DHCP or mDNS name is `name` (any case)."""
+    text = name.lower()
+    row = db.execute(
+        "SELECT mac FROM devices WHERE lower(hostname) = ? OR lower(mdns_name) = ? LIMIT 1", [text, text]
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def rules_with_findings(db: Database) -> set[str]:
+    return {str(r[0]) for r in db.execute("SELECT DISTINCT rule FROM findings").fetchall()}
+
+
+def latest_capture_stats(db: Database, count: int = 2) -> list[dict[str, Any]]:
+    """The daemon's newest statistics rows, newest first."""
+    return list(db.query("SELECT * FROM capture_stats ORDER BY id DESC LIMIT ?", [count]))
+
+
+def learned_infrastructure(db: Database) -> list[tuple[str, str]]:
+    """The DHCP servers, routers, gateways and resolvers learned before a restart."""
+    return [(str(kind), str(value)) for kind, value in db.execute("SELECT kind, value FROM infrastructure")]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+
 import click
 
 from homeguard import __version__
@@ -19,3 +23,13 @@ def command_clock() -> Clock:
     ctx = click.get_current_context(silent=True)
     obj = ctx.find_root().obj if ctx is not None else None
     return obj if obj is not None else SystemClock()
+
+
+def setup_logging(level: str) -> None:
+    under_journal = "JOURNAL_STREAM" in os.environ  # journald adds its own timestamps
+    fmt = (
+        "%(levelname)s %(name)s: %(message)s"
+        if under_journal
+        else "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.basicConfig(stream=sys.stderr, level=level.upper(), format=fmt)

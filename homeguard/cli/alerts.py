@@ -10,12 +10,13 @@ from typing import Any
 
 import click
 
-from homeguard.cli_options import command_clock, config_option, version_option
+from homeguard.cli.options import command_clock, config_option, version_option
 from homeguard.errors import HomeGuardError
 from homeguard.settings import Config, load_config
+from homeguard.store import outbox
+from homeguard.store.queries import device_named, rules_with_findings
 
 MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-STATES = {"pending": ("pending", "sending"), "failed": ("failed",)}
 
 
 def _db(config: Config, db_path: str | None) -> Any:
@@ -54,15 +55,7 @@ def alerts(
         return
     config = load_config(config_file)
     db = _db(config, db_path)
-    states = STATES.get(only or "", ())
-    where = f"WHERE state IN ({', '.join('?' * len(states))})" if states else ""
-    rows = list(
-        db.query(
-            f"SELECT id, created, target, kind, state, attempts, title, last_error, delivered, digest_id "
-            f"FROM outbox {where} ORDER BY id",
-            list(states),
-        )
-    )
+    rows = outbox.listing(db, only)
     db.close()
     masked = _masker(config)
     for row in rows:
@@ -93,8 +86,7 @@ def send(retry_now: bool, db_path: str | None, config_file: str | None) -> None:
     config = load_config(config_file)
     db = _db(config, db_path)
     if retry_now:
-        with db.atomic():
-            db.execute("UPDATE outbox SET next_attempt = 0 WHERE state = 'pending'")
+        outbox.retry_now(db)
     sender = Sender(
         db,
         usable_targets(config),
@@ -118,13 +110,11 @@ def _mute_subject(db: Any, subject: str, config: Config) -> tuple[str, str]:
     text = subject.lower()
     if MAC.match(text):
         return "device", text
-    row = db.execute(
-        "SELECT mac FROM devices WHERE lower(hostname) = ? OR lower(mdns_name) = ? LIMIT 1", [text, text]
-    ).fetchone()
-    if row:
-        return "device", row[0]
-    known = {r[0] for r in db.execute("SELECT DISTINCT rule FROM findings").fetchall()}
-    from homeguard.cli_rules import load_rules_for
+    mac = device_named(db, text)
+    if mac is not None:
+        return "device", mac
+    known = rules_with_findings(db)
+    from homeguard.rules.configured import load_rules_for
 
     known |= set(load_rules_for(config).rules)
     if subject in known:
@@ -150,12 +140,7 @@ def mute(subject: str, duration: str | None, db_path: str | None, config_file: s
         until = now + parse_duration(duration) if duration else None
     except ValueError as exc:
         raise HomeGuardError(f"--for: {exc}") from exc
-    with db.atomic():
-        db.execute(
-            "INSERT INTO mutes (kind, value, until, created) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (kind, value) DO UPDATE SET until = excluded.until",
-            [kind, value, until, now],
-        )
+    outbox.mute(db, kind, value, until, now)
     db.close()
     ends = time.strftime("%Y-%m-%d %H:%M", time.localtime(until)) if until else "you unmute it"
     click.echo(f"muted {kind} {value} until {ends}")
@@ -171,8 +156,7 @@ def unmute(subject: str, db_path: str | None, config_file: str | None) -> None:
     config = load_config(config_file)
     db = _db(config, db_path)
     kind, value = _mute_subject(db, subject, config)
-    with db.atomic():
-        gone = db.execute("DELETE FROM mutes WHERE kind = ? AND value = ?", [kind, value]).rowcount
+    gone = outbox.unmute(db, kind, value)
     db.close()
     click.echo(f"unmuted {kind} {value}" if gone else f"{kind} {value} was not muted")
 

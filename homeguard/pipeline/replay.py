@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from homeguard.capture.pcapfile import PcapFileSource
 from homeguard.errors import CaptureFileError
-from homeguard.pipeline import Pipeline
+from homeguard.pipeline.core import Pipeline
 
 
 @dataclass(slots=True)

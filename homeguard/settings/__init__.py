@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from homeguard.errors import ConfigError
-from homeguard.notify.schedule import parse_quiet_hours
-from homeguard.notify.targets import parse_targets
+from homeguard.settings.quiet_hours import parse_quiet_hours
+from homeguard.settings.targets import parse_targets
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +227,12 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
     ),
     Setting("log_level", str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
+    Setting(
+        "events_file",
+        str,
+        None,
+        "Also write every event to this file, one JSON object per line ('-' for stdout), as `--events` does. For debugging; it grows without bound.",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -11,12 +11,12 @@ from types import FrameType
 
 from homeguard.capture.live import LiveSource
 from homeguard.clock import Clock
-from homeguard.pipeline import Pipeline
+from homeguard.pipeline.core import Pipeline
 from homeguard.rules.engine import RuleEngine
 from homeguard.rules.loader import RuleSet, file_stamps
-from homeguard.sdnotify import sd_notify, watchdog_interval
+from homeguard.service.sdnotify import sd_notify, watchdog_interval
 
-log = logging.getLogger("homeguard.daemon")
+log = logging.getLogger("homeguard.service.daemon")
 RULES_CHECK_INTERVAL = 2.0  # seconds between looks at the rule files' modification times
 
 

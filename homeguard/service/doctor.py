@@ -201,7 +201,7 @@ def check_database(path: Path, config: Config) -> Check:
 
 
 def check_rules(config: Config) -> Check:
-    from homeguard.cli_rules import load_rules_for
+    from homeguard.rules.configured import load_rules_for
 
     ruleset = load_rules_for(config)
     if ruleset.errors:

@@ -5,38 +5,15 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import click
 
-from homeguard.cli_options import command_clock, config_option, version_option
+from homeguard.cli.options import command_clock, config_option, version_option
 from homeguard.errors import HomeGuardError
+from homeguard.rules.configured import load_rules_for
+from homeguard.rules.loader import RuleSet
 from homeguard.settings import Config, load_config
-
-
-def rule_directories(config: Config) -> list[Path]:
-    """The shipped rules, then the user's, which override them."""
-    from homeguard.rules.loader import shipped_rules_dir
-
-    return [shipped_rules_dir(), Path(config["rules_dir"])]
-
-
-def load_rules_for(config: Config, paths: tuple[str, ...] = (), previous: Any = None) -> Any:
-    """The rule set the daemon would run, or the rules in `paths` (which may use the
-    shipped and the user's lists). `previous` keeps the last good rules of broken files."""
-    from homeguard.rules.feeds import lists_directory
-    from homeguard.rules.loader import load_ruleset
-
-    shipped, user = rule_directories(config)
-    disabled = frozenset(config["disabled_rules"])
-    # Lists: shipped, then downloaded (`lists update`), then the user's, each replacing
-    # a list of the same name from before.
-    list_dirs = [shipped / "lists", lists_directory(config), user / "lists"]
-    if not paths:
-        return load_ruleset([shipped, user], disabled, previous, list_directories=tuple(list_dirs))
-    beside = [Path(p).parent / "lists" if Path(p).is_file() else Path(p) / "lists" for p in paths]
-    return load_ruleset([Path(p) for p in paths], disabled, list_directories=tuple([*list_dirs, *beside]))
 
 
 @click.group()
@@ -51,7 +28,7 @@ def rules() -> None:
 @version_option
 def check(paths: tuple[str, ...], config_file: str | None) -> None:
     """Validate rule files and lists; report every error as file:line:col: message."""
-    ruleset = load_rules_for(load_config(config_file), paths)
+    ruleset = _load_rules(load_config(config_file), paths)
     for error in ruleset.errors:
         click.echo(str(error))
     for skipped in ruleset.skipped_lines:
@@ -74,7 +51,7 @@ def test_rules(paths: tuple[str, ...], config_file: str | None) -> None:
     """Run the test cases embedded in rules, one line per rule."""
     from homeguard.rules.testing import run_rule_tests
 
-    ruleset = load_rules_for(load_config(config_file), paths)
+    ruleset = _load_rules(load_config(config_file), paths)
     for error in ruleset.errors:
         click.echo(str(error))
     failed = 0
@@ -115,7 +92,7 @@ def explain(
     if (event_json is None) == (capture is None):
         raise click.UsageError("give either --event JSON or --capture FILE")
     config = load_config(config_file)
-    ruleset = load_rules_for(config)
+    ruleset = _load_rules(config)
     rule = ruleset.rules.get(rule_id)
     if rule is None:
         raise HomeGuardError(f"no rule {rule_id!r}{suggest(rule_id, ruleset.rules)}")
@@ -139,8 +116,8 @@ def explain(
 
 
 def _capture_events(config: Config, capture: str, types: tuple[str, ...]) -> list[dict[str, Any]]:
-    from homeguard.pipeline import Pipeline
-    from homeguard.replay import replay_files
+    from homeguard import app
+    from homeguard.pipeline.replay import replay_files
 
     events: list[dict[str, Any]] = []
 
@@ -148,11 +125,22 @@ def _capture_events(config: Config, capture: str, types: tuple[str, ...]) -> lis
         if event["type"] in types:
             events.append(event)
 
-    pipeline = Pipeline(config, None, [keep], clock=command_clock())
-    summary = replay_files(pipeline, [capture])
+    household = app.build(config, command_clock(), store=False, rules=False, replay=True)
+    household.pipeline.sinks = [keep]
+    try:
+        summary = replay_files(household.pipeline, [capture])
+    finally:
+        household.close()
     if summary.failed:
         raise HomeGuardError(summary.failed[0])
     return events
+
+
+def _load_rules(config: Config, paths: tuple[str, ...] = ()) -> RuleSet:
+    """The rules, checked against the fields of the shipped protocols and the plugins."""
+    from homeguard.app import registry_for
+
+    return load_rules_for(config, paths, catalog=registry_for(config).catalog)
 
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")

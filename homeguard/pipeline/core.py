@@ -1,7 +1,9 @@
 """The pipeline: frames in, events out, state kept, rows stored.
 
-capture -> decode -> events -> state and enrichment -> store (and any event sinks).
-Live capture and replay drive the very same object, frame by frame.
+capture -> decode -> protocols and sessions -> events -> state and enrichment -> sinks.
+Live capture and replay drive the very same object, frame by frame. Which protocol
+reads what is decided by one dispatch built from the registered protocol specs
+(protocols/dispatch.py); the handlers use this object as their PacketContext.
 """
 
 from __future__ import annotations
@@ -9,14 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeguard.capture.source import CaptureSource, Frame
 from homeguard.clock import Clock
 from homeguard.decode.addresses import is_local_ip, is_unicast_mac
-from homeguard.decode.dns import PORT_DNS, parse_dns
 from homeguard.decode.fragments import FragmentReassembler
-from homeguard.decode.link import ETH_ARP
-from homeguard.decode.ndp import ICMPV6_ROUTER_ADVERTISEMENT
 from homeguard.decode.packet import (
     PROTO_ICMPV6,
     PROTO_TCP,
@@ -30,25 +30,28 @@ from homeguard.decode.packet import (
 )
 from homeguard.errors import DecodeError
 from homeguard.events import Event, builders
-from homeguard.pipeline_messages import MessageHandlers
+from homeguard.pipeline.shedding import shed_bulk_segment
+from homeguard.protocols.dispatch import ProtocolDispatch
+from homeguard.protocols.shipped import SHIPPED
+from homeguard.sessions.base import Emitted
+from homeguard.sessions.credentials import DefaultCredentials
 from homeguard.sessions.reader import SessionReader
 from homeguard.settings import Config
 from homeguard.state.arrivals import Arrivals
 from homeguard.state.devices import DeviceInventory
 from homeguard.state.dnslog import DnsLog
 from homeguard.state.enrichment import Enricher
+from homeguard.state.flow_events import flow_end_event, flow_row, flow_start_event
 from homeguard.state.flows import Flow, FlowTable
 from homeguard.state.infrastructure import Infrastructure
 from homeguard.state.names import ServerNames
-from homeguard.state.selfmonitor import SelfMonitor
-from homeguard.state.shedding import shed_bulk_segment
+from homeguard.store.household import learn_infrastructure
 from homeguard.store.writer import BatchWriter
 
-log = logging.getLogger("homeguard.pipeline")
+log = logging.getLogger("homeguard.pipeline.core")
 EventSink = Callable[[Event], None]
 SWEEP_INTERVAL = 5.0  # seconds of packet time between flow expiry sweeps
 CLOCK_JUMP = 60.0  # seconds backwards after which the housekeeping timers restart
-PORT_MDNS, PORT_SSDP, PORT_DHCP_SERVER, PORT_DHCP_CLIENT = 5353, 1900, 67, 68
 
 
 @dataclass(slots=True)
@@ -59,10 +62,10 @@ class PipelineStats:
     events: int = 0
     flows_ended: int = 0
     internal_errors: int = 0  # bugs: an exception that is not a DecodeError
-    shed: int = 0  # bulk segments counted without decoding, under load (state/shedding.py)
+    shed: int = 0  # bulk segments counted without decoding, under load (pipeline/shedding.py)
 
 
-class Pipeline(MessageHandlers):
+class Pipeline:
     def __init__(
         self,
         config: Config,
@@ -70,6 +73,8 @@ class Pipeline(MessageHandlers):
         sinks: list[EventSink] | None = None,
         *,
         clock: Clock,
+        protocols: ProtocolDispatch | None = None,
+        enrichers: list[EventSink] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -81,13 +86,17 @@ class Pipeline(MessageHandlers):
         self.server_names = ServerNames(config["max_server_names"])
         self.dns_log = DnsLog(config["max_pending_dns"])
         self.fragments = FragmentReassembler()
-        self.sessions = SessionReader()
-        self.enricher = Enricher()
+        self.protocols = protocols or ProtocolDispatch(SHIPPED)
+        self.defaults = DefaultCredentials.shipped()
+        self.sessions = SessionReader(self.protocols.streams.analyzer_for, self.defaults)
+        self.enrichers: list[EventSink] = [Enricher()] if enrichers is None else enrichers
         self.infrastructure = Infrastructure(
             config["household_resolvers"], config["dhcp_servers"], config["ipv6_routers"]
         )
         self.arrivals = Arrivals()
-        self.self_monitor = SelfMonitor(clock.time())
+        # The process's own health (CPU, memory, start) for capture_stats rows; the app
+        # wires in the service's self-monitor.
+        self.health: Callable[[], dict[str, Any]] = dict
         self.shedding = False  # set by the daemon while the kernel drops packets
         self.set_metadata_only(config["metadata_only"])
         self.capture_file: str | None = None
@@ -157,8 +166,9 @@ class Pipeline(MessageHandlers):
                 elif is_unicast_mac(src_mac):
                     self._new_device(ts, pkt, src_mac)
             if pkt.src_ip is None:
-                if pkt.ethertype == ETH_ARP:
-                    self._arp(ts, pkt)
+                on_frame = self.protocols.ethertypes.get(pkt.ethertype)
+                if on_frame is not None:
+                    on_frame(self, ts, pkt)
                 return
             if pkt.fragment:
                 self._fragment(ts, pkt)
@@ -260,33 +270,64 @@ class Pipeline(MessageHandlers):
         infrastructure = self.infrastructure  # where the flow goes, and whose it is: once per flow
         flow.direction = builders.flow_direction(key[1], key[3], infrastructure.is_home)
         flow.device_mac = infrastructure.household_mac(key[1], key[3], src_mac, dst_mac)
-        self.emit(builders.flow_start_event(flow), flow.device_mac)
+        self.emit(flow_start_event(flow), flow.device_mac)
         return flow
 
     def _application(self, ts: float, pkt: Packet, flow: Flow | None) -> None:
         if pkt.fragment:
             return
         if pkt.proto == PROTO_TCP and flow is not None and flow.session is not False:
-            self._session_events(ts, pkt, self.sessions.tcp(pkt, flow))
+            self.session_events(ts, pkt, self.sessions.tcp(pkt, flow))
         if pkt.payload_end <= pkt.payload_at:
             return
-        sport, dport = pkt.sport, pkt.dport
         if pkt.proto == PROTO_UDP:
-            if sport == PORT_DNS or dport == PORT_DNS:
-                self._dns(ts, pkt, [parse_dns(pkt.payload())], "udp")
-            elif sport == PORT_MDNS or dport == PORT_MDNS:
-                self._mdns(ts, pkt)
-            elif sport in (PORT_DHCP_SERVER, PORT_DHCP_CLIENT) and dport in (
-                PORT_DHCP_SERVER,
-                PORT_DHCP_CLIENT,
-            ):
-                self._dhcp(ts, pkt)
-            elif dport == PORT_SSDP or sport == PORT_SSDP:
-                self._ssdp(ts, pkt)
-            else:
-                self._session_events(ts, pkt, self.sessions.udp(pkt))
-        elif pkt.proto == PROTO_ICMPV6 and sport == ICMPV6_ROUTER_ADVERTISEMENT:
-            self._router_advertisement(ts, pkt)
+            handler = self.protocols.udp_handler(pkt.sport, pkt.dport)
+        elif pkt.proto == PROTO_ICMPV6:
+            handler = self.protocols.icmpv6.get(pkt.sport)  # the decoder puts the ICMP type there
+        else:
+            return
+        if handler is not None:
+            handler(self, ts, pkt)
+
+    def session_events(self, ts: float, pkt: Packet, emitted: Emitted) -> None:
+        """Events a stream analyzer or a datagram's protocol found, dressed with the
+        packet's fields and sent for the household device of the conversation."""
+        for event_type, fields in emitted:
+            on_message = self.protocols.messages.get(event_type)
+            if on_message is not None:  # not an event: its protocol's (DNS over TCP)
+                on_message(self, ts, pkt, fields["message"])
+                continue
+            event = builders.packet_event(event_type, ts, pkt)
+            event.update(fields)
+            if event_type == "tls_certificate" and "tls.cert_not_after" in fields:
+                event["tls.cert_expired"] = ts > fields["tls.cert_not_after"]
+            assert pkt.src_ip is not None and pkt.dst_ip is not None
+            self.emit(
+                event, self.infrastructure.household_mac(pkt.src_ip, pkt.dst_ip, pkt.src_mac, pkt.dst_mac)
+            )
+
+    # -- devices arriving ---------------------------------------------------
+
+    def _new_device(self, ts: float, pkt: Packet, mac: bytes) -> None:
+        """Held until the device names itself (see state/arrivals.py)."""
+        self.devices.add(mac, ts)
+        event = builders.packet_event("device_new", ts, pkt)
+        for name in ("dst.mac", "dst.ip", "dst.port", "src.port", "proto"):
+            event.pop(name, None)
+        self.arrivals.hold(mac, event)
+
+    def _announce(self, mac: bytes, event: Event) -> None:
+        dev = self.devices.by_mac.get(mac)
+        if dev is not None:
+            event["device.identity"] = dev.identity
+            event["device.recognisable"] = dev.recognisable
+        self.emit(event, mac)
+
+    def announce_held(self, mac: bytes | None) -> None:
+        """A held new device named itself (DHCP, mDNS): announce it now."""
+        held = self.arrivals.take(mac)
+        if held is not None and mac is not None:
+            self._announce(mac, held)
 
     def emit(self, event: Event, device_mac: bytes | None) -> None:
         """Enrich an event with its device and hand it to every sink."""
@@ -298,7 +339,8 @@ class Pipeline(MessageHandlers):
             if dev.name:
                 event["device.name"] = dev.name
             event["device.randomized"] = dev.randomized
-        self.enricher(event)
+        for enrich in self.enrichers:
+            enrich(event)
         if self.capture_file is not None:
             event["capture.file"] = self.capture_file
             event["capture.frame"] = self.frame_no
@@ -311,9 +353,9 @@ class Pipeline(MessageHandlers):
     def _end_flow(self, flow: Flow) -> None:
         self.stats.flows_ended += 1
         self.sessions.release(flow)
-        self.emit(builders.flow_end_event(flow), flow.device_mac)
+        self.emit(flow_end_event(flow), flow.device_mac)
         if self.writer is not None:
-            self.writer.insert("flows", builders.flow_row(flow))
+            self.writer.insert("flows", flow_row(flow))
 
     def maintain(self, now: float) -> None:
         """Expire flows and DNS lookups, and write what is due. Cheap; call often."""
@@ -350,10 +392,7 @@ class Pipeline(MessageHandlers):
                 dev.changed = False
                 dev.stored_last_seen = dev.last_seen
         for kind, value in self.infrastructure.learned:
-            writer.statement(
-                "INSERT OR IGNORE INTO infrastructure (kind, value, first_seen) VALUES (?, ?, ?)",
-                (kind, value, self._now),
-            )
+            learn_infrastructure(writer, kind, value, self._now)
         self.infrastructure.learned.clear()
         writer.flush()
         self._next_flush = self.clock.monotonic() + self.config["flush_interval"]
@@ -386,7 +425,7 @@ class Pipeline(MessageHandlers):
                 "kernel_drops": counters.kernel_drops,
                 "malformed": self.stats.malformed,
                 "events": self.stats.events,
-                **self.self_monitor.sample(),
+                **self.health(),
             },
         )
 

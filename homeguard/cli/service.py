@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from homeguard.cli_options import command_clock, version_option
+from homeguard.cli.options import command_clock, version_option
 
 
 @click.command()
@@ -21,7 +21,7 @@ from homeguard.cli_options import command_clock, version_option
 @version_option
 def setup(interface: str | None, uninstall: bool, purge: bool, root: str, no_start: bool) -> None:
     """Install HomeGuard as a hardened systemd service (as root). Safe to run again."""
-    from homeguard import install
+    from homeguard.service import install
 
     root_path = Path(root)
     report = (
@@ -69,7 +69,7 @@ def check(path: str) -> None:
 @version_option
 def default(interface: str | None) -> None:
     """Print the commented default config file (what setup writes)."""
-    from homeguard.install import default_config_text
+    from homeguard.service.install import default_config_text
 
     click.echo(default_config_text(interface), nl=False)
 
@@ -87,7 +87,7 @@ def default(interface: str | None) -> None:
 def doctor(interface: str | None, seconds: float, config_file: str | None, db_path: str | None) -> None:
     """Check everything HomeGuard needs, and say in plain words what to fix."""
     from homeguard.capture.live import default_interface
-    from homeguard.doctor import run_checks
+    from homeguard.service.doctor import run_checks
     from homeguard.settings import load_config
     from homeguard.store.database import database_path
 
@@ -122,10 +122,11 @@ def status(config_file: str | None, db_path: str | None, as_json: bool) -> None:
     config = load_config(config_file)
     path = database_path(config["db_path"], db_path)
     db = open_existing_database(path)
-    rows = list(db.query("SELECT * FROM capture_stats ORDER BY id DESC LIMIT 2"))
-    (pending,) = db.execute(
-        "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending', 'digest') AND digest_id IS NULL"
-    ).fetchone()
+    from homeguard.store.outbox import waiting_count
+    from homeguard.store.queries import latest_capture_stats
+
+    rows = latest_capture_stats(db)
+    pending = waiting_count(db)
     db.close()
     if not rows:
         raise click.ClickException(f"{path}: no statistics yet; HomeGuard writes them every stats_interval")

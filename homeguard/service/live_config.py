@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 from homeguard.errors import ConfigError
 from homeguard.notify.queue import AlertQueue
-from homeguard.pipeline import Pipeline
+from homeguard.pipeline.core import Pipeline
 from homeguard.settings import Config, load_config
 
 log = logging.getLogger("homeguard.config")

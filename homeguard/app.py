@@ -1,0 +1,160 @@
+"""Where the program is wired: one typed place that builds the pipeline, the state, the
+rules, the findings, the store, the outputs and the background threads, for `run`,
+`replay`, `rules explain`, doctor and the tests alike.
+
+The seam for capture on several cores runs through here. Capture, decode, flows and
+sessions (everything in `Pipeline`) end in a list of event sinks; everything after that
+(devices' rules, findings, the store, alerts and outputs) hangs off `Household.sinks`.
+A worker process would run the first half and send its events to one household process
+that runs the second; nothing below this module needs to know.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pluggy
+from sqlite_utils import Database
+
+from homeguard.clock import Clock
+from homeguard.notify.queue import AlertQueue
+from homeguard.notify.service import sender_thread, usable_targets
+from homeguard.outputs.queued import QueuedSink
+from homeguard.pipeline import Pipeline
+from homeguard.plugins.hookspecs import OutputContext
+from homeguard.plugins.manager import plugin_manager
+from homeguard.plugins.registry import Registry
+from homeguard.rules.configured import load_rules_for
+from homeguard.rules.engine import RuleEngine
+from homeguard.rules.loader import RuleSet
+from homeguard.service.selfmonitor import SelfMonitor
+from homeguard.settings import Config
+from homeguard.store.background import PeriodicThread
+from homeguard.store.database import database_path, open_database
+from homeguard.store.findings import DatabaseFirstSeenStore
+from homeguard.store.queries import learned_infrastructure, load_device_rows
+from homeguard.store.retention import enforce
+from homeguard.store.writer import BatchWriter
+
+log = logging.getLogger("homeguard.app")
+
+
+@dataclass
+class Household:
+    """Everything one running HomeGuard holds. Built by `build`, closed by `close`."""
+
+    config: Config
+    clock: Clock
+    registry: Registry
+    pipeline: Pipeline
+    engine: RuleEngine
+    ruleset: RuleSet
+    db: Database | None = None
+    writer: BatchWriter | None = None
+    alerts: AlertQueue | None = None
+    queued: list[QueuedSink] = field(default_factory=list)  # outputs on threads of their own
+
+    def close(self) -> None:
+        """Write everything out, stop the outputs' threads, close the database."""
+        for sink in self.queued:
+            sink.close()
+        if self.db is not None:
+            self.db.close()
+
+
+def open_store(config: Config) -> tuple[Database, BatchWriter]:
+    db = open_database(database_path(config["db_path"]))
+    return db, BatchWriter(db, config["flush_max_rows"])
+
+
+def build(
+    config: Config,
+    clock: Clock,
+    *,
+    store: bool = True,
+    rules: bool = True,
+    alert_targets: bool = True,
+    replay: bool = False,
+    manager: pluggy.PluginManager | None = None,
+) -> Household:
+    """A household: with `store`, on the configured database (and with `alert_targets`,
+    alerts queued for the configured targets); with `rules`, the shipped and the user's
+    rules; in `replay`, outputs wait rather than drop. The plugins come from `manager`
+    (default: the shipped ones and every installed one)."""
+    registry = Registry.gather(manager or plugin_manager(), config)
+    db, writer = open_store(config) if store else (None, None)
+    targets = usable_targets(config) if alert_targets and writer is not None else []
+    alerts = AlertQueue(targets, config["language"]) if targets else None
+    ruleset = load_rules_for(config, catalog=registry.catalog) if rules else RuleSet()
+    for error in ruleset.errors:
+        logging.getLogger("homeguard.rules").error("%s", error)
+    log.info("%d rules loaded", len(ruleset.rules))
+    context = OutputContext(config, clock, replay, db, writer, alerts)
+    first_seen = DatabaseFirstSeenStore(db, writer) if db is not None and writer is not None else None
+    engine = RuleEngine(ruleset, registry.finding_sinks(context), first_seen)
+    pipeline = Pipeline(
+        config, writer, clock=clock, protocols=registry.dispatch(), enrichers=registry.enrich_functions()
+    )
+    pipeline.health = SelfMonitor(clock.time()).sample
+    queued = [
+        QueuedSink(sink.name, sink.write, sink.max_queue, wait_when_full=replay, close=sink.close)
+        for sink in registry.event_sinks(context)
+    ]
+    pipeline.sinks = [engine, *queued]
+    if db is not None:
+        pipeline.devices.restore(*load_device_rows(db, config["max_devices"]))
+        pipeline.infrastructure.restore(learned_infrastructure(db))
+    return Household(config, clock, registry, pipeline, engine, ruleset, db, writer, alerts, queued)
+
+
+@contextlib.contextmanager
+def background(household: Household) -> Iterator[Callable[[Config], None]]:
+    """The alert sender and retention, each on a thread with its own connection, for as
+    long as the daemon runs. Yields a function that restarts the sender with a new
+    config (SIGHUP)."""
+    config, clock = household.config, household.clock
+    db_file = database_path(config["db_path"])
+    senders: list[PeriodicThread] = []
+    current = {"config": config}
+
+    def restart_sender(fresh: Config) -> None:
+        current["config"] = fresh
+        for old in senders:
+            old.close()
+        senders.clear()
+        targets = usable_targets(fresh)
+        if targets:
+            senders.append(sender_thread(db_file, targets, fresh, clock))
+            senders[0].start()
+
+    def retain(db: Database) -> None:
+        report = enforce(db, current["config"], clock.time())
+        if report.deleted or report.shed or report.rolled_up:
+            logging.getLogger("homeguard.store").info("retention: %s", report)
+
+    if household.alerts is not None:
+        restart_sender(config)
+    retention = PeriodicThread("retention", db_file, config["retention_interval"], retain)
+    retention.start()
+    try:
+        yield restart_sender
+    finally:
+        retention.close()
+        for sender in senders:
+            sender.close()
+
+
+def rule_loader(household: Household, current: Callable[[], Config]) -> Callable[[RuleSet | None], RuleSet]:
+    """How the daemon reloads its rules: with the config in force at that moment, and the
+    plugins' fields."""
+    catalog = household.registry.catalog
+    return lambda previous: load_rules_for(current(), previous=previous, catalog=catalog)
+
+
+def registry_for(config: Config, entry_points: bool = True) -> Registry:
+    """What the plugins provide, for the commands that only list or check (fields,
+    plugins, rules check)."""
+    return Registry.gather(plugin_manager(entry_points), config)

@@ -1,0 +1,92 @@
+"""What the plugins registered, gathered once: the protocol dispatch, the enrichers, the
+field catalog, the commands; and, for a running household, its outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+import pluggy
+
+from homeguard.errors import PluginError
+from homeguard.events import Event
+from homeguard.events.catalog import Catalog
+from homeguard.findings.model import Finding
+from homeguard.plugins.hookspecs import EnricherSpec, EventSinkSpec, OutputContext
+from homeguard.protocols.dispatch import ProtocolDispatch
+from homeguard.protocols.shipped import catalog_of
+from homeguard.protocols.spec import ProtocolSpec
+from homeguard.settings import Config
+
+
+@dataclass
+class Registry:
+    manager: pluggy.PluginManager
+    analyzers: list[ProtocolSpec]
+    enrichers: list[EnricherSpec]
+    catalog: Catalog
+    config: Config
+
+    @classmethod
+    def gather(cls, manager: pluggy.PluginManager, config: Config) -> Registry:
+        hook = manager.hook
+        analyzers = [spec for specs in hook.homeguard_analyzers() for spec in specs]
+        names = [spec.name for spec in analyzers]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise PluginError(f"protocol(s) registered twice: {', '.join(twice)}")
+        enrichers = [spec for specs in hook.homeguard_enrichers(config=config) for spec in specs]
+        try:
+            catalog = catalog_of(tuple(analyzers), tuple(f for e in enrichers for f in e.fields))
+        except ValueError as exc:
+            raise PluginError(f"the plugins' fields clash: {exc}") from exc
+        return cls(manager, analyzers, enrichers, catalog, config)
+
+    def dispatch(self) -> ProtocolDispatch:
+        return ProtocolDispatch(self.analyzers)
+
+    def enrich_functions(self) -> list[Callable[[Event], None]]:
+        return [spec.enrich for spec in self.enrichers]
+
+    def event_sinks(self, context: OutputContext) -> list[EventSinkSpec]:
+        return [sink for sinks in self.manager.hook.homeguard_event_sinks(context=context) for sink in sinks]
+
+    def finding_sinks(self, context: OutputContext) -> list[Callable[[Finding], None]]:
+        hook = self.manager.hook.homeguard_finding_sinks
+        # pluggy calls the last registered first; the shipped findings book goes first.
+        return [sink for sinks in reversed(hook(context=context)) for sink in sinks]
+
+    def commands(self) -> list[click.Command]:
+        return [command for commands in self.manager.hook.homeguard_commands() for command in commands]
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every plugin and what it provides, for `homeguard plugins`."""
+        out = []
+        for name, plugin_object in self.manager.list_name_plugin():
+            plugin: Any = plugin_object  # a module or object with hook functions
+            callers = self.manager.get_hookcallers(plugin_object) or []
+            hooks = sorted(caller.name for caller in callers)
+            entry: dict[str, Any] = {"name": name, "hooks": hooks}
+            dist = dict(self.manager.list_plugin_distinfo()).get(plugin)
+            entry["package"] = f"{dist.project_name} {dist.version}" if dist is not None else "shipped"
+            provides: dict[str, Any] = {}
+            if "homeguard_analyzers" in hooks:
+                provides["protocols"] = [spec.describe() for spec in plugin.homeguard_analyzers()]
+            if "homeguard_enrichers" in hooks:
+                provides["enrichers"] = [
+                    {"name": e.name, "fields": [f.name for f in e.fields]}
+                    for e in plugin.homeguard_enrichers(config=self.config)
+                ]
+            for hook, what in (
+                ("homeguard_event_sinks", "event outputs"),
+                ("homeguard_finding_sinks", "finding outputs"),
+            ):
+                if hook in hooks:
+                    provides[what] = True
+            if "homeguard_commands" in hooks:
+                provides["commands"] = [c.name for c in plugin.homeguard_commands()]
+            entry["provides"] = provides
+            out.append(entry)
+        return out

@@ -1,0 +1,36 @@
+"""The rules a configured HomeGuard runs: the shipped ones, then the user's, with the
+shipped, downloaded and user's lists. The daemon, doctor and the commands all load them here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from homeguard.events.catalog import Catalog
+from homeguard.rules.feeds import lists_directory
+from homeguard.rules.loader import RuleSet, load_ruleset, shipped_rules_dir
+from homeguard.settings import Config
+
+
+def rule_directories(config: Config) -> list[Path]:
+    """The shipped rules, then the user's, which override them."""
+    return [shipped_rules_dir(), Path(config["rules_dir"])]
+
+
+def load_rules_for(
+    config: Config,
+    paths: tuple[str, ...] = (),
+    previous: RuleSet | None = None,
+    catalog: Catalog | None = None,
+) -> RuleSet:
+    """The rule set the daemon would run, or the rules in `paths` (which may use the
+    shipped and the user's lists). `previous` keeps the last good rules of broken files;
+    `catalog` has the plugins' fields (default: the shipped ones)."""
+    shipped, user = rule_directories(config)
+    disabled = frozenset(config["disabled_rules"])
+    # Lists: shipped, then downloaded (`lists update`), then the user's, each replacing
+    # a list of the same name from before.
+    list_dirs = [shipped / "lists", lists_directory(config), user / "lists"]
+    if not paths:
+        return load_ruleset([shipped, user], disabled, previous, tuple(list_dirs), catalog)
+    beside = [Path(p).parent / "lists" if Path(p).is_file() else Path(p) / "lists" for p in paths]
+    return load_ruleset([Path(p) for p in paths], disabled, None, (*list_dirs, *beside), catalog)
