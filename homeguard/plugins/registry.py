@@ -32,12 +32,13 @@ class Registry:
     @classmethod
     def gather(cls, manager: pluggy.PluginManager, config: Config) -> Registry:
         hook = manager.hook
-        analyzers = [spec for specs in hook.homeguard_analyzers() for spec in specs]
+        # pluggy calls the plugin registered last first; reversed, the shipped ones come first.
+        analyzers = [spec for specs in reversed(hook.homeguard_analyzers()) for spec in specs]
         names = [spec.name for spec in analyzers]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise PluginError(f"protocol(s) registered twice: {', '.join(twice)}")
-        enrichers = [spec for specs in hook.homeguard_enrichers(config=config) for spec in specs]
+        enrichers = [spec for specs in reversed(hook.homeguard_enrichers(config=config)) for spec in specs]
         try:
             catalog = catalog_of(tuple(analyzers), tuple(f for e in enrichers for f in e.fields))
         except ValueError as exc:
@@ -51,11 +52,11 @@ class Registry:
         return [spec.enrich for spec in self.enrichers]
 
     def event_sinks(self, context: OutputContext) -> list[EventSinkSpec]:
-        return [sink for sinks in self.manager.hook.homeguard_event_sinks(context=context) for sink in sinks]
+        hook = self.manager.hook.homeguard_event_sinks
+        return [sink for sinks in reversed(hook(context=context)) for sink in sinks]
 
     def finding_sinks(self, context: OutputContext) -> list[Callable[[Finding], None]]:
         hook = self.manager.hook.homeguard_finding_sinks
-        # pluggy calls the last registered first; the shipped findings book goes first.
         return [sink for sinks in reversed(hook(context=context)) for sink in sinks]
 
     def commands(self) -> list[click.Command]:
