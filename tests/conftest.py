@@ -7,10 +7,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
-from scapy.all import wrpcap  # type: ignore[attr-defined]
+from scapy.all import wrpcap
 
 from homeguard.capture.source import Frame
 from homeguard.clock import ManualClock
@@ -20,6 +20,13 @@ from homeguard.pipeline.core import Pipeline
 from homeguard.settings import Config
 
 TS0 = 1_700_000_000.0
+T = TypeVar("T")
+
+
+def known(value: T | None) -> T:
+    """A decoded field a test expects to be there."""
+    assert value is not None
+    return value
 
 
 def frames_of(packets: Iterable[Any], start: float = TS0, step: float = 0.01) -> list[Frame]:

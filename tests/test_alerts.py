@@ -85,7 +85,10 @@ def send(config: Path, *extra: str) -> Any:
 
 
 def outbox(config: Path, *flags: str) -> list[dict[str, Any]]:
-    return json.loads(homeguard("alerts", "--json", "--config", str(config), *flags).stdout)
+    rows: list[dict[str, Any]] = json.loads(
+        homeguard("alerts", "--json", "--config", str(config), *flags).stdout
+    )
+    return rows
 
 
 def test_alerts_arrive_by_webhook_and_by_mail_in_dutch(
@@ -172,7 +175,7 @@ def test_a_flood_gives_the_capped_pushes_and_one_digest_that_counts_the_rest(
 
 
 @pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     yield

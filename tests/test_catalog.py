@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scapy.all import (  # type: ignore[attr-defined]
@@ -35,7 +36,7 @@ CATALOG = shipped_catalog()
 EVENT_TYPES, FIELD_NAMES, FIELDS = CATALOG.event_types, CATALOG.names, CATALOG.fields
 
 
-def rich_traffic() -> list:
+def rich_traffic() -> list[Any]:
     ssdp = (
         Ether(src=ROUTER, dst="01:00:5e:7f:ff:fa")
         / IP(src="192.168.1.1", dst="239.255.255.250")

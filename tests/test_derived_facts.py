@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from scapy.all import ICMP, IP, TCP, Ether  # type: ignore[attr-defined]
 
@@ -24,7 +25,7 @@ from tests.household import CAMERA, LAPTOP, PHONE_TODAY, PI, ROUTER, TV
 T0 = household.TODAY
 
 
-def timed(packets: list, start: float = T0, step: float = 1.0) -> list[Frame]:
+def timed(packets: list[Any], start: float = T0, step: float = 1.0) -> list[Frame]:
     return frames_of(packets, start=start, step=step)
 
 
@@ -216,7 +217,7 @@ def test_the_household_dhcp_server_is_remembered_across_a_restart(tmp_path: Path
     first is still a rogue, not taken for the household's."""
     import json
 
-    from scapy.all import wrpcap  # type: ignore[attr-defined]
+    from scapy.all import wrpcap
 
     from tests.conftest import homeguard
 

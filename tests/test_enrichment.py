@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from homeguard.events import Event
 from homeguard.state.enrichment import Enricher
 
 
@@ -53,7 +54,7 @@ def test_flow_events_get_domain_company_and_country(enricher: Enricher) -> None:
 def test_dns_names_get_subdomain_length_and_entropy(
     enricher: Enricher, name: str, length: int, random_looking: bool
 ) -> None:
-    event = {"type": "dns", "dns.query": name}
+    event: Event = {"type": "dns", "dns.query": name}
     enricher(event)
     assert event["dns.subdomain_length"] == length
     assert (event["dns.subdomain_entropy"] > 4.0) is random_looking

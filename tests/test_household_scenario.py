@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
-from scapy.all import wrpcap  # type: ignore[attr-defined]
+from scapy.all import wrpcap
 
 from tests import household
 from tests.conftest import homeguard
@@ -36,12 +37,12 @@ def household_db(
     return db, after_week, after_day
 
 
-def test_the_learning_week_raises_nothing(household_db: tuple[Path, list, list]) -> None:
+def test_the_learning_week_raises_nothing(household_db: tuple[Path, list[Any], list[Any]]) -> None:
     _db, after_week, _ = household_db
     assert after_week == []
 
 
-def test_today_gives_exactly_the_expected_findings(household_db: tuple[Path, list, list]) -> None:
+def test_today_gives_exactly_the_expected_findings(household_db: tuple[Path, list[Any], list[Any]]) -> None:
     _db, _, after_day = household_db
     found = Counter((row["rule"], row["device_mac"]) for row in after_day)
     expected = Counter(household.EXPECTED_FINDINGS)
@@ -49,7 +50,7 @@ def test_today_gives_exactly_the_expected_findings(household_db: tuple[Path, lis
 
 
 def test_the_new_device_alert_names_it_and_the_phone_is_recognised(
-    household_db: tuple[Path, list, list],
+    household_db: tuple[Path, list[Any], list[Any]],
 ) -> None:
     _db, _, after_day = household_db
     new = [row for row in after_day if row["category"] == "network.new-device"]
@@ -59,7 +60,9 @@ def test_the_new_device_alert_names_it_and_the_phone_is_recognised(
     )
 
 
-def test_every_taxonomy_category_but_health_is_covered(household_db: tuple[Path, list, list]) -> None:
+def test_every_taxonomy_category_but_health_is_covered(
+    household_db: tuple[Path, list[Any], list[Any]],
+) -> None:
     from homeguard.rules.taxonomy import CATEGORIES
 
     _db, _, after_day = household_db

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scapy.all import BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, TCP, UDP, Ether, Raw  # type: ignore[attr-defined]
 
 from homeguard.clock import ManualClock
 from homeguard.errors import StoreError
+from homeguard.events import Event
 from homeguard.settings import Config
 from homeguard.store.database import open_database, schema_version
 from homeguard.store.queries import device_listing, load_device_rows
@@ -20,7 +22,7 @@ LAPTOP, ROUTER, PI = "3c:22:fb:00:00:01", "02:00:00:00:00:fe", "b8:27:eb:00:00:0
 LAPTOP_IP, ROUTER_IP, SERVER_IP = "192.168.1.20", "192.168.1.1", "93.184.216.34"
 
 
-def web_visit(mac: str = LAPTOP, ip: str = LAPTOP_IP, sport: int = 50000) -> list:
+def web_visit(mac: str = LAPTOP, ip: str = LAPTOP_IP, sport: int = 50000) -> list[Any]:
     up = Ether(src=mac, dst=ROUTER) / IP(src=ip, dst=SERVER_IP)
     down = Ether(src=ROUTER, dst=mac) / IP(src=SERVER_IP, dst=ip)
     dns_up = Ether(src=mac, dst=ROUTER) / IP(src=ip, dst=ROUTER_IP) / UDP(sport=sport + 1, dport=53)
@@ -141,7 +143,7 @@ def test_flow_table_stays_bounded_and_evicted_flows_are_kept() -> None:
         Ether(src=LAPTOP, dst=ROUTER) / IP(src=LAPTOP_IP, dst=f"9.9.{i}.9") / UDP(sport=4000, dport=53)
         for i in range(100)
     ]
-    events = []
+    events: list[Event] = []
     from homeguard.pipeline.core import Pipeline
 
     pipeline = Pipeline(config, None, [events.append], clock=ManualClock(TS0))
@@ -201,7 +203,7 @@ def test_known_devices_are_not_new_after_a_restart(store) -> None:  # type: igno
     run_pipeline(frames_of(web_visit()), writer=writer)
     from homeguard.pipeline.core import Pipeline
 
-    events: list = []
+    events: list[Any] = []
     second = Pipeline(Config(), writer, [events.append], clock=ManualClock(TS0))
     second.devices.restore(*load_device_rows(db, 100))
     for frame in frames_of(web_visit(), start=1_700_100_000.0):

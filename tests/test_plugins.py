@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from scapy.all import wrpcap  # type: ignore[attr-defined]
+from scapy.all import wrpcap
 
 from tests.conftest import homeguard, read_jsonl
 from tests.household import LAPTOP, lookup

@@ -32,13 +32,13 @@ def outbox_row(created: float, state: str) -> dict[str, object]:
 def test_retention_per_table_with_flows_rolled_up_hourly(tmp_path: Path) -> None:
     db = open_database(tmp_path / "hg.db")
     old, recent = NOW - 10 * DAY, NOW - DAY
-    db["flows"].insert_all(
+    db.table("flows").insert_all(
         [flow(old, "192.0.2.1"), flow(old + 60, "192.0.2.1", out=500), flow(recent, "192.0.2.2")]
     )
-    db["dns_log"].insert_all(
+    db.table("dns_log").insert_all(
         [{"ts": NOW - 31 * DAY, "query": "old.example"}, {"ts": NOW - DAY, "query": "new.example"}]
     )
-    db["outbox"].insert_all(
+    db.table("outbox").insert_all(
         [
             outbox_row(NOW - 100 * DAY, "delivered"),
             outbox_row(NOW - 100 * DAY, "pending"),
@@ -60,7 +60,7 @@ def test_the_size_cap_drops_the_oldest_and_gives_the_space_back(tmp_path: Path) 
     path = tmp_path / "hg.db"
     db = open_database(path)
     rows = [{"ts": NOW - i, "query": f"host{i:06d}.example.org", "answers": "x" * 200} for i in range(30_000)]
-    db["dns_log"].insert_all(rows, batch_size=5000)
+    db.table("dns_log").insert_all(rows, batch_size=5000)
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = path.stat().st_size
     assert database_bytes(db) > 4 << 20

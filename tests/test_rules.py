@@ -43,7 +43,10 @@ def rule_text(match: str, extra: str = "", when: str = "dns") -> str:
     )
 
 
-@pytest.mark.parametrize("rule", sorted(SHIPPED.rules.values(), key=lambda r: r.id), ids=lambda r: r.id)
+SHIPPED_RULES = sorted(SHIPPED.rules.values(), key=lambda r: r.id)
+
+
+@pytest.mark.parametrize("rule", SHIPPED_RULES, ids=[r.id for r in SHIPPED_RULES])
 def test_shipped_rule_passes_its_tests_and_has_both_kinds(rule: Any) -> None:
     results = run_rule_tests(rule)
     assert all(r.passed for r in results), [line for r in results for line in r.detail]

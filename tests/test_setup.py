@@ -62,12 +62,13 @@ def test_the_unit_passes_systemd_analyze_with_exposure_at_most_2(root: Path) -> 
         root / "etc/systemd/system/homeguard-lists.service",
         root / "etc/systemd/system/homeguard-lists.timer",
     ]
-    verify = subprocess.run([ANALYZE, "verify", *map(str, units)], capture_output=True, text=True)  # type: ignore[list-item]
+    assert ANALYZE is not None
+    verify = subprocess.run([ANALYZE, "verify", *map(str, units)], capture_output=True, text=True)
     assert verify.returncode == 0, verify.stderr
     security = subprocess.run(
         [ANALYZE, "security", "--offline=true", str(unit)],
         capture_output=True,
-        text=True,  # type: ignore[list-item]
+        text=True,
     )
     score = float(re.search(r"Overall exposure level for homeguard.service: ([\d.]+)", security.stdout)[1])  # type: ignore[index]
     assert score <= 2.0, security.stdout

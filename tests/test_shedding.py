@@ -4,6 +4,7 @@ without decoding; every flow total and every other event stays the same."""
 from __future__ import annotations
 
 import types
+from typing import Any
 
 from homeguard.clock import ManualClock
 from homeguard.service.daemon import CALM_REPORTS, Daemon
@@ -15,7 +16,7 @@ from tests.household import CAMERA, LAPTOP, browse, internet
 BULK = [(False, b"\x17\x03\x03\x05\xa0" + b"\x00" * 1440)] * 50  # encrypted data: nobody reads it
 
 
-def traffic() -> list:
+def traffic() -> list[Any]:
     tls = tcp_conversation(
         [(True, client_hello(sni="video.example")), (False, b"\x16\x03\x03\x00\x04\x0e\x00\x00\x00"), *BULK],
         dport=443,
