@@ -3,13 +3,15 @@ registered protocol specs (the shipped ones and any plugin's)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from homeguard.protocols.spec import MessageHandler, PacketHandler, ProtocolSpec, StreamFactory
+from homeguard.protocols.spec import MessageHandler, PacketHandler, ProtocolSpec, StreamFactory, StreamSpec
 from homeguard.sessions.base import Analyzer
 from homeguard.sessions.credentials import DefaultCredentials
 
 GREETING_BYTES = 128  # a server's greeting names it within its first line
+Probe = tuple[Callable[[bytes, bool], bool], StreamFactory]
+Greeting = tuple[Callable[[bytes], bool], StreamFactory]
 
 
 class ProtocolDispatch:
@@ -61,14 +63,17 @@ class StreamSelector:
         for stream in streams:
             for port in stream.ports:
                 (self.owned if stream.owns_ports else self.by_port).setdefault(port, stream.factory)
-        self.probes = [
-            (s.probe, s.factory) for s in sorted(streams, key=lambda s: s.probe_order) if s.probe is not None
-        ]
-        self.greetings = [
-            (s.greeting, s.factory)
-            for s in sorted(streams, key=lambda s: s.greeting_order)
-            if s.greeting is not None
-        ]
+        probes: list[tuple[StreamSpec, Probe]] = sorted(
+            ((s, (s.probe, s.factory)) for s in streams if s.probe is not None),
+            key=lambda p: p[0].probe_order,
+        )
+        greetings: list[tuple[StreamSpec, Greeting]] = sorted(
+            ((s, (s.greeting, s.factory)) for s in streams if s.greeting is not None),
+            key=lambda g: g[0].greeting_order,
+        )
+        # By a payload's first byte: the probes (and greetings) that could say yes to it.
+        self.probes_at = [tuple(p for s, p in probes if _may_start(s, byte)) for byte in range(256)]
+        self.greetings_at = [tuple(g for s, g in greetings if _may_start(s, byte)) for byte in range(256)]
 
     def analyzer_for(
         self,
@@ -81,11 +86,17 @@ class StreamSelector:
         # An owned port decides also when the capture began mid-way and the first packet
         # seen came from the server.
         factory = self.owned.get(server_port) or self.owned.get(other_port)
-        if factory is None:
-            factory = next((f for probe, f in self.probes if probe(payload, from_client)), None)
+        if factory is None and payload:
+            factory = next(
+                (f for probe, f in self.probes_at[payload[0]] if probe(payload, from_client)), None
+            )
         if factory is None:
             factory = self.by_port.get(server_port)
-        if factory is None and not from_client:
+        if factory is None and not from_client and payload:
             head = payload[:GREETING_BYTES]
-            factory = next((f for greeting, f in self.greetings if greeting(head)), None)
+            factory = next((f for greeting, f in self.greetings_at[payload[0]] if greeting(head)), None)
         return None if factory is None else factory(defaults)
+
+
+def _may_start(stream: StreamSpec, byte: int) -> bool:
+    return stream.first_bytes is None or byte in stream.first_bytes

@@ -25,5 +25,6 @@ SPEC = ProtocolSpec(
         ports=(21,),
         greeting=lambda head: head.startswith(b"220") and b"FTP" in head.upper(),
         greeting_order=20,
+        first_bytes=b"2",
     ),
 )

@@ -3,7 +3,7 @@ and personal data sent in clear, and UPnP port mappings (SOAP)."""
 
 from __future__ import annotations
 
-from homeguard.decode.http import looks_like_request, looks_like_response
+from homeguard.decode.http import METHODS, looks_like_request, looks_like_response
 from homeguard.events.catalog import field
 from homeguard.protocols.spec import ProtocolSpec, StreamSpec
 from homeguard.sessions.http import Http
@@ -34,6 +34,9 @@ FIELDS = (
 )
 
 
+FIRST_BYTES = bytes({method[0] for method in METHODS} | {ord("H")})  # a method, or HTTP/ of a response
+
+
 def looks_like_http(payload: bytes, from_client: bool) -> bool:
     return looks_like_request(payload) if from_client else looks_like_response(payload)
 
@@ -43,5 +46,5 @@ SPEC = ProtocolSpec(
     "HTTP/1.x on any port",
     EVENT_TYPES,
     FIELDS,
-    stream=StreamSpec(Http, probe=looks_like_http, probe_order=20),
+    stream=StreamSpec(Http, probe=looks_like_http, probe_order=20, first_bytes=FIRST_BYTES),
 )

@@ -23,5 +23,11 @@ SPEC = ProtocolSpec(
     "IMAP mail access",
     EVENT_TYPES,
     FIELDS,
-    stream=StreamSpec(Imap, ports=(143,), greeting=lambda head: head.startswith(b"* OK"), greeting_order=40),
+    stream=StreamSpec(
+        Imap,
+        ports=(143,),
+        greeting=lambda head: head.startswith(b"* OK"),
+        greeting_order=40,
+        first_bytes=b"*",
+    ),
 )

@@ -26,5 +26,6 @@ SPEC = ProtocolSpec(
         ports=(1883,),
         probe=lambda payload, from_client: from_client and is_connect(payload),
         probe_order=40,
+        first_bytes=b"\x10",
     ),
 )

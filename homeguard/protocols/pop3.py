@@ -20,5 +20,7 @@ SPEC = ProtocolSpec(
     "POP3 mail retrieval",
     EVENT_TYPES,
     FIELDS,
-    stream=StreamSpec(Pop3, ports=(110,), greeting=lambda head: head.startswith(b"+OK"), greeting_order=30),
+    stream=StreamSpec(
+        Pop3, ports=(110,), greeting=lambda head: head.startswith(b"+OK"), greeting_order=30, first_bytes=b"+"
+    ),
 )

@@ -25,5 +25,6 @@ SPEC = ProtocolSpec(
         ports=(25, 587),
         greeting=lambda head: head.startswith(b"220") and b"SMTP" in head.upper(),
         greeting_order=10,
+        first_bytes=b"2",
     ),
 )

@@ -61,6 +61,10 @@ class StreamSpec:
     probe_order: int = 100
     greeting: Callable[[bytes], bool] | None = None
     greeting_order: int = 100
+    # The bytes a payload can start with for `probe` or `greeting` to say yes (None: any).
+    # The selector asks only the probes a payload's first byte allows, so the bulk of
+    # unrecognised traffic costs one table look-up.
+    first_bytes: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,10 @@ SPEC = ProtocolSpec(
     EVENT_TYPES,
     FIELDS,
     stream=StreamSpec(
-        Ssh, ports=(22,), probe=lambda payload, _c: payload.startswith(b"SSH-"), probe_order=30
+        Ssh,
+        ports=(22,),
+        probe=lambda payload, _c: payload.startswith(b"SSH-"),
+        probe_order=30,
+        first_bytes=b"S",
     ),
 )

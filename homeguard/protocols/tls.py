@@ -8,6 +8,8 @@ from homeguard.protocols.spec import ProtocolSpec, StreamSpec
 from homeguard.sessions.tls import Tls, looks_like_tls
 
 TLS_TYPES = ("tls_client_hello", "tls_server_hello", "tls_certificate")
+# A handshake record (22), or an SSLv2-format hello: a two-byte length with the high bit set.
+FIRST_BYTES = bytes([22, *range(0x80, 0x100)])
 
 EVENT_TYPES = {
     "tls_client_hello": "A TLS ClientHello, on any port: server name, versions, fingerprints.",
@@ -78,5 +80,10 @@ SPEC = ProtocolSpec(
     "TLS handshakes on any port",
     EVENT_TYPES,
     FIELDS,
-    stream=StreamSpec(lambda _d: Tls(), probe=lambda payload, _c: looks_like_tls(payload), probe_order=10),
+    stream=StreamSpec(
+        lambda _d: Tls(),
+        probe=lambda payload, _c: looks_like_tls(payload),
+        probe_order=10,
+        first_bytes=FIRST_BYTES,
+    ),
 )
