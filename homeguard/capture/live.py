@@ -9,7 +9,6 @@ import os
 import select
 import socket
 import struct
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from threading import Event
@@ -158,7 +157,7 @@ class LiveSource:
                 pass
             except OSError as exc:
                 if exc.errno == errno.ENETDOWN:
-                    time.sleep(IDLE_TICK)  # the link went down: wait for it, do not die
+                    stop.wait(IDLE_TICK)  # the link went down: wait for it (or a stop), do not die
                 else:
                     raise
             now = clock()
