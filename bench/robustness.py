@@ -42,7 +42,7 @@ LINKTYPES = (1, 1, 1, 1, 101, 113, 276, 9, 105, 127, 0)  # Ethernet most, then r
 def daemon_path(db_path: Path) -> tuple[Pipeline, BatchWriter]:
     db = open_database(db_path)
     config = Config()
-    writer = BatchWriter(db, config["flush_max_rows"])
+    writer = BatchWriter(db, config.values["flush_max_rows"])
     engine = RuleEngine(
         load_ruleset([shipped_rules_dir()]), [FindingsBook(writer, SystemClock(), AlertQueue([], "en"))]
     )

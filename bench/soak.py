@@ -78,7 +78,7 @@ def main() -> int:
         print(f"{frames_per_day:,} frames a day")
         path = Path(tmp) / "soak.db"
         db = open_database(path)
-        writer = BatchWriter(db, config["flush_max_rows"])
+        writer = BatchWriter(db, config.values["flush_max_rows"])
         engine = RuleEngine(load_ruleset([shipped_rules_dir()]), [FindingsBook(writer, SystemClock())])
         pipeline = Pipeline(config, writer, [engine], clock=SystemClock())
         print("day  packets      pps   RSS MiB  DB MiB (in use)  file MiB  dns_log  flows  flow_hours")

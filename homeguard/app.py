@@ -66,8 +66,8 @@ class Household:
 
 
 def open_store(config: Config) -> tuple[Database, BatchWriter]:
-    db = open_database(database_path(config["db_path"]))
-    return db, BatchWriter(db, config["flush_max_rows"])
+    db = open_database(database_path(config.values["db_path"]))
+    return db, BatchWriter(db, config.values["flush_max_rows"])
 
 
 def build(
@@ -87,7 +87,7 @@ def build(
     registry = Registry.gather(manager or plugin_manager(), config)
     db, writer = open_store(config) if store else (None, None)
     targets = usable_targets(config) if alert_targets and writer is not None else []
-    alerts = AlertQueue(targets, config["language"]) if targets else None
+    alerts = AlertQueue(targets, config.values["language"]) if targets else None
     ruleset = load_rules_for(config, catalog=registry.catalog) if rules else RuleSet()
     for error in ruleset.errors:
         logging.getLogger("homeguard.rules").error("%s", error)
@@ -105,7 +105,7 @@ def build(
     ]
     pipeline.sinks = [engine, *queued]
     if db is not None:
-        pipeline.devices.restore(*load_device_rows(db, config["max_devices"]))
+        pipeline.devices.restore(*load_device_rows(db, config.values["max_devices"]))
         pipeline.infrastructure.restore(learned_infrastructure(db))
     return Household(config, clock, registry, pipeline, engine, ruleset, db, writer, alerts, queued)
 
@@ -116,7 +116,7 @@ def background(household: Household) -> Iterator[Callable[[Config], None]]:
     long as the daemon runs. Yields a function that restarts the sender with a new
     config (SIGHUP)."""
     config, clock = household.config, household.clock
-    db_file = database_path(config["db_path"])
+    db_file = database_path(config.values["db_path"])
     senders: list[PeriodicThread] = []
     current = {"config": config}
 
@@ -137,7 +137,7 @@ def background(household: Household) -> Iterator[Callable[[Config], None]]:
 
     if household.alerts is not None:
         restart_sender(config)
-    retention = PeriodicThread("retention", db_file, config["retention_interval"], retain)
+    retention = PeriodicThread("retention", db_file, config.values["retention_interval"], retain)
     retention.start()
     try:
         yield restart_sender

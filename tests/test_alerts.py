@@ -156,7 +156,7 @@ def test_a_flood_gives_the_capped_pushes_and_one_digest_that_counts_the_rest(
     db = open_database(tmp_path / "homeguard.db")
     # past the next 08:00 digest time, whenever the replay queued the alerts
     tomorrow = ManualClock(queued_at(db) + 86400 + 3600)
-    sender = Sender(db, load_config(config)["notify"], AppriseNotifier(), clock=tomorrow)
+    sender = Sender(db, load_config(config).values["notify"], AppriseNotifier(), clock=tomorrow)
     summary = sender.run_once()
     assert summary.digests == 2 and summary.delivered == 2
     sender.run_once()  # nothing more
@@ -206,9 +206,9 @@ def test_quiet_hours_hold_all_but_critical_alerts(tmp_path: Path, webhook: Webho
     clock = ManualClock(next_local(queued_at(db), 23, 30))
     sender = Sender(
         db,
-        load_config(config)["notify"],
+        load_config(config).values["notify"],
         AppriseNotifier(),
-        quiet=load_config(config)["quiet_hours"],
+        quiet=load_config(config).values["quiet_hours"],
         clock=clock,
     )
     summary = sender.run_once()
@@ -311,7 +311,7 @@ def test_alerts_for_a_target_removed_from_the_config_are_closed_by_the_daemon(tm
     )
     replay(telnet_capture(tmp_path), config)
     db = open_database(tmp_path / "homeguard.db")
-    kept = load_config(config)["notify"][1:]  # the config now lists only "hook"
+    kept = load_config(config).values["notify"][1:]  # the config now lists only "hook"
     Sender(db, kept, AppriseNotifier(), clock=ManualClock(TS0), configured={"hook"})
     states = dict(
         db.execute("SELECT target, group_concat(DISTINCT state) FROM outbox GROUP BY target").fetchall()

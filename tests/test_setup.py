@@ -36,7 +36,7 @@ def test_setup_installs_everything_once_and_uninstall_removes_it(root: Path) -> 
     )
     config = root / "etc/homeguard/config.yaml"
     assert stat.S_IMODE(config.stat().st_mode) == 0o640
-    assert load_config(config)["interface"] == "eth1"
+    assert load_config(config).values["interface"] == "eth1"
     state = root / "var/lib/homeguard"
     assert stat.S_IMODE(state.stat().st_mode) == 0o750
     unit = (root / "etc/systemd/system/homeguard.service").read_text()

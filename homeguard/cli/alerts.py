@@ -22,11 +22,11 @@ MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 def _db(config: Config, db_path: str | None) -> Any:
     from homeguard.store.database import database_path, open_existing_database
 
-    return open_existing_database(database_path(config["db_path"], db_path))
+    return open_existing_database(database_path(config.values["db_path"], db_path))
 
 
 def _masker(config: Config) -> Any:
-    targets = {t.name: t for t in config["notify"]}
+    targets = {t.name: t for t in config.values["notify"]}
 
     def masked(target: str, text: str | None) -> str:
         if not text:
@@ -91,9 +91,9 @@ def send(retry_now: bool, db_path: str | None, config_file: str | None) -> None:
         db,
         usable_targets(config),
         AppriseNotifier(),
-        quiet=config["quiet_hours"],
-        digest_hour=config["digest_hour"],
-        language=config["language"],
+        quiet=config.values["quiet_hours"],
+        digest_hour=config.values["digest_hour"],
+        language=config.values["language"],
         clock=command_clock(),
     )
     summary = sender.run_once()
@@ -176,12 +176,12 @@ def notify_test(only: str | None, config_file: str | None) -> None:
     from homeguard.notify.delivery import AppriseNotifier, apprise_problem, masked_url
 
     config = load_config(config_file)
-    targets = [t for t in config["notify"] if only is None or t.name == only]
+    targets = [t for t in config.values["notify"] if only is None or t.name == only]
     if not targets:
         raise HomeGuardError(
             f"no notify target named {only!r} in the config" if only else "no notify targets in the config"
         )
-    nl = config["language"] == "nl"
+    nl = config.values["language"] == "nl"
     title = "HomeGuard: testbericht" if nl else "HomeGuard: test message"
     body = (
         "Als je dit leest, komen meldingen van HomeGuard aan."

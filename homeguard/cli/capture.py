@@ -47,12 +47,12 @@ def run(
         "events_file": events_file,
     }
     config = load_config(config_file, overrides)
-    setup_logging(config["log_level"])
+    setup_logging(config.values["log_level"])
     source = LiveSource(
-        config["interface"] or default_interface(),
-        config["bpf_filter"],
-        promiscuous=config["promiscuous"],
-        buffer_bytes=config["socket_buffer_mb"] << 20,
+        config.values["interface"] or default_interface(),
+        config.values["bpf_filter"],
+        promiscuous=config.values["promiscuous"],
+        buffer_bytes=config.values["socket_buffer_mb"] << 20,
         clock=clock,
     )
     household = app.build(config, clock)
@@ -61,7 +61,7 @@ def run(
             live = LiveConfig(
                 config_file, overrides, config, household.pipeline, household.alerts, restart_sender
             )
-            daemon = Daemon(household.pipeline, source, config["stats_interval"], clock)
+            daemon = Daemon(household.pipeline, source, config.values["stats_interval"], clock)
             daemon.reload_config = live.reload
             daemon.rules = RuleReloader(
                 household.engine, household.ruleset, app.rule_loader(household, lambda: live.config)
@@ -97,7 +97,7 @@ def replay(
 
     overrides = {"rules_dir": rules_dir, "db_path": db_path, "events_file": events_file}
     config = load_config(config_file, overrides)
-    setup_logging(config["log_level"])
+    setup_logging(config.values["log_level"])
     household = app.build(config, command_clock(), store=db_path is not None, rules=not no_rules, replay=True)
     paths = list(captures)
     try:

@@ -54,7 +54,7 @@ def check(path: str) -> None:
     loaded = load_config(path)
     problems = [
         f"{t.where}: notify target {t.name!r}: {problem}"
-        for t in loaded["notify"]
+        for t in loaded.values["notify"]
         if (problem := apprise_problem(t)) is not None
     ]
     for line in problems:
@@ -92,8 +92,8 @@ def doctor(interface: str | None, seconds: float, config_file: str | None, db_pa
     from homeguard.store.database import database_path
 
     config = load_config(config_file)
-    iface = interface or config["interface"] or default_interface()
-    db = database_path(config["db_path"], db_path)
+    iface = interface or config.values["interface"] or default_interface()
+    db = database_path(config.values["db_path"], db_path)
     problems = 0
     for check in run_checks(config, iface, seconds, db, command_clock()):
         click.echo(f"{check.status:<8} {check.name}: {check.summary}")
@@ -120,7 +120,7 @@ def status(config_file: str | None, db_path: str | None, as_json: bool) -> None:
     from homeguard.store.database import database_path, open_existing_database
 
     config = load_config(config_file)
-    path = database_path(config["db_path"], db_path)
+    path = database_path(config.values["db_path"], db_path)
     db = open_existing_database(path)
     from homeguard.store.outbox import waiting_count
     from homeguard.store.queries import latest_capture_stats

@@ -22,7 +22,7 @@ def usable_targets(config: Config) -> list[Target]:
     """The configured targets apprise can use; each one it cannot is reported with its
     config line and left out, and the others still work."""
     usable = []
-    for target in config["notify"]:
+    for target in config.values["notify"]:
         problem = apprise_problem(target)
         if problem is None:
             usable.append(target)
@@ -48,11 +48,11 @@ def sender_thread(
                 db,
                 targets,
                 notifier or AppriseNotifier(),
-                quiet=config["quiet_hours"],
-                digest_hour=config["digest_hour"],
-                language=config["language"],
+                quiet=config.values["quiet_hours"],
+                digest_hour=config.values["digest_hour"],
+                language=config.values["language"],
                 clock=clock,
-                configured={t.name for t in config["notify"]},
+                configured={t.name for t in config.values["notify"]},
             )
         )
 

@@ -81,30 +81,30 @@ class Pipeline:
         self.writer = writer
         self.sinks: list[EventSink] = sinks or []
         self.stats = PipelineStats()
-        self.devices = DeviceInventory(config["max_devices"])
-        self.flows = FlowTable(config["max_flows"], config["flow_idle_timeout"])
-        self.server_names = ServerNames(config["max_server_names"])
-        self.dns_log = DnsLog(config["max_pending_dns"])
+        self.devices = DeviceInventory(config.values["max_devices"])
+        self.flows = FlowTable(config.values["max_flows"], config.values["flow_idle_timeout"])
+        self.server_names = ServerNames(config.values["max_server_names"])
+        self.dns_log = DnsLog(config.values["max_pending_dns"])
         self.fragments = FragmentReassembler()
         self.protocols = protocols or ProtocolDispatch(SHIPPED)
         self.defaults = DefaultCredentials.shipped()
         self.sessions = SessionReader(self.protocols.streams.analyzer_for, self.defaults)
         self.enrichers: list[EventSink] = [Enricher()] if enrichers is None else enrichers
         self.infrastructure = Infrastructure(
-            config["household_resolvers"], config["dhcp_servers"], config["ipv6_routers"]
+            config.values["household_resolvers"], config.values["dhcp_servers"], config.values["ipv6_routers"]
         )
         self.arrivals = Arrivals()
         # The process's own health (CPU, memory, start) for capture_stats rows; the app
         # wires in the service's self-monitor.
         self.health: Callable[[], dict[str, Any]] = dict
         self.shedding = False  # set by the daemon while the kernel drops packets
-        self.set_metadata_only(config["metadata_only"])
+        self.set_metadata_only(config.values["metadata_only"])
         self.capture_file: str | None = None
         self.frame_no = 0
         self._next_sweep = 0.0
         # Writes are scheduled by the wall clock: they are about the disk, not packet time,
         # so a replay of old or jumbled captures writes as often as a live day does.
-        self._next_flush = clock.monotonic() + config["flush_interval"]
+        self._next_flush = clock.monotonic() + config.values["flush_interval"]
         self._now = 0.0
         self._stats_mark = (0, 0)  # source packets and drops at the last capture_stats
 
@@ -395,7 +395,7 @@ class Pipeline:
             learn_infrastructure(writer, kind, value, self._now)
         self.infrastructure.learned.clear()
         writer.flush()
-        self._next_flush = self.clock.monotonic() + self.config["flush_interval"]
+        self._next_flush = self.clock.monotonic() + self.config.values["flush_interval"]
 
     def capture_stats(self, source: CaptureSource, now: float) -> None:
         """Counters since start into the capture_stats table (health and doctor read it),

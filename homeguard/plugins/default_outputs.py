@@ -15,7 +15,7 @@ from homeguard.store.outbox import last_alerted
 
 @hookimpl
 def homeguard_event_sinks(context: OutputContext) -> list[EventSinkSpec]:
-    path = context.config["events_file"]
+    path = context.config.values["events_file"]
     if not path:
         return []
     out = JsonlEvents.open(path)

@@ -13,7 +13,7 @@ from homeguard.settings import Config
 
 def rule_directories(config: Config) -> list[Path]:
     """The shipped rules, then the user's, which override them."""
-    return [shipped_rules_dir(), Path(config["rules_dir"])]
+    return [shipped_rules_dir(), Path(config.values["rules_dir"])]
 
 
 def load_rules_for(
@@ -26,7 +26,7 @@ def load_rules_for(
     shipped and the user's lists). `previous` keeps the last good rules of broken files;
     `catalog` has the plugins' fields (default: the shipped ones)."""
     shipped, user = rule_directories(config)
-    disabled = frozenset(config["disabled_rules"])
+    disabled = frozenset(config.values["disabled_rules"])
     # Lists: shipped, then downloaded (`lists update`), then the user's, each replacing
     # a list of the same name from before.
     list_dirs = [shipped / "lists", lists_directory(config), user / "lists"]

@@ -59,11 +59,11 @@ def fetch_https(url: str) -> bytes:
 
 def lists_directory(config: Config) -> Path:
     """Where downloaded lists live: the lists_dir setting, else lists/ beside the database."""
-    if config["lists_dir"]:
-        return Path(config["lists_dir"])
+    if config.values["lists_dir"]:
+        return Path(config.values["lists_dir"])
     from homeguard.store.database import database_path
 
-    return database_path(config["db_path"]).parent / "lists"
+    return database_path(config.values["db_path"]).parent / "lists"
 
 
 def configured_sources(config: Config) -> list[tuple[str, str]]:
@@ -71,7 +71,8 @@ def configured_sources(config: Config) -> list[tuple[str, str]]:
     naming where it was set."""
     sources = []
     for list_name, setting in FEEDS.items():
-        for url in config[setting]:
+        urls = config.values["threat_lists"] if setting == "threat_lists" else config.values["tracker_lists"]
+        for url in urls:
             if not url.startswith("https://"):
                 where = config.source.get(setting, f"the {setting} setting")
                 raise ConfigError(

@@ -188,7 +188,7 @@ def check_database(path: Path, config: Config) -> Check:
             f"Move {path} aside; HomeGuard starts a new one.",
         )
     size = path.stat().st_size
-    figures = [f"{size / 2**20:.1f} MiB of {config['max_db_mb']} MiB", f"quick_check: {ok}"]
+    figures = [f"{size / 2**20:.1f} MiB of {config.values['max_db_mb']} MiB", f"quick_check: {ok}"]
     if ok != "ok":
         return Check(
             "Database",
@@ -219,7 +219,7 @@ def check_targets(config: Config, timeout: float = 3.0) -> list[Check]:
     from homeguard.notify.delivery import apprise_problem
 
     checks = []
-    for target in config["notify"]:
+    for target in config.values["notify"]:
         problem = apprise_problem(target)
         if problem is not None:
             checks.append(
@@ -264,7 +264,7 @@ def run_checks(config: Config, interface: str, seconds: float, db_path: Path, cl
     checks = [check_link(interface)]
     try:
         started = clock.monotonic()
-        frames = listen(interface, seconds, clock, config["bpf_filter"])
+        frames = listen(interface, seconds, clock, config.values["bpf_filter"])
         traffic = count_frames(frames, own_mac(interface))
         traffic.seconds = clock.monotonic() - started
         checks.append(Check("Capture permission", "OK", f"HomeGuard may capture on {interface}."))

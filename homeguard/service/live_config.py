@@ -50,18 +50,18 @@ class LiveConfig:
         except ConfigError as exc:
             log.error("config not reloaded (the running one stays): %s", exc)
             return
-        changed = {name for name in fresh.values if fresh[name] != self.config[name]}
+        changed = {name for name in fresh.values if fresh.value(name) != self.config.value(name)}
         for name in sorted(changed & NEEDS_RESTART):
             log.warning("%s changed: takes effect after a restart (systemctl restart homeguard)", name)
         self.config = fresh
         self.pipeline.config = fresh
-        self.pipeline.set_metadata_only(fresh["metadata_only"])
-        logging.getLogger().setLevel(fresh["log_level"].upper())
+        self.pipeline.set_metadata_only(fresh.values["metadata_only"])
+        logging.getLogger().setLevel(fresh.values["log_level"].upper())
         if changed & ALERTING:
             from homeguard.notify.service import usable_targets
 
             targets = usable_targets(fresh)
             if self.alerts is not None:
-                self.alerts.targets, self.alerts.language = targets, fresh["language"]
+                self.alerts.targets, self.alerts.language = targets, fresh.values["language"]
             self.restart_sender(fresh)
         log.info("config reloaded from %s: %d setting(s) changed", self.path or "the defaults", len(changed))

@@ -1,29 +1,32 @@
-"""Every setting, declared once: name, type, default and help.
+"""Every setting, declared once (ConfigValues): name, type, default and help.
 
 Validation of config files, the `--help` of the options that mirror them, and the
-reference in docs/settings.md are all derived from SETTINGS.
+reference in docs/settings.md are all derived from it.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
+import types
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypedDict, cast
 
 import yaml
 
 from homeguard.errors import ConfigError
-from homeguard.settings.quiet_hours import parse_quiet_hours
-from homeguard.settings.targets import parse_targets
+from homeguard.settings.quiet_hours import QuietHours, parse_quiet_hours
+from homeguard.settings.targets import Target, parse_targets
 
 
 @dataclass(frozen=True, slots=True)
-class Setting:
-    name: str
-    type: type
+class About:
+    """What a setting is, besides its name and type: default, help, and its checks."""
+
     default: Any
     help: str
     choices: tuple[str, ...] = ()
@@ -32,229 +35,287 @@ class Setting:
     # For structured settings: checks the value and returns what the code uses; gets
     # where the setting is, and where each item of a list is (file:line).
     check: Callable[[Any, str, list[str]], Any] | None = None
+    written_as: type | None = None  # what a config file holds, where `check` makes it something else
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("interface", str, None, "Interface to capture on. Empty: the one with the default route."),
-    Setting(
-        "bpf_filter",
-        str,
-        None,
-        "A kernel BPF filter in tcpdump syntax, such as 'not port 22'. Empty: every packet.",
-    ),
-    Setting(
-        "promiscuous",
+def check_macs(value: Any, where: str, _items: list[str]) -> list[str]:
+    return _macs(value, where)
+
+
+class ConfigValues(TypedDict):
+    """Every setting, declared once: its name, the type the code gets (mypy checks every
+    `config.values["name"]`), and, in About, default, help and checks. SETTINGS, the
+    config file's validation, `homeguard settings` and docs/settings.md derive from it."""
+
+    interface: Annotated[
+        str | None, About(None, "Interface to capture on. Empty: the one with the default route.")
+    ]
+    bpf_filter: Annotated[
+        str | None,
+        About(None, "A kernel BPF filter in tcpdump syntax, such as 'not port 22'. Empty: every packet."),
+    ]
+    promiscuous: Annotated[
         bool,
-        True,
-        "Put the interface in promiscuous mode, to see traffic between other devices on a mirror port.",
-    ),
-    Setting(
-        "socket_buffer_mb",
+        About(
+            True,
+            "Put the interface in promiscuous mode, to see traffic between other devices on a mirror port.",
+        ),
+    ]
+    socket_buffer_mb: Annotated[
         int,
-        8,
-        "Kernel receive buffer for the capture socket, in MiB; bursts beyond it are dropped (and counted).",
-        minimum=1,
-    ),
-    Setting(
-        "db_path",
+        About(
+            8,
+            "Kernel receive buffer for the capture socket, in MiB; bursts beyond it are dropped (and counted).",
+            minimum=1,
+        ),
+    ]
+    db_path: Annotated[
+        str | None,
+        About(
+            None,
+            "The SQLite database. Empty: $STATE_DIRECTORY or /var/lib/homeguard as a service, else ~/.local/share/homeguard.",
+        ),
+    ]
+    flow_idle_timeout: Annotated[
+        float, About(120.0, "Seconds without a packet after which a flow counts as ended.", minimum=1)
+    ]
+    max_flows: Annotated[
+        int,
+        About(
+            65536,
+            "Flows kept in memory at once; when full, the oldest are ended and written (about 400 bytes each).",
+            minimum=16,
+        ),
+    ]
+    max_devices: Annotated[
+        int,
+        About(
+            4096,
+            "Devices kept in memory at once; the longest unseen go first (their rows stay in the database).",
+            minimum=16,
+        ),
+    ]
+    max_server_names: Annotated[
+        int, About(65536, "IP-to-name entries learned from DNS answers (about 200 bytes each).", minimum=16)
+    ]
+    max_pending_dns: Annotated[int, About(4096, "DNS queries waiting for their response.", minimum=16)]
+    flush_interval: Annotated[
+        float,
+        About(
+            5.0,
+            "Seconds between database writes. Longer spares SD cards; a crash loses at most this much.",
+            minimum=0.1,
+        ),
+    ]
+    flush_max_rows: Annotated[
+        int, About(5000, "Write to the database early once this many rows wait.", minimum=1)
+    ]
+    stats_interval: Annotated[
+        float,
+        About(60.0, "Seconds between capture statistics rows (packets, bytes, kernel drops).", minimum=1),
+    ]
+    rules_dir: Annotated[
         str,
-        None,
-        "The SQLite database. Empty: $STATE_DIRECTORY or /var/lib/homeguard as a service, else ~/.local/share/homeguard.",
-    ),
-    Setting(
-        "flow_idle_timeout",
-        float,
-        120.0,
-        "Seconds without a packet after which a flow counts as ended.",
-        minimum=1,
-    ),
-    Setting(
-        "max_flows",
+        About(
+            "/etc/homeguard/rules.d",
+            "Your own rules and lists (lists/NAME.txt), kept apart from the shipped ones. A rule with a shipped rule's id replaces it.",
+        ),
+    ]
+    disabled_rules: Annotated[list[str], About([], "Ids of rules to switch off, such as [new-device].")]
+    household_resolvers: Annotated[
+        list[str],
+        About(
+            [],
+            "The household's DNS servers, such as [192.168.1.1]. HomeGuard also learns them from DHCP; a DNS query sent elsewhere gets dns.resolver_known: false.",
+        ),
+    ]
+    dhcp_servers: Annotated[
+        list[str],
+        About(
+            [],
+            "The household's DHCP servers, such as [192.168.1.1]. Empty: the first server seen to acknowledge a lease; any other server's offers get dhcp.server_known: false (rogue DHCP).",
+        ),
+    ]
+    ipv6_routers: Annotated[
+        list[str],
+        About(
+            [],
+            "MACs of the household's IPv6 routers. Empty: the first router seen to advertise; advertisements from any other get ra.router_known: false.",
+        ),
+    ]
+    lists_dir: Annotated[
+        str | None,
+        About(
+            None, "Where `homeguard lists update` keeps downloaded lists. Empty: lists/ beside the database."
+        ),
+    ]
+    threat_lists: Annotated[
+        list[str],
+        About(
+            [
+                "https://urlhaus.abuse.ch/downloads/hostfile/",
+                "https://feodotracker.abuse.ch/downloads/ipblocklist.txt",
+                "https://www.spamhaus.org/drop/drop.txt",
+            ],
+            "HTTPS URLs of threat lists (domains, IPs, networks) that `homeguard lists update` merges into the threats list. Licences: docs/lists.md.",
+        ),
+    ]
+    tracker_lists: Annotated[
+        list[str],
+        About(
+            [],
+            "HTTPS URLs of extra tracker lists (hosts files, plain domains or ||domain^ adblock rules), merged into trackers-external, such as https://easylist.to/easylist/easyprivacy.txt.",
+        ),
+    ]
+    language: Annotated[str, About("en", "The language of alerts.", choices=("en", "nl"))]
+    notify: Annotated[
+        list[Target],
+        About(
+            [],
+            "Where alerts go: a list of targets, each with name: and an apprise url:, and optionally min_severity: (default low), tags: [...], mode: push or digest, digest: hourly, daily or weekly, max_pushes_per_day: (default 20; beyond it, alerts wait for the digest). See docs/alerts.md.",
+            check=parse_targets,
+        ),
+    ]
+    quiet_hours: Annotated[
+        QuietHours | None,
+        About(
+            None,
+            "Hours without pushes, such as 22:00-07:00 (local time); critical alerts still go. Empty: none.",
+            check=parse_quiet_hours,
+            written_as=str,
+        ),
+    ]
+    digest_hour: Annotated[
         int,
-        65536,
-        "Flows kept in memory at once; when full, the oldest are ended and written (about 400 bytes each).",
-        minimum=16,
-    ),
-    Setting(
-        "max_devices",
+        About(
+            8,
+            "The hour (local time, 0-23) daily and weekly digests go out; weekly ones on Mondays.",
+            minimum=0,
+            maximum=23,
+        ),
+    ]
+    metadata_only: Annotated[
+        list[str],
+        About(
+            [],
+            "MACs of devices for which HomeGuard keeps no DNS log and no server names (only who talked to which address, and findings), for the household member who asks. Such as [3c:22:fb:12:34:56].",
+            check=check_macs,
+        ),
+    ]
+    retention_dns_days: Annotated[float, About(30.0, "Days the DNS log is kept.", minimum=0.01)]
+    retention_flows_days: Annotated[
+        float,
+        About(
+            7.0,
+            "Days flows are kept one by one; older ones are rolled up into hourly totals (flow_hours).",
+            minimum=0.01,
+        ),
+    ]
+    retention_flow_hours_days: Annotated[
+        float, About(365.0, "Days the hourly flow totals are kept.", minimum=0.01)
+    ]
+    retention_findings_days: Annotated[
+        float, About(365.0, "Days a finding is kept after it was last seen.", minimum=0.01)
+    ]
+    retention_outbox_days: Annotated[
+        float, About(90.0, "Days sent or failed alerts stay in the outbox.", minimum=0.01)
+    ]
+    retention_stats_days: Annotated[
+        float, About(30.0, "Days capture and health statistics are kept.", minimum=0.01)
+    ]
+    max_db_mb: Annotated[
         int,
-        4096,
-        "Devices kept in memory at once; the longest unseen go first (their rows stay in the database).",
-        minimum=16,
-    ),
-    Setting(
-        "max_server_names",
-        int,
-        65536,
-        "IP-to-name entries learned from DNS answers (about 200 bytes each).",
-        minimum=16,
-    ),
-    Setting("max_pending_dns", int, 4096, "DNS queries waiting for their response.", minimum=16),
-    Setting(
-        "flush_interval",
-        float,
-        5.0,
-        "Seconds between database writes. Longer spares SD cards; a crash loses at most this much.",
-        minimum=0.1,
-    ),
-    Setting("flush_max_rows", int, 5000, "Write to the database early once this many rows wait.", minimum=1),
-    Setting(
-        "stats_interval",
-        float,
-        60.0,
-        "Seconds between capture statistics rows (packets, bytes, kernel drops).",
-        minimum=1,
-    ),
-    Setting(
-        "rules_dir",
-        str,
-        "/etc/homeguard/rules.d",
-        "Your own rules and lists (lists/NAME.txt), kept apart from the shipped ones. A rule with a shipped rule's id replaces it.",
-    ),
-    Setting("disabled_rules", list, [], "Ids of rules to switch off, such as [new-device]."),
-    Setting(
-        "household_resolvers",
-        list,
-        [],
-        "The household's DNS servers, such as [192.168.1.1]. HomeGuard also learns them from DHCP; "
-        "a DNS query sent elsewhere gets dns.resolver_known: false.",
-    ),
-    Setting(
-        "dhcp_servers",
-        list,
-        [],
-        "The household's DHCP servers, such as [192.168.1.1]. Empty: the first server seen to acknowledge a lease; "
-        "any other server's offers get dhcp.server_known: false (rogue DHCP).",
-    ),
-    Setting(
-        "ipv6_routers",
-        list,
-        [],
-        "MACs of the household's IPv6 routers. Empty: the first router seen to advertise; "
-        "advertisements from any other get ra.router_known: false.",
-    ),
-    Setting(
-        "lists_dir",
-        str,
-        None,
-        "Where `homeguard lists update` keeps downloaded lists. Empty: lists/ beside the database.",
-    ),
-    Setting(
-        "threat_lists",
-        list,
-        [
-            "https://urlhaus.abuse.ch/downloads/hostfile/",
-            "https://feodotracker.abuse.ch/downloads/ipblocklist.txt",
-            "https://www.spamhaus.org/drop/drop.txt",
-        ],
-        "HTTPS URLs of threat lists (domains, IPs, networks) that `homeguard lists update` merges "
-        "into the threats list. Licences: docs/lists.md.",
-    ),
-    Setting(
-        "tracker_lists",
-        list,
-        [],
-        "HTTPS URLs of extra tracker lists (hosts files, plain domains or ||domain^ adblock rules), "
-        "merged into trackers-external, such as https://easylist.to/easylist/easyprivacy.txt.",
-    ),
-    Setting("language", str, "en", "The language of alerts.", choices=("en", "nl")),
-    Setting(
-        "notify",
-        list,
-        [],
-        "Where alerts go: a list of targets, each with name: and an apprise url:, and optionally "
-        "min_severity: (default low), tags: [...], mode: push or digest, digest: hourly, daily or weekly, "
-        "max_pushes_per_day: (default 20; beyond it, alerts wait for the digest). See docs/alerts.md.",
-        check=parse_targets,
-    ),
-    Setting(
-        "quiet_hours",
-        str,
-        None,
-        "Hours without pushes, such as 22:00-07:00 (local time); critical alerts still go. Empty: none.",
-        check=parse_quiet_hours,
-    ),
-    Setting(
-        "digest_hour",
-        int,
-        8,
-        "The hour (local time, 0-23) daily and weekly digests go out; weekly ones on Mondays.",
-        minimum=0,
-        maximum=23,
-    ),
-    Setting(
-        "metadata_only",
-        list,
-        [],
-        "MACs of devices for which HomeGuard keeps no DNS log and no server names (only who talked to which "
-        "address, and findings), for the household member who asks. Such as [3c:22:fb:12:34:56].",
-        check=lambda value, where, _items: _macs(value, where),
-    ),
-    Setting("retention_dns_days", float, 30.0, "Days the DNS log is kept.", minimum=0.01),
-    Setting(
-        "retention_flows_days",
-        float,
-        7.0,
-        "Days flows are kept one by one; older ones are rolled up into hourly totals (flow_hours).",
-        minimum=0.01,
-    ),
-    Setting("retention_flow_hours_days", float, 365.0, "Days the hourly flow totals are kept.", minimum=0.01),
-    Setting(
-        "retention_findings_days",
-        float,
-        365.0,
-        "Days a finding is kept after it was last seen.",
-        minimum=0.01,
-    ),
-    Setting(
-        "retention_outbox_days", float, 90.0, "Days sent or failed alerts stay in the outbox.", minimum=0.01
-    ),
-    Setting(
-        "retention_stats_days", float, 30.0, "Days capture and health statistics are kept.", minimum=0.01
-    ),
-    Setting(
-        "max_db_mb",
-        int,
-        512,
-        "The database's size cap, in MiB. Above it the oldest DNS log and flow rows go first.",
-        minimum=1,
-    ),
-    Setting(
-        "retention_interval",
-        float,
-        600.0,
-        "Seconds between retention and size-cap passes in the daemon.",
-        minimum=1,
-    ),
-    Setting("log_level", str, "info", "How much to log.", choices=("debug", "info", "warning", "error")),
-    Setting(
-        "events_file",
-        str,
-        None,
-        "Also write every event to this file, one JSON object per line ('-' for stdout), as `--events` does. For debugging; it grows without bound.",
-    ),
-)
+        About(
+            512,
+            "The database's size cap, in MiB. Above it the oldest DNS log and flow rows go first.",
+            minimum=1,
+        ),
+    ]
+    retention_interval: Annotated[
+        float, About(600.0, "Seconds between retention and size-cap passes in the daemon.", minimum=1)
+    ]
+    log_level: Annotated[
+        str, About("info", "How much to log.", choices=("debug", "info", "warning", "error"))
+    ]
+    events_file: Annotated[
+        str | None,
+        About(
+            None,
+            "Also write every event to this file, one JSON object per line ('-' for stdout), as `--events` does. For debugging; it grows without bound.",
+        ),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting as the validation and the docs use it, derived from ConfigValues."""
+
+    name: str
+    type: type  # what a config file's value must be: str, int, float, bool or list
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    check: Callable[[Any, str, list[str]], Any] | None = None
+
+
+def _runtime_type(annotation: Any) -> type:
+    """str for `str | None`, list for `list[str]`, and so on."""
+    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    origin = typing.get_origin(annotation)
+    return origin if isinstance(origin, type) else annotation if isinstance(annotation, type) else object
+
+
+def _declared() -> tuple[Setting, ...]:
+    out = []
+    for name, hint in typing.get_type_hints(ConfigValues, include_extras=True).items():
+        annotation, about = typing.get_args(hint)
+        out.append(
+            Setting(
+                name,
+                about.written_as or _runtime_type(annotation),
+                about.default,
+                about.help,
+                about.choices,
+                about.minimum,
+                about.maximum,
+                about.check,
+            )
+        )
+    return tuple(out)
+
+
+SETTINGS: tuple[Setting, ...] = _declared()
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def default_values() -> ConfigValues:
+    return cast(ConfigValues, {s.name: copy.copy(s.default) for s in SETTINGS})
 
 
 @dataclass(slots=True)
 class Config:
-    """Values for every setting; `source` names where each non-default came from."""
+    """Values for every setting, typed: `config.values["name"]`. `source` names where
+    each non-default came from."""
 
-    values: dict[str, Any] = field(default_factory=lambda: {s.name: s.default for s in SETTINGS})
+    values: ConfigValues = field(default_factory=default_values)
     source: dict[str, str] = field(default_factory=dict)
 
-    def __getitem__(self, name: str) -> Any:
-        return self.values[name]
+    def value(self, name: str) -> object:
+        """A setting by a name known only at run time (reload compares them all)."""
+        return cast(Mapping[str, object], self.values)[name]
 
     def set(self, name: str, value: Any, where: str, item_wheres: list[str] | None = None) -> None:
         setting = SETTINGS_BY_NAME.get(name)
         if setting is None:
             raise ConfigError(f"{where}: unknown setting {name!r}{_did_you_mean(name)}")
+        values = cast(dict[str, Any], self.values)
         if setting.check is not None:
-            self.values[name] = setting.check(value, where, item_wheres or [])
+            values[name] = setting.check(value, where, item_wheres or [])
         else:
-            self.values[name] = _checked(setting, value, where)
+            values[name] = _checked(setting, value, where)
         self.source[name] = where
 
 
@@ -338,7 +399,7 @@ def settings_markdown() -> str:
     lines = [
         "# Settings",
         "",
-        "Generated from `homeguard/settings.py` by `homeguard settings --markdown`.",
+        "Generated from `homeguard/settings/__init__.py` by `homeguard settings --markdown`.",
         "Put any of these in a YAML file and pass it with `--config FILE`.",
         "",
         "| setting | type | default | what it does |",

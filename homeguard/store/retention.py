@@ -10,21 +10,24 @@ whole.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from homeguard.settings import Config
+from homeguard.settings import Config, ConfigValues
 
 DAY = 86400.0
 # table -> (its time column, the setting with its retention in days)
-RETAINED = {
-    "dns_log": ("ts", "retention_dns_days"),
-    "flow_hours": ("hour", "retention_flow_hours_days"),
-    "findings": ("last_seen", "retention_findings_days"),
-    "outbox": ("created", "retention_outbox_days"),
-    "capture_stats": ("ts", "retention_stats_days"),
+RETAINED: dict[str, tuple[str, Callable[[ConfigValues], float]]] = {  # table: its time column, its days
+    "dns_log": ("ts", lambda v: v["retention_dns_days"]),
+    "flow_hours": ("hour", lambda v: v["retention_flow_hours_days"]),
+    "findings": ("last_seen", lambda v: v["retention_findings_days"]),
+    "outbox": ("created", lambda v: v["retention_outbox_days"]),
+    "capture_stats": ("ts", lambda v: v["retention_stats_days"]),
 }
+
+
 # What goes first when over the cap, oldest rows first by this column.
 SHED_ORDER = {"dns_log": "ts", "flows": "start", "flow_hours": "hour", "capture_stats": "ts"}
 SHED_FRACTION = 0.1
@@ -65,21 +68,21 @@ def enforce(db: Database, config: Config, now: float) -> RetentionReport:
     """Apply retention, then the size cap, then return some free pages. Safe to call
     often: each step is a few indexed deletes in its own short transaction."""
     report = RetentionReport(size_before=database_bytes(db))
-    cutoff = now - config["retention_flows_days"] * DAY
+    cutoff = now - config.values["retention_flows_days"] * DAY
     with db.atomic():
         report.rolled_up = db.execute("SELECT count(*) FROM flows WHERE start < ?", [cutoff]).fetchone()[0]
         if report.rolled_up:
             db.execute(ROLLUP, [cutoff])
             db.execute("DELETE FROM flows WHERE start < ?", [cutoff])
-    for table, (column, setting) in RETAINED.items():
+    for table, (column, days) in RETAINED.items():
         # alerts still on their way stay, however old
         done = " AND state IN ('delivered', 'failed', 'muted')" if table == "outbox" else ""
         with db.atomic():
             sql = f"DELETE FROM {table} WHERE {column} < ?{done}"
-            gone = db.execute(sql, [now - config[setting] * DAY]).rowcount
+            gone = db.execute(sql, [now - days(config.values) * DAY]).rowcount
         if gone:
             report.deleted[table] = gone
-    cap = config["max_db_mb"] << 20
+    cap = config.values["max_db_mb"] << 20
     # The oldest tenth of every big table each round, so recent DNS and flows both stay.
     while database_bytes(db) > cap:
         shed = [_shed_oldest(db, table, column, report) for table, column in SHED_ORDER.items()]
