@@ -98,11 +98,12 @@ def build(
     pipeline = Pipeline(
         config, writer, clock=clock, protocols=registry.dispatch(), enrichers=registry.enrich_functions()
     )
-    pipeline.health = SelfMonitor(clock.time()).sample
     queued = [
         QueuedSink(sink.name, sink.write, sink.max_queue, wait_when_full=replay, close=sink.close)
         for sink in registry.event_sinks(context)
     ]
+    monitor = SelfMonitor(clock.time())
+    pipeline.health = lambda: {**monitor.sample(), "output_drops": sum(q.dropped for q in queued)}
     pipeline.sinks = [engine, *queued]
     if db is not None:
         pipeline.devices.restore(*load_device_rows(db, config.values["max_devices"]))

@@ -147,6 +147,7 @@ def status(config_file: str | None, db_path: str | None, as_json: bool) -> None:
         "rss_mib": round(last["rss_bytes"] / 2**20, 1) if last["rss_bytes"] else None,
         "database_mib": round(path.stat().st_size / 2**20, 1),
         "alerts_waiting": pending,
+        "output_drops": last["output_drops"] or 0,
     }
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -162,5 +163,6 @@ def status(config_file: str | None, db_path: str | None, as_json: bool) -> None:
         "rss_mib",
         "database_mib",
         "alerts_waiting",
+        "output_drops",
     ):
         click.echo(f"{key:<17} {report[key]}")

@@ -173,11 +173,17 @@ def _v5_infrastructure(db: Database) -> None:
     )
 
 
+def _v6_output_drops(db: Database) -> None:
+    # Events an output dropped because it fell behind (outputs/queued.py), since start.
+    db.executescript("ALTER TABLE capture_stats ADD COLUMN output_drops INTEGER;")
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
     _v3_outbox_and_mutes,
     _v4_retention_and_self_monitoring,
     _v5_infrastructure,
+    _v6_output_drops,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
