@@ -104,6 +104,8 @@ def test_the_drops_of_a_plugin_output_reach_capture_stats(tmp_path: Path, write_
     finally:
         plugin.output.release.set()
         household.close()
-    events: list[Event] = plugin.output.written
-    dropped = stats["output_drops"]
-    assert dropped > 0 and len(events) + dropped == stats["events"]
+    # By then at most three events got past the queue of two (one in the stuck output's
+    # hands); every other event was dropped, and counted in the row.
+    assert stats["events"] > 3 and stats["output_drops"] >= stats["events"] - 3
+    written: list[Event] = plugin.output.written
+    assert 1 <= len(written) <= 3
