@@ -56,7 +56,8 @@ def test_the_new_device_alert_names_it_and_the_phone_is_recognised(
     new = [row for row in after_day if row["category"] == "network.new-device"]
     assert [row["device_mac"] for row in new] == [household.PI[0]]  # not the phone's new private MAC
     assert new[0]["message"] == (
-        "A new device joined your network: raspberrypi (dc:a6:32:00:00:66, maker: Raspberry Pi Trading Ltd)."
+        "A new device joined your network: “raspberrypi” "
+        "(dc:a6:32:00:00:66, maker: Raspberry Pi Trading Ltd)."
     )
 
 

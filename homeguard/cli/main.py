@@ -57,12 +57,15 @@ def devices(db_path: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    from homeguard.decode.text import terminal_safe
+
     click.echo(f"{'MAC':<18} {'IP addresses':<32} {'name':<24} {'vendor':<28} last seen")
     for row in rows:
         flag = " (private MAC)" if row["randomized"] else ""
+        name = terminal_safe(row["name"] or "-")  # chosen by the device
         click.echo(
             f"{row['mac']:<18} {', '.join(row['ips'])[:32]:<32} "
-            f"{(row['name'] or '-')[:24]:<24} {(row['vendor'] or '-')[:28]:<28} "
+            f"{name[:24]:<24} {(row['vendor'] or '-')[:28]:<28} "
             f"{row['last_seen_text']}{flag}"
         )
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from homeguard.cli.options import command_clock, config_option, version_option
+from homeguard.decode.text import terminal_safe
 from homeguard.errors import HomeGuardError
 from homeguard.rules.configured import load_rules_for
 from homeguard.rules.loader import RuleSet
@@ -175,8 +176,10 @@ def findings(
         return
     for row in rows:
         seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["last_seen"]))
+        # a message holds names devices chose: escaped again for the terminal, for rows
+        # written before names were made safe where they enter
         click.echo(f"[{row['severity']}] {seen}  {row['title']}  ({row['category']}, {row['count']}x)")
-        click.echo(f"    {row['message']}")
+        click.echo(f"    {terminal_safe(row['message'] or '')}")
 
 
 @click.group(name="lists")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from homeguard.decode.text import network_name
 from homeguard.errors import DecodeError
 
 MAGIC_COOKIE = b"\x63\x82\x53\x63"
@@ -70,7 +71,7 @@ def parse_dhcp(buf: bytes) -> DhcpMessage:
 
 
 def _text(value: bytes) -> str:
-    return value.rstrip(b"\0").decode("utf-8", "replace")
+    return network_name(value.rstrip(b"\0"))
 
 
 def _apply_option(msg: DhcpMessage, code: int, value: bytes) -> None:

@@ -7,6 +7,7 @@ import socket
 import struct
 from dataclasses import dataclass, field
 
+from homeguard.decode.text import network_text
 from homeguard.errors import DecodeError
 
 MAX_NAME_LENGTH = 255
@@ -234,7 +235,7 @@ def _txt_text(rdata: bytes) -> str:
     i = 0
     while i < len(rdata):
         n = rdata[i]
-        parts.append(rdata[i + 1 : i + 1 + n].decode("utf-8", "replace"))
+        parts.append(network_text(rdata[i + 1 : i + 1 + n]))
         i += 1 + n
     return " ".join(parts)
 

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from homeguard.decode.text import network_text
 from homeguard.errors import DecodeError
 
 METHODS = frozenset(
@@ -43,6 +44,11 @@ def looks_like_response(data: bytes) -> bool:
     return data.startswith((b"HTTP/1.", b"HTTP/2 "))
 
 
+def _text(value: str) -> str:
+    """A header value or URI: split as latin-1, made safe as the UTF-8 it usually is."""
+    return network_text(value.encode("latin-1"))
+
+
 def parse_head(head: bytes) -> HttpHead:
     """A request or response head: the start line and headers, without the blank line."""
     text = head.decode("latin-1")
@@ -56,12 +62,12 @@ def parse_head(head: bytes) -> HttpHead:
         except ValueError as exc:
             raise DecodeError(f"HTTP status {start[1][:10]!r} is not a number") from exc
     else:
-        message = HttpHead(False, method=start[0], uri=start[1])
+        message = HttpHead(False, method=network_text(start[0].encode("latin-1"), 32), uri=_text(start[1]))
     for line in lines[1:]:
         name, sep, value = line.partition(":")
         if sep and name and " " not in name:
             key = name.strip().lower()
-            value = value.strip()
+            value = _text(value.strip())
             message.headers[key] = f"{message.headers[key]}, {value}" if key in message.headers else value
     return message
 
@@ -82,10 +88,10 @@ def authorization_login(value: str) -> HttpLogin | None:
         except (binascii.Error, ValueError):
             return HttpLogin("basic", None, None)
         user, sep, password = decoded.partition(":")
-        return HttpLogin("basic", user, password if sep else None)
+        return HttpLogin("basic", network_text(user), password if sep else None)
     if scheme == "digest":
         match = _DIGEST_USER.search(credentials)
-        return HttpLogin("digest", match.group(1) if match else None, None)
+        return HttpLogin("digest", network_text(match.group(1)) if match else None, None)
     return None
 
 
@@ -98,5 +104,5 @@ def form_login(body: bytes) -> HttpLogin | None:
     password = next((v for k, v in pairs if PASSWORD_FIELDS.search(k)), None)
     if password is None:
         return None
-    user = next((v for k, v in pairs if USER_FIELDS.match(k)), None)
+    user = next((network_text(v) for k, v in pairs if USER_FIELDS.match(k)), None)
     return HttpLogin("form", user, password)

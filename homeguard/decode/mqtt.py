@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from homeguard.decode.text import network_text
 from homeguard.errors import DecodeError
 
 
@@ -63,7 +64,7 @@ def parse_connect(buf: bytes) -> MqttConnect:
     username = password = None
     if flags & 0x80:
         raw, pos = _string(buf, pos)
-        username = raw.decode("utf-8", "replace")
+        username = network_text(raw, 256)
     if flags & 0x40:
         password, pos = _string(buf, pos)
-    return MqttConnect(level, client_id.decode("utf-8", "replace"), username, password)
+    return MqttConnect(level, network_text(client_id, 256), username, password)

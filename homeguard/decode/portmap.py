@@ -8,6 +8,7 @@ import socket
 import struct
 from dataclasses import dataclass
 
+from homeguard.decode.text import network_text
 from homeguard.errors import DecodeError
 
 PORT_NAT_PMP = 5351
@@ -64,7 +65,7 @@ def parse_soap_port_mapping(action_header: str, body: bytes) -> PortMapping | No
     action = action_header.strip('"').rpartition("#")[2]
     if action not in ("AddPortMapping", "DeletePortMapping"):
         return None
-    args = {k.decode(): v.decode("utf-8", "replace").strip() for k, v in _ARG.findall(body)}
+    args = {k.decode(): network_text(v.strip()) for k, v in _ARG.findall(body)}
 
     def number(name: str) -> int:
         try:

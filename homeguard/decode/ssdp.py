@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from homeguard.decode.text import network_text
 from homeguard.errors import DecodeError
 
 MAX_SSDP_BYTES = 4096
@@ -32,5 +33,8 @@ def parse_ssdp(buf: bytes) -> SsdpMessage:
             break
         name, sep, value = line.partition(":")
         if sep:
-            msg.headers[name.strip().lower()] = value.strip()[:MAX_HEADER_VALUE]
+            # read as latin-1 to split the lines; the value is the device's own UTF-8 text
+            msg.headers[name.strip().lower()] = network_text(
+                value.strip().encode("latin-1"), MAX_HEADER_VALUE
+            )
     return msg

@@ -10,6 +10,7 @@ import hashlib
 import struct
 from dataclasses import dataclass, field
 
+from homeguard.decode.text import network_name, network_text
 from homeguard.errors import DecodeError
 
 HANDSHAKE = 22
@@ -134,12 +135,12 @@ def _read_client_extensions(hello: ClientHello, data: bytes) -> None:
         hello.extensions.append(ext_type)
         if ext_type == EXT_SNI and len(value) >= 5 and value[2] == 0:
             name_len = struct.unpack_from("!H", value, 3)[0]
-            hello.sni = value[5 : 5 + name_len].decode("ascii", "replace")
+            hello.sni = network_name(value[5 : 5 + name_len])
         elif ext_type == EXT_ALPN and len(value) >= 2:
             protocols, i = value[2:], 0
             while i < len(protocols):
                 n = protocols[i]
-                hello.alpn.append(protocols[i + 1 : i + 1 + n].decode("ascii", "replace"))
+                hello.alpn.append(network_text(protocols[i + 1 : i + 1 + n], 64))
                 i += 1 + n
         elif ext_type == EXT_SUPPORTED_VERSIONS and value:
             hello.supported_versions = _u16_list(value[1 : 1 + value[0]])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from homeguard.decode.asn1 import read_tlv
+from homeguard.decode.text import network_text
 from homeguard.errors import DecodeError
 
 NAME_ATTRIBUTES = {
@@ -52,7 +53,7 @@ def _name(buf: bytes, start: int, end: int) -> str:
                 oid = buf[pair[0][1] : pair[0][2]]
                 label = NAME_ATTRIBUTES.get(oid)
                 if label:
-                    value = buf[pair[1][1] : pair[1][2]].decode("utf-8", "replace")
+                    value = network_text(buf[pair[1][1] : pair[1][2]], 256)
                     parts.append(f"{label}={value}")
     return ", ".join(parts)
 

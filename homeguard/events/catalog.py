@@ -68,7 +68,7 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
         "The household device the event is about: the sender's MAC; for a DNS response the device that asked, for a server's answer from the internet the device at home.",
     ),
     field("device.vendor", "str", PACKET_TYPES, "That device's maker, from the IEEE OUI table."),
-    field("device.name", "str", PACKET_TYPES, "That device's name, from DHCP or mDNS, when known."),
+    field("device.name", "text", PACKET_TYPES, "That device's name, from DHCP or mDNS, when known."),
     field("device.randomized", "bool", PACKET_TYPES, "True when the device uses a randomised (private) MAC."),
     field(
         "device.identity",
@@ -98,7 +98,7 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
         "auth",
         "How: USER/PASS, APOP, LOGIN, AUTH PLAIN, AUTH LOGIN, login prompt, Basic, Digest, form, community, CONNECT.",
     ),
-    field("auth.username", "str", "auth", "The user name, where the protocol sends one."),
+    field("auth.username", "text", "auth", "The user name, where the protocol sends one."),
     field(
         "auth.password_seen",
         "bool",
@@ -112,8 +112,8 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
         "True when the login is a known factory default (compared in memory, then dropped).",
     ),
     field("banner.protocol", "str", "banner", "ftp, smtp, pop3, imap or ssh."),
-    field("banner.text", "str", "banner", "The greeting line, as sent (at most 256 characters)."),
-    field("banner.software", "str", "banner", "SSH: the software and version, such as OpenSSH_7.4."),
+    field("banner.text", "text", "banner", "The greeting line, as sent (at most 256 characters)."),
+    field("banner.software", "text", "banner", "SSH: the software and version, such as OpenSSH_7.4."),
     field("banner.side", "str", "banner", "SSH: client or server."),
     field(
         "flow.direction",
@@ -129,7 +129,7 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
     ),
     field(
         "flow.server_name",
-        "str",
+        "text",
         FLOW_TYPES,
         "The name the client looked up for the server's address, learned from DNS.",
     ),

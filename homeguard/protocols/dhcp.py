@@ -22,7 +22,7 @@ FIELDS = (
         "dhcp.message_type", "str", "dhcp", "discover, offer, request, decline, ack, nak, release or inform."
     ),
     field("dhcp.client_mac", "mac", "dhcp", "The client's hardware address (chaddr)."),
-    field("dhcp.hostname", "str", "dhcp", "The host name the client sent (option 12)."),
+    field("dhcp.hostname", "text", "dhcp", "The host name the client sent (option 12)."),
     field("dhcp.requested_ip", "ip", "dhcp", "The address the client asks for (option 50)."),
     field("dhcp.client_ip", "ip", "dhcp", "The address the client already has (ciaddr), if any."),
     field("dhcp.offered_ip", "ip", "dhcp", "The address the server offers or acknowledges (yiaddr)."),
@@ -35,7 +35,7 @@ FIELDS = (
     ),
     field(
         "dhcp.vendor_class",
-        "str",
+        "text",
         "dhcp",
         "The client's vendor class (option 60), such as 'MSFT 5.0' or 'android-dhcp-13'.",
     ),

@@ -27,10 +27,12 @@ EVENT_TYPES = {
 FIELDS = (
     field("dns.id", "int", "dns", "The DNS transaction id."),
     field("dns.is_response", "bool", "dns", "False for a query, true for a response."),
-    field("dns.query", "str", "dns", "The name asked for (the first question)."),
+    field("dns.query", "text", "dns", "The name asked for (the first question)."),
     field("dns.qtype", "str", "dns", "The record type asked for: A, AAAA, HTTPS, TXT, or TYPEnnn."),
     field("dns.rcode", "str", "dns", "Responses: NOERROR, NXDOMAIN, SERVFAIL, REFUSED, or RCODEnn."),
-    field("dns.answers", "list[str]", "dns", "Responses: the answer records' data (addresses, names, text)."),
+    field(
+        "dns.answers", "list[text]", "dns", "Responses: the answer records' data (addresses, names, text)."
+    ),
     field(
         "dns.answer_ips", "list[str]", "dns", "Responses: only the A and AAAA addresses among the answers."
     ),

@@ -10,8 +10,8 @@ EVENT_TYPES = {
     "ftp": "An FTP command from the client (the PASS argument is left out).",
 }
 FIELDS = (
-    field("ftp.command", "str", "ftp", "The command, upper case: USER, PASS, RETR, STOR, ..."),
-    field("ftp.arg", "str", "ftp", "Its argument (never for PASS)."),
+    field("ftp.command", "text", "ftp", "The command, upper case: USER, PASS, RETR, STOR, ..."),
+    field("ftp.arg", "text", "ftp", "Its argument (never for PASS)."),
 )
 
 

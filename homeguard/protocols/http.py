@@ -14,11 +14,11 @@ EVENT_TYPES = {
 }
 FIELDS = (
     field("http.is_response", "bool", "http", "False for a request, true for a response."),
-    field("http.method", "str", "http", "Requests: GET, POST, ..."),
-    field("http.uri", "str", "http", "Requests: the path and query, with any personal data redacted."),
-    field("http.host", "str", "http", "Requests: the Host header."),
-    field("http.user_agent", "str", "http", "Requests: the User-Agent header."),
-    field("http.content_type", "str", "http", "Requests: the Content-Type header."),
+    field("http.method", "text", "http", "Requests: GET, POST, ..."),
+    field("http.uri", "text", "http", "Requests: the path and query, with any personal data redacted."),
+    field("http.host", "text", "http", "Requests: the Host header."),
+    field("http.user_agent", "text", "http", "Requests: the User-Agent header."),
+    field("http.content_type", "text", "http", "Requests: the Content-Type header."),
     field(
         "http.authorization",
         "str",
@@ -26,11 +26,11 @@ FIELDS = (
         "Requests: the Authorization scheme (Basic, Digest, Bearer), never its value.",
     ),
     field("http.status", "int", "http", "Responses: the status code."),
-    field("http.server", "str", "http", "Responses: the Server header."),
+    field("http.server", "text", "http", "Responses: the Server header."),
     field("pii.kind", "str", "pii", "email, gps, phone, imei or mac."),
-    field("pii.sample", "str", "pii", "A redacted sample, such as a***@example.nl."),
+    field("pii.sample", "text", "pii", "A redacted sample, such as a***@example.nl."),
     field("pii.location", "str", "pii", "Where it was: uri, or header:NAME."),
-    field("pii.host", "str", "pii", "The web server it was sent to (the Host header)."),
+    field("pii.host", "text", "pii", "The web server it was sent to (the Host header)."),
 )
 
 

@@ -10,10 +10,13 @@ EVENT_TYPES = {
     "imap": "An IMAP command from the client (LOGIN passwords are replaced by <redacted>).",
 }
 FIELDS = (
-    field("imap.tag", "str", "imap", "The client's command tag."),
-    field("imap.command", "str", "imap", "The command, upper case: LOGIN, SELECT, FETCH, ..."),
+    field("imap.tag", "text", "imap", "The client's command tag."),
+    field("imap.command", "text", "imap", "The command, upper case: LOGIN, SELECT, FETCH, ..."),
     field(
-        "imap.request", "str", "imap", "The whole command line, with a LOGIN password replaced by <redacted>."
+        "imap.request",
+        "text",
+        "imap",
+        "The whole command line, with a LOGIN password replaced by <redacted>.",
     ),
 )
 

@@ -17,11 +17,11 @@ EVENT_TYPES = {
 }
 FIELDS = (
     field("mdns.is_response", "bool", "mdns", "False for a query, true for an announcement or answer."),
-    field("mdns.queries", "list[str]", "mdns", "Names asked for."),
-    field("mdns.hostnames", "list[str]", "mdns", "Host names (.local) the sender announces addresses for."),
+    field("mdns.queries", "list[text]", "mdns", "Names asked for."),
+    field("mdns.hostnames", "list[text]", "mdns", "Host names (.local) the sender announces addresses for."),
     field(
         "mdns.services",
-        "list[str]",
+        "list[text]",
         "mdns",
         "Service instances announced, such as 'Living Room._googlecast._tcp.local'.",
     ),

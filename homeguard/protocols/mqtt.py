@@ -11,7 +11,7 @@ EVENT_TYPES = {
     "mqtt": "An MQTT CONNECT: an IoT device logging in to its message broker.",
 }
 FIELDS = (
-    field("mqtt.client_id", "str", "mqtt", "The client's id."),
+    field("mqtt.client_id", "text", "mqtt", "The client's id."),
     field("mqtt.protocol_level", "int", "mqtt", "3 (MQTT 3.1), 4 (3.1.1) or 5."),
 )
 

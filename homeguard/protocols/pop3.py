@@ -10,8 +10,8 @@ EVENT_TYPES = {
     "pop3": "A POP3 command from the client (the PASS argument is left out).",
 }
 FIELDS = (
-    field("pop3.command", "str", "pop3", "The command, upper case: USER, PASS, APOP, RETR, ..."),
-    field("pop3.arg", "str", "pop3", "Its argument (never for PASS; only the mechanism for AUTH)."),
+    field("pop3.command", "text", "pop3", "The command, upper case: USER, PASS, APOP, RETR, ..."),
+    field("pop3.arg", "text", "pop3", "Its argument (never for PASS; only the mechanism for AUTH)."),
 )
 
 

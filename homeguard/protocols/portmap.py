@@ -23,7 +23,7 @@ FIELDS = (
     field("mapping.internal_port", "int", "port_mapping", "The port it leads to inside."),
     field("mapping.internal_client", "str", "port_mapping", "The inside address it leads to (UPnP, PCP)."),
     field("mapping.lifetime", "int", "port_mapping", "How long, in seconds (0: until removed, for UPnP)."),
-    field("mapping.description", "str", "port_mapping", "UPnP: the description the device gave."),
+    field("mapping.description", "text", "port_mapping", "UPnP: the description the device gave."),
 )
 
 

@@ -11,7 +11,7 @@ EVENT_TYPES = {
 }
 FIELDS = (
     field("smb.version", "int", "smb", "1 for SMBv1 negotiation, 2 for SMB2 and later."),
-    field("smb.dialects", "list[str]", "smb", "SMBv1: the dialects offered, such as NT LM 0.12."),
+    field("smb.dialects", "list[text]", "smb", "SMBv1: the dialects offered, such as NT LM 0.12."),
 )
 
 

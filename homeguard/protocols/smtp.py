@@ -10,8 +10,8 @@ EVENT_TYPES = {
     "smtp": "An SMTP command from the client (AUTH data is left out; message bodies are not read).",
 }
 FIELDS = (
-    field("smtp.command", "str", "smtp", "The command, upper case: EHLO, MAIL, RCPT, DATA, AUTH, ..."),
-    field("smtp.arg", "str", "smtp", "Its argument (for AUTH only the mechanism)."),
+    field("smtp.command", "text", "smtp", "The command, upper case: EHLO, MAIL, RCPT, DATA, AUTH, ..."),
+    field("smtp.arg", "text", "smtp", "Its argument (for AUTH only the mechanism)."),
 )
 
 

@@ -25,12 +25,12 @@ EVENT_TYPES = {
 }
 FIELDS = (
     field("ssdp.method", "str", "ssdp", "NOTIFY, M-SEARCH or RESPONSE."),
-    field("ssdp.server", "str", "ssdp", "The SERVER header: the device's OS, UPnP stack and product."),
-    field("ssdp.location", "str", "ssdp", "The LOCATION header: the URL of the device description."),
-    field("ssdp.usn", "str", "ssdp", "The USN header: the device's unique service name."),
-    field("ssdp.nt", "str", "ssdp", "NOTIFY: the notification type."),
-    field("ssdp.st", "str", "ssdp", "M-SEARCH and responses: the search target."),
-    field("ssdp.user_agent", "str", "ssdp", "M-SEARCH: the USER-AGENT header."),
+    field("ssdp.server", "text", "ssdp", "The SERVER header: the device's OS, UPnP stack and product."),
+    field("ssdp.location", "text", "ssdp", "The LOCATION header: the URL of the device description."),
+    field("ssdp.usn", "text", "ssdp", "The USN header: the device's unique service name."),
+    field("ssdp.nt", "text", "ssdp", "NOTIFY: the notification type."),
+    field("ssdp.st", "text", "ssdp", "M-SEARCH and responses: the search target."),
+    field("ssdp.user_agent", "text", "ssdp", "M-SEARCH: the USER-AGENT header."),
 )
 
 

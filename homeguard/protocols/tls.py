@@ -17,7 +17,7 @@ EVENT_TYPES = {
     "tls_certificate": "The server's certificate, where TLS 1.2 and older send it unencrypted.",
 }
 FIELDS = (
-    field("tls.sni", "str", TLS_TYPES, "The server name the client asked for (SNI)."),
+    field("tls.sni", "text", TLS_TYPES, "The server name the client asked for (SNI)."),
     field(
         "tls.version",
         "str",
@@ -33,7 +33,7 @@ FIELDS = (
     field("tls.ciphers", "list[str]", "tls_client_hello", "Cipher suites the client offers, in its order."),
     field(
         "tls.alpn",
-        "list[str]",
+        "list[text]",
         "tls_client_hello",
         "Application protocols the client offers (h2, http/1.1, ...).",
     ),
@@ -61,8 +61,8 @@ FIELDS = (
         "The same in words: SSLv3, TLS 1.0, TLS 1.1, TLS 1.2, TLS 1.3.",
     ),
     field("tls.cipher", "str", "tls_server_hello", "The cipher suite the server chose, such as 0x0035."),
-    field("tls.cert_subject", "str", "tls_certificate", "Who the certificate names: CN=..., O=..."),
-    field("tls.cert_issuer", "str", "tls_certificate", "Who signed it."),
+    field("tls.cert_subject", "text", "tls_certificate", "Who the certificate names: CN=..., O=..."),
+    field("tls.cert_issuer", "text", "tls_certificate", "Who signed it."),
     field("tls.cert_not_before", "float", "tls_certificate", "Valid from (seconds since 1970)."),
     field("tls.cert_not_after", "float", "tls_certificate", "Valid until (seconds since 1970)."),
     field(

@@ -1,10 +1,17 @@
-"""Messages with {field} placeholders, rendered from an event for a person to read."""
+"""Messages with {field} placeholders, rendered from an event for a person to read.
+
+A field a device chose (kind text in the catalog: its name, a DNS name, a banner...)
+is shown in quotes, “like this”, so that a name can never read as HomeGuard's own
+sentence; it was made safe where it entered (decode/text.py)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from homeguard.protocols.shipped import shipped_catalog
 
 PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
 THRESHOLD_FIELDS = frozenset({"threshold.count", "threshold.distinct", "threshold.sum", "threshold.window"})
@@ -20,11 +27,28 @@ def placeholders(text: str) -> list[str]:
     return PLACEHOLDER.findall(text)
 
 
-def text_of(value: Any) -> str:
+QUOTE_OPEN, QUOTE_CLOSE = "\u201c", "\u201d"  # “ ”
+NETWORK_KINDS = frozenset({"text", "list[text]"})
+
+
+@functools.cache
+def shipped_network_fields() -> frozenset[str]:
+    """The fields whose values a device on the network chose."""
+    return frozenset(f.name for f in shipped_catalog().fields if f.kind in NETWORK_KINDS)
+
+
+def quoted(value: object) -> str:
+    return f"{QUOTE_OPEN}{value}{QUOTE_CLOSE}"
+
+
+def text_of(value: Any, from_network: bool = False) -> str:
     if value is None or value == "" or value == []:
         return UNKNOWN
     if isinstance(value, list):
-        return ", ".join(map(str, value[:5])) + (f" (+{len(value) - 5} more)" if len(value) > 5 else "")
+        items = [quoted(v) if from_network else str(v) for v in value[:5]]
+        return ", ".join(items) + (f" (+{len(value) - 5} more)" if len(value) > 5 else "")
+    if from_network:
+        return quoted(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer():
@@ -35,11 +59,14 @@ def text_of(value: Any) -> str:
 UNNAMED = {"en": "an unnamed device", "nl": "een apparaat zonder naam"}
 
 
-def render(text: str, event: Mapping[str, Any], lang: str = "en") -> str:
+def render(
+    text: str, event: Mapping[str, Any], lang: str = "en", network_fields: frozenset[str] | None = None
+) -> str:
     """Fill in every {field}; a field the event lacks reads 'unknown'. A device without a
     name reads as its maker and MAC, which is what a person can find on a label; when
     the text shows the maker and MAC itself, just as an unnamed device."""
     says_maker_and_mac = "{device.vendor}" in text and "{device.mac}" in text
+    chosen = shipped_network_fields() if network_fields is None else network_fields
 
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -49,6 +76,6 @@ def render(text: str, event: Mapping[str, Any], lang: str = "en") -> str:
             if says_maker_and_mac:
                 return UNNAMED.get(lang, UNNAMED["en"])
             return f"{vendor} device {mac}" if vendor else f"device {mac or UNKNOWN}"
-        return text_of(event.get(name))
+        return text_of(event.get(name), name in chosen)
 
     return PLACEHOLDER.sub(fill, text)

@@ -8,7 +8,8 @@ import binascii
 import re
 from typing import Any
 
-from homeguard.sessions.base import Emitted, Lines
+from homeguard.decode.text import network_text
+from homeguard.sessions.base import MAX_LINE, Emitted, Lines
 from homeguard.sessions.credentials import DefaultCredentials, auth_fields
 
 REDACTED = "<redacted>"
@@ -16,7 +17,8 @@ _IMAP_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\S+')
 
 
 def _text(line: bytes) -> str:
-    return line.decode("utf-8", "replace")
+    """A line from the network, made safe (decode/text.py); as long as a line may be."""
+    return network_text(line, MAX_LINE)
 
 
 def _b64(text: str) -> str | None:

@@ -35,13 +35,13 @@ NAMED_TYPES = tuple(NAME_FIELDS)  # the events that name a server
 FIELDS = (
     field(
         "server.name",
-        "str",
+        "text",
         NAMED_TYPES,
         "The server's name, lower case: the DNS name asked for, the TLS SNI, the HTTP Host (without port), or the flow's server name.",
     ),
     field(
         "server.domain",
-        "str",
+        "text",
         NAMED_TYPES,
         "The registrable domain (public suffix list) of the server's name: the DNS name asked for, the TLS SNI, the HTTP Host, or the flow's server name. Such as bbc.co.uk.",
     ),
