@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from homeguard.decode.text import network_text
+from homeguard.decode.text import TEXT_LIMIT, network_text
 from homeguard.errors import DecodeError
 
 METHODS = frozenset(
@@ -44,9 +44,12 @@ def looks_like_response(data: bytes) -> bool:
     return data.startswith((b"HTTP/1.", b"HTTP/2 "))
 
 
-def _text(value: str) -> str:
+URI_LIMIT = 4096  # long query strings are common (trackers, CDNs); a head is at most MAX_HEAD
+
+
+def _text(value: str, limit: int = TEXT_LIMIT) -> str:
     """A header value or URI: split as latin-1, made safe as the UTF-8 it usually is."""
-    return network_text(value.encode("latin-1"))
+    return network_text(value.encode("latin-1"), limit)
 
 
 def parse_head(head: bytes) -> HttpHead:
@@ -62,7 +65,9 @@ def parse_head(head: bytes) -> HttpHead:
         except ValueError as exc:
             raise DecodeError(f"HTTP status {start[1][:10]!r} is not a number") from exc
     else:
-        message = HttpHead(False, method=network_text(start[0].encode("latin-1"), 32), uri=_text(start[1]))
+        message = HttpHead(
+            False, method=network_text(start[0].encode("latin-1"), 32), uri=_text(start[1], URI_LIMIT)
+        )
     for line in lines[1:]:
         name, sep, value = line.partition(":")
         if sep and name and " " not in name:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import unicodedata
 
 NAME_LIMIT = 255  # host names, service names, SNI: DNS allows 253 characters
-TEXT_LIMIT = 512  # headers, banners, user agents
+TEXT_LIMIT = 512  # headers, banners, user agents (an HTTP URI: 4096, decode/http.py)
 ELLIPSIS = "…"
 # Categories escaped: controls (Cc), format characters (Cf: bidi overrides, zero-width,
 # soft hyphen), line and paragraph separators (Zl, Zp), lone surrogates (Cs).
