@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from scapy.all import wrpcap
 
 from homeguard.clock import ManualClock
 from homeguard.findings.book import FindingsBook
@@ -24,6 +25,7 @@ from homeguard.store.findings import DatabaseFirstSeenStore
 from homeguard.store.queries import finding_listing
 from homeguard.store.writer import BatchWriter
 from tests.conftest import TS0, homeguard
+from tests.household import LAPTOP, lookup
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = load_ruleset([shipped_rules_dir()])
@@ -319,3 +321,32 @@ def test_replay_produces_findings_that_the_findings_command_lists(write_pcap: An
     text = homeguard("findings", "--db", str(tmp_path / "hg.db"), "--severity", "critical").stdout
     assert text == ""
     assert "Telnet" in homeguard("findings", "--db", str(tmp_path / "hg.db"), "--category", "insecure").stdout
+
+
+def test_patterns_run_in_linear_time_on_a_name_a_device_chose(tmp_path: Path) -> None:
+    """`(a|aa)+` is allowed (no repetition inside a repetition) but backtracks
+    exponentially in Python's re; RE2 answers at once. Any device can send the query."""
+    import platform
+
+    from homeguard.rules.regex import ENGINE, MAX_INPUT, compile_pattern
+
+    if platform.machine() in ("x86_64", "aarch64"):
+        assert ENGINE == "re2"  # google-re2 has wheels here: it must be the one in use
+    else:
+        pytest.skip(f"no google-re2 wheel for {platform.machine()}: Python's re with the same limits")
+    hostile = "a" * 60 + "!"  # a backtracking engine tries about 10**12 ways
+    assert compile_pattern("^(a|aa)+$", ignore_case=True)(hostile) is False
+    assert compile_pattern("b$", ignore_case=False)("a" * MAX_INPUT + "b") is False  # past the cap
+    assert compile_pattern("^A+b", ignore_case=True)("aaab")  # case folding still works
+
+    rules = tmp_path / "rules.d"
+    rules.mkdir()
+    (rules / "aaa.yml").write_text(
+        rule_text('  dns.query|re: "^(a|aa)+$"').replace("id: test-rule", "id: many-as")
+    )
+    capture = tmp_path / "hostile.pcap"
+    wrpcap(str(capture), lookup(LAPTOP, "a" * 60 + "!", None) + lookup(LAPTOP, "a" * 60, None, qid=2))
+    db = tmp_path / "hg.db"
+    homeguard("replay", str(capture), "--db", str(db), "--rules-dir", str(rules), timeout=60)  # not minutes
+    found = json.loads(homeguard("findings", "--db", str(db), "--json").stdout)
+    assert [f["evidence"]["dns.query"] for f in found if f["rule"] == "many-as"] == ["a" * 60]

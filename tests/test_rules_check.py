@@ -11,6 +11,10 @@ SAMPLES = Path(__file__).parent / "samples" / "broken-rules"
 EXPECTED = [
     "not-yaml.yml:3:8: not valid YAML: while scanning a quoted scalar that starts here: "
     "found unexpected end of stream (at line 5)",
+    "slow-regex.yml:8:3: match: 'dns.query|re': '^(a+)+$': a repetition inside a repetition, such as (a+)+, "
+    "can take exponential time on a name a device chooses; write it without the outer one, such as a+",
+    "slow-regex.yml:10:3: unless: 'dns.query|re': '(ab)\\\\1': backreferences are not supported "
+    "(patterns run in linear time)",
     "two-rules.yml:22:3: match: 'dns.query|in': unknown list 'trakers'; did you mean 'trackers'?",
     "two-rules.yml:23:3: match: 'dst.port|gt' compares numbers, and 'many' is not one",
     "two-rules.yml:25:3: threshold needs gte: a number of at least 1",

@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import ipaddress
-import re
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from homeguard.rules.lists import IndicatorList
+from homeguard.rules.regex import PatternError, compile_pattern
 
 OPERATORS = (
     "contains",
@@ -199,10 +199,10 @@ def _predicate(
     text = str(value)
     if operator == "re":
         try:
-            pattern = re.compile(text, 0 if cased else re.IGNORECASE)
-        except re.error as exc:
-            raise ConditionError(f"{key!r}: bad regular expression {text!r}: {exc}") from exc
-        return lambda item: pattern.search(str(item)) is not None
+            matches = compile_pattern(text, ignore_case=not cased)
+        except PatternError as exc:
+            raise ConditionError(f"{key!r}: {exc}") from exc
+        return lambda item: matches(str(item))
     if operator == "cidr":
         return _in_network(text, key)
     if operator == "in":
