@@ -76,7 +76,7 @@ def test_missing_capture_permission_names_the_fix(tmp_path: Path) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 1
     assert "no permission to capture on lo" in done.stderr
-    assert "sudo setcap cap_net_raw,cap_net_admin+eip" in done.stderr
+    assert "sudo homeguard setup" in done.stderr and "setcap" not in done.stderr  # never for all of Python
     assert "Traceback" not in done.stderr
 
 
@@ -94,3 +94,39 @@ def test_config_errors_name_file_line_and_suggest(tmp_path: Path, write_pcap: An
 def test_fields_and_settings_list_their_declarations() -> None:
     assert "dns.query" in homeguard("fields").stdout
     assert "flow_idle_timeout" in homeguard("settings").stdout
+
+
+def test_doctor_on_an_interface_that_does_not_exist_says_so_and_not_to_be_root(tmp_path: Path) -> None:
+    done = homeguard("doctor", "-i", "nosuch0", "--seconds", "1", "--db", str(tmp_path / "x.db"), check=False)
+    assert "There is no network interface called nosuch0" in done.stdout
+    assert "as root" not in done.stdout and "Capture permission" not in done.stdout
+
+
+def test_findings_says_when_there_are_none_and_rejects_an_unknown_category(tmp_path: Path) -> None:
+    from homeguard.store.database import open_database
+
+    db = tmp_path / "hg.db"
+    open_database(db).close()  # a database with every table and nothing found yet
+    done = homeguard("findings", "--db", str(db))
+    assert done.stdout == "" and done.stderr.strip() == "no findings"
+    done = homeguard("findings", "--db", str(db), "--severity", "high", "--category", "privacy")
+    assert done.stderr.strip() == "no findings with --severity high --category privacy"
+    done = homeguard("findings", "--db", str(db), "--category", "privacy.trackers", check=False)
+    assert done.returncode == 1
+    assert "--category: no category 'privacy.trackers'; did you mean 'privacy.tracker'?" in done.stderr
+
+
+def test_replay_mistakes_get_one_clear_line(tmp_path: Path, write_pcap: Any) -> None:
+    missing = homeguard("replay", str(tmp_path / "nope.pcap"), check=False)
+    assert missing.returncode == 2 and "nope.pcap' does not exist" in missing.stderr
+    assert "packets" not in missing.stderr  # no summary of a replay that did not happen
+    capture = str(write_pcap(web_visit()))
+    unwritable = homeguard(
+        "replay", capture, "--events", str(tmp_path / "no-folder" / "e.jsonl"), check=False
+    )
+    assert unwritable.returncode == 1 and "Traceback" not in unwritable.stderr
+    assert "cannot write" in unwritable.stderr and "No such file or directory" in unwritable.stderr
+    unstored = homeguard("replay", capture)
+    assert "nothing was stored: pass --db FILE" in unstored.stderr
+    stored = homeguard("replay", capture, "--db", str(tmp_path / "hg.db"))
+    assert "nothing was stored" not in stored.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import select
 import socket
 import struct
@@ -49,12 +48,11 @@ def available_interfaces() -> list[str]:
 
 
 def permission_fix() -> str:
-    import sys
-
-    python = os.path.realpath(sys.executable)
+    # Never advise setcap on the interpreter: that lets every Python program on the
+    # machine capture. The service gets the two capabilities for itself alone.
     return (
-        f"run it with sudo, or give Python the capture capabilities once: "
-        f"sudo setcap cap_net_raw,cap_net_admin+eip {python}"
+        "run it as root (sudo homeguard ...), or install it as a service with "
+        "`sudo homeguard setup`, which gives the capture rights to the HomeGuard service only"
     )
 
 

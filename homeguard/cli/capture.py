@@ -73,7 +73,7 @@ def run(
 
 
 @click.command()
-@click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("captures", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--db", "db_path", help="Store devices, flows and DNS in this database. Default: none (summary only)."
 )
@@ -124,5 +124,11 @@ def replay(
         f"{stats.malformed} malformed, in {summary.seconds:.2f} s ({summary.pps:,.0f} pps)",
         err=True,
     )
+    if db_path is None:
+        click.echo(
+            "nothing was stored: pass --db FILE to keep devices and findings "
+            "(homeguard devices and findings show the daemon's database)",
+            err=True,
+        )
     if summary.failed:
         sys.exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 import time
@@ -166,6 +167,8 @@ def findings(
         after = command_clock().time() - parse_duration(since) if since else None
     except ValueError as exc:
         raise HomeGuardError(f"--since: {exc}") from exc
+    if category is not None:
+        _known_category(category)
     db = open_existing_database(database_path(None, db_path))
     rows = finding_listing(
         db, after=after, min_severity=SEVERITIES.index(severity) if severity else 0, category=category
@@ -174,12 +177,28 @@ def findings(
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    if not rows:
+        filters = [
+            f"--{n} {v}" for n, v in (("since", since), ("severity", severity), ("category", category)) if v
+        ]
+        click.echo(f"no findings{' with ' + ' '.join(filters) if filters else ''}", err=True)
     for row in rows:
         seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["last_seen"]))
         # a message holds names devices chose: escaped again for the terminal, for rows
         # written before names were made safe where they enter
         click.echo(f"[{row['severity']}] {seen}  {row['title']}  ({row['category']}, {row['count']}x)")
         click.echo(f"    {terminal_safe(row['message'] or '')}")
+
+
+def _known_category(category: str) -> None:
+    """A category of the taxonomy, or a group of them such as 'privacy'."""
+    from homeguard.rules.taxonomy import CATEGORIES
+
+    known = {*CATEGORIES, *(name.split(".")[0] for name in CATEGORIES)}
+    if category not in known:
+        close = difflib.get_close_matches(category, sorted(known), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise HomeGuardError(f"--category: no category {category!r}{hint} (all of them: docs/rules.md)")
 
 
 @click.group(name="lists")

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import IO
 
+from homeguard.errors import ConfigError
 from homeguard.events import Event
 
 
@@ -16,8 +17,13 @@ class JsonlEvents:
 
     @classmethod
     def open(cls, path: str) -> JsonlEvents:
-        """'-' is stdout."""
-        return cls(sys.stdout if path == "-" else open(path, "w", encoding="utf-8"))
+        """'-' is stdout. A file that cannot be written is a ConfigError naming it."""
+        if path == "-":
+            return cls(sys.stdout)
+        try:
+            return cls(open(path, "w", encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"--events / events_file: cannot write {path}: {exc.strerror}") from exc
 
     def __call__(self, event: Event) -> None:
         self.out.write(json.dumps(event, separators=(",", ":")) + "\n")

@@ -262,6 +262,8 @@ def run_checks(config: Config, interface: str, seconds: float, db_path: Path, cl
     from homeguard.errors import CaptureSourceError
 
     checks = [check_link(interface)]
+    if not Path(f"/sys/class/net/{interface}").exists():  # nothing to capture on: no advice about rights
+        return [*checks, check_database(db_path, config), check_rules(config), *check_targets(config)]
     try:
         started = clock.monotonic()
         frames = listen(interface, seconds, clock, config.values["bpf_filter"])
