@@ -130,3 +130,13 @@ def test_replay_mistakes_get_one_clear_line(tmp_path: Path, write_pcap: Any) -> 
     assert "nothing was stored: pass --db FILE" in unstored.stderr
     stored = homeguard("replay", capture, "--db", str(tmp_path / "hg.db"))
     assert "nothing was stored" not in stored.stderr
+
+
+def test_status_on_a_replay_database_says_it_is_no_running_homeguard(tmp_path: Path, write_pcap: Any) -> None:
+    db = tmp_path / "hg.db"
+    homeguard("replay", str(write_pcap(web_visit())), "--db", str(db))
+    done = homeguard("status", "--db", str(db), check=False)
+    assert done.returncode == 3
+    assert done.stdout.startswith("This database holds a replay of ") and "capture.pcap" in done.stdout
+    assert " s ago" not in done.stdout  # no 'last report 324559526 s ago' from the capture's own time
+    assert json.loads(homeguard("status", "--db", str(db), "--json", check=False).stdout)["state"] == "replay"

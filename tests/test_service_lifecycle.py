@@ -59,6 +59,10 @@ def test_notify_watchdog_status_and_sigterm(tmp_path: Path) -> None:
         assert time.monotonic() - started < 5
         while "STOPPING=1" not in messages[-1]:
             messages.append(listener.recv(1024).decode())
+        stopped = homeguard("status", "--db", str(db), check=False)
+        assert stopped.returncode == 3  # as systemctl status for a unit that is not active
+        assert stopped.stdout.startswith("HomeGuard is not running: it stopped")
+        assert "uptime_seconds" not in stopped.stdout and "  Up for " in stopped.stdout  # words, not keys
     finally:
         if proc.poll() is None:
             proc.kill()

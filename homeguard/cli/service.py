@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from homeguard.cli.options import command_clock, version_option
+from homeguard.decode.text import terminal_safe
 
 
 @click.command()
@@ -149,20 +151,63 @@ def status(config_file: str | None, db_path: str | None, as_json: bool) -> None:
         "alerts_waiting": pending,
         "output_drops": last["output_drops"] or 0,
     }
+    now = command_clock().time()
+    report["state"] = _daemon_state(last, now, config.values["stats_interval"])
     if as_json:
         click.echo(json.dumps(report, indent=2))
-        return
-    age = command_clock().time() - last["ts"]
-    click.echo(f"source            {report['source']} (last report {age:.0f} s ago)")
-    for key in (
-        "uptime_seconds",
-        "packets",
-        "kernel_drops",
-        "events_per_second",
-        "cpu_percent",
-        "rss_mib",
-        "database_mib",
-        "alerts_waiting",
-        "output_drops",
-    ):
-        click.echo(f"{key:<17} {report[key]}")
+    else:
+        _print_status(report, now)
+    if report["state"] != "running":
+        sys.exit(3)  # as systemctl status does for a unit that is not active
+
+
+REPLAY_SUFFIXES = (".pcap", ".pcapng", ".cap", ".gz")
+
+
+def _daemon_state(last: dict[str, Any], now: float, stats_interval: float) -> str:
+    """running; stopped (its last row says so); gone (no report for two intervals and a
+    minute, and no goodbye: killed, or the machine went down); or replay (the rows came
+    from `homeguard replay`, whose timestamps are the capture's)."""
+    source = str(last["source"])
+    if "/" in source or source.endswith(REPLAY_SUFFIXES):
+        return "replay"
+    if last["stopped"]:
+        return "stopped"
+    return "running" if now - last["ts"] <= 2 * stats_interval + 60 else "gone"
+
+
+def _duration(seconds: float) -> str:
+    minutes, hours, days = int(seconds // 60), int(seconds // 3600), int(seconds // 86400)
+    if days:
+        return f"{days} d {hours % 24} h"
+    if hours:
+        return f"{hours} h {minutes % 60} min"
+    return f"{minutes} min" if minutes else f"{seconds:.0f} s"
+
+
+def _print_status(report: dict[str, Any], now: float) -> None:
+    state, source = report["state"], terminal_safe(str(report["source"]))
+    if state == "replay":
+        click.echo(f"This database holds a replay of {source}, not a running HomeGuard.")
+    elif state in ("stopped", "gone"):
+        ago = _duration(now - report["last_report"])
+        how = "it stopped" if state == "stopped" else "its last report was"
+        click.echo(f"HomeGuard is not running: {how} {ago} ago (systemctl status homeguard).")
+    else:
+        click.echo(
+            f"HomeGuard is running on {source} (last report {_duration(now - report['last_report'])} ago)."
+        )
+    uptime = report["uptime_seconds"]
+    lines = [
+        ("Up for", _duration(uptime) if uptime is not None and state != "replay" else "-"),
+        ("Packets", f"{report['packets']:,}"),
+        ("Kernel drops", f"{report['kernel_drops']:,}"),
+        ("Events per second", report["events_per_second"]),
+        ("CPU", f"{report['cpu_percent']} % of one core" if report["cpu_percent"] is not None else "-"),
+        ("Memory", f"{report['rss_mib']} MiB" if report["rss_mib"] is not None else "-"),
+        ("Database", f"{report['database_mib']} MiB"),
+        ("Alerts waiting", report["alerts_waiting"]),
+        ("Output drops", report["output_drops"]),
+    ]
+    for label, value in lines:
+        click.echo(f"  {label:<18} {value}")

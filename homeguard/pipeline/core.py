@@ -397,7 +397,7 @@ class Pipeline:
         writer.flush()
         self._next_flush = self.clock.monotonic() + self.config.values["flush_interval"]
 
-    def capture_stats(self, source: CaptureSource, now: float) -> None:
+    def capture_stats(self, source: CaptureSource, now: float, final: bool = False) -> None:
         """Counters since start into the capture_stats table (health and doctor read it),
         and, since the last call, as a capture_stats event (the capture-loss rule)."""
         counters = source.counters
@@ -425,6 +425,7 @@ class Pipeline:
                 "kernel_drops": counters.kernel_drops,
                 "malformed": self.stats.malformed,
                 "events": self.stats.events,
+                "stopped": now if final else None,
                 **self.health(),
             },
         )

@@ -118,7 +118,7 @@ class Daemon:
         finally:
             sd_notify("STOPPING=1")
             source.close()
-            self._report(clock.time())
+            self._report(clock.time(), final=True)
             pipeline.close()
             log.info("stopped after %d packets", pipeline.stats.packets)
 
@@ -139,11 +139,11 @@ class Daemon:
                 pipeline.shedding = False
         self._drops_seen = drops
 
-    def _report(self, now: float) -> None:
+    def _report(self, now: float, final: bool = False) -> None:
         counters = self.source.counters
         stats = self.pipeline.stats
         self._shed_if_dropping(counters.kernel_drops)
-        self.pipeline.capture_stats(self.source, now)
+        self.pipeline.capture_stats(self.source, now, final)
         log.info(
             "%d packets, %d kernel drops, %d malformed, %d events, %d devices, %d open flows",
             counters.packets,

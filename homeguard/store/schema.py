@@ -173,9 +173,15 @@ def _v5_infrastructure(db: Database) -> None:
     )
 
 
-def _v6_output_drops(db: Database) -> None:
-    # Events an output dropped because it fell behind (outputs/queued.py), since start.
-    db.executescript("ALTER TABLE capture_stats ADD COLUMN output_drops INTEGER;")
+def _v6_output_drops_and_stops(db: Database) -> None:
+    # Events an output dropped because it fell behind (outputs/queued.py), since start;
+    # and when the daemon stopped cleanly (its last row), so that status can tell.
+    db.executescript(
+        """
+        ALTER TABLE capture_stats ADD COLUMN output_drops INTEGER;
+        ALTER TABLE capture_stats ADD COLUMN stopped REAL;
+        """
+    )
 
 
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
@@ -184,6 +190,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v3_outbox_and_mutes,
     _v4_retention_and_self_monitoring,
     _v5_infrastructure,
-    _v6_output_drops,
+    _v6_output_drops_and_stops,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
