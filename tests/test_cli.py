@@ -140,3 +140,29 @@ def test_status_on_a_replay_database_says_it_is_no_running_homeguard(tmp_path: P
     assert done.stdout.startswith("This database holds a replay of ") and "capture.pcap" in done.stdout
     assert " s ago" not in done.stdout  # no 'last report 324559526 s ago' from the capture's own time
     assert json.loads(homeguard("status", "--db", str(db), "--json", check=False).stdout)["state"] == "replay"
+
+
+def test_config_check_reports_every_error_and_never_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "flow_idle_timeout: soon\nmax_flow: 10\nlanguage: fr\nnotify:\n  - name: phone\n    url: 'ntfy://'\n"
+    )
+    done = homeguard("config", "check", str(config), check=False)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"{config}:1: flow_idle_timeout must be float, not 'soon'",
+        f"{config}:2: unknown setting 'max_flow'; did you mean 'max_flows'?",
+        f"{config}:3: language must be one of en, nl",
+        f"{config}:5: target 'phone': 'ntfy://' says where to send, but not to whom: "
+        "add the server and topic, chat or address, such as ntfy://ntfy.sh/my-topic",
+    ]
+    config.write_bytes(b"# fine\nlanguage: \xff\xfe\n")
+    done = homeguard("config", "check", str(config), check=False)
+    assert done.stdout.strip() == f"{config}:2: not UTF-8 text (byte 0xff); save the file as UTF-8"
+    config.write_text("x: " + "[" * 5000 + "]" * 5000 + "\n")
+    done = homeguard("config", "check", str(config), check=False)
+    assert "nested 5000 levels deep" in done.stdout and "Traceback" not in done.stderr
+    for broken in ("flow_idle_timeout: soon\n", "language: [\n"):
+        config.write_text(broken)  # the daemon refuses a broken file with the same words
+        done = homeguard("replay", str(config), "--config", str(config), check=False)
+        assert done.returncode != 0 and "Traceback" not in done.stderr and str(config) in done.stderr

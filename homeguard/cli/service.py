@@ -51,10 +51,11 @@ def config_group() -> None:
 def check(path: str) -> None:
     """Validate a config file: every error with file:line and a did-you-mean."""
     from homeguard.notify.delivery import apprise_problem
-    from homeguard.settings import load_config
+    from homeguard.settings import read_config
 
-    loaded = load_config(path)
-    problems = [
+    loaded, errors = read_config(path)
+    problems = [str(error) for error in errors]
+    problems += [
         f"{t.where}: notify target {t.name!r}: {problem}"
         for t in loaded.values["notify"]
         if (problem := apprise_problem(t)) is not None

@@ -360,39 +360,86 @@ def _checked(setting: Setting, value: Any, where: str) -> Any:
 
 def load_config(path: str | Path | None, overrides: Mapping[str, Any] | None = None) -> Config:
     """The defaults, overridden by a YAML file of `setting: value` lines, then by command-line
-    options (`overrides`; None means the option was not given)."""
-    config = _from_file(path)
+    options (`overrides`; None means the option was not given). Every error in the file
+    is reported at once, one per line, each with its file:line."""
+    config, errors = read_config(path)
+    if errors:
+        raise ConfigError("\n".join(str(e) for e in errors))
     for name, value in (overrides or {}).items():
         if value is not None:
             config.set(name, value, f"--{name.replace('_', '-')}")
     return config
 
 
-def _from_file(path: str | Path | None) -> Config:
+MAX_CONFIG_BYTES = 1 << 20
+MAX_NESTING = 20  # a config is at most a list of mappings of lists: 3 levels
+
+
+def read_config(path: str | Path | None) -> tuple[Config, list[ConfigError]]:
+    """The config from a file, and every error in it (the settings without one apply)."""
     config = Config()
     if path is None:
-        return config
+        return config, []
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        root = _compose(path)
+    except ConfigError as exc:
+        return config, [exc]
     if root is None:
-        return config
+        return config, []
     if not isinstance(root, yaml.MappingNode):
-        raise ConfigError(f"{path}:1: the config must be a mapping of 'setting: value' lines")
+        return config, [ConfigError(f"{path}:1: the config must be a mapping of 'setting: value' lines")]
+    errors = []
     for key_node, value_node in root.value:
         where = f"{path}:{key_node.start_mark.line + 1}"
         value = yaml.safe_load(yaml.serialize(value_node))
         items = value_node.value if isinstance(value_node, yaml.SequenceNode) else []
         item_wheres = [f"{path}:{item.start_mark.line + 1}" for item in items]
-        config.set(str(key_node.value), value, where, item_wheres)
-    return config
+        try:
+            config.set(str(key_node.value), value, where, item_wheres)
+        except ConfigError as exc:
+            errors.append(exc)
+    return config, errors
+
+
+def _compose(path: str | Path) -> yaml.Node | None:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {len(data):,} bytes is no config file (at most {MAX_CONFIG_BYTES:,})")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+        ) from exc
+    depth = _nesting(text)
+    if depth > MAX_NESTING:
+        raise ConfigError(
+            f"{path}: nested {depth} levels deep; a config needs at most 3 (see docs/settings.md)"
+        )
+    try:
+        return yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{at}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+
+
+def _nesting(text: str) -> int:
+    """How deep brackets and indentation go, roughly: enough to refuse a file that would
+    send the YAML parser into thousands of levels of recursion."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    indent = max((len(line) - len(line.lstrip(" -")) for line in text.splitlines()), default=0)
+    return max(deepest, indent // 2)
 
 
 def settings_markdown() -> str:

@@ -112,6 +112,11 @@ def _target(entry: Any, at: str) -> Target:
         raise ConfigError(f"{at}: every notify target needs a name:, such as name: phone")
     if not isinstance(url, str) or "://" not in url:
         raise ConfigError(f"{at}: target {name!r} needs an apprise url:, such as ntfy://ntfy.sh/my-topic")
+    if not url.split("://", 1)[1].strip("/ "):
+        raise ConfigError(
+            f"{at}: target {name!r}: {url!r} says where to send, but not to whom: "
+            "add the server and topic, chat or address, such as ntfy://ntfy.sh/my-topic"
+        )
     severity = entry.get("min_severity", "low")
     mode = entry.get("mode", "push")
     period = entry.get("digest", "daily")
