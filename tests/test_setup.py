@@ -95,6 +95,6 @@ def test_config_check_reports_file_line_and_did_you_mean(tmp_path: Path) -> None
     config.write_text("interface: eth0\nflush_intervall: 5\n")
     done = homeguard("config", "check", str(config), check=False)
     assert done.returncode != 0
-    assert f"{config}:2: unknown setting 'flush_intervall'; did you mean 'flush_interval'?" in done.stdout  # the check's output: every error, one a line
+    assert f"{config}:2: unknown setting 'flush_intervall'; did you mean 'flush_interval'?" in done.stdout
     config.write_text("interface: eth0\n")
     assert "ok" in homeguard("config", "check", str(config)).stdout
