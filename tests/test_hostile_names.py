@@ -133,3 +133,26 @@ def test_every_output_shows_the_name_safely_and_in_quotes(
         assert FORGED not in part.split("“", 1)[0]  # the forged words only inside the quoted name
     assert "&lt;b&gt;Your router is safe&lt;/b&gt;" in parts["text/html"]
     assert "<b>Your router" not in parts["text/html"]
+
+
+def test_a_device_named_like_a_rule_cannot_take_the_rules_mute(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [])
+    db = str(tmp_path / "homeguard.db")
+    named = (
+        Ether(src=LAPTOP[0], dst="ff:ff:ff:ff:ff:ff")
+        / IP(src="0.0.0.0", dst="255.255.255.255")
+        / UDP(sport=68, dport=67)
+        / BOOTP(chaddr=mac_bytes(LAPTOP[0]), xid=9)
+        / DHCP(options=[("message-type", "request"), ("hostname", b"cleartext-password"), "end"])
+    )
+    capture = tmp_path / "named.pcap"
+    wrpcap(str(capture), [named, *tcp_conversation(TELNET_LOGIN, 23, 41000, client=LAPTOP, server=CAMERA)])
+    homeguard("replay", str(capture), "--db", db, "--config", str(config))
+    common = ("--db", db, "--config", str(config))
+    ambiguous = homeguard("mute", "cleartext-password", *common, check=False)
+    assert ambiguous.returncode == 1
+    assert "say 'rule:cleartext-password' for the rule, or 'device:cleartext-password'" in ambiguous.stderr
+    assert (
+        "muted rule cleartext-password until" in homeguard("mute", "rule:cleartext-password", *common).stdout
+    )
+    assert f"muted device {LAPTOP[0]} until" in homeguard("mute", "device:cleartext-password", *common).stdout

@@ -106,19 +106,27 @@ def send(retry_now: bool, db_path: str | None, config_file: str | None) -> None:
 
 
 def _mute_subject(db: Any, subject: str, config: Config) -> tuple[str, str]:
-    """('device', MAC) or ('rule', id): a MAC, a device's name, or a rule id."""
-    text = subject.lower()
-    if MAC.match(text):
-        return "device", text
-    mac = device_named(db, text)
-    if mac is not None:
-        return "device", mac
-    known = rules_with_findings(db)
+    """('device', MAC) or ('rule', id): a MAC, a device's name, or a rule id; `rule:ID` or
+    `device:NAME` where a device has named itself like a rule (a device chooses its name,
+    so a plain word that is both is never guessed)."""
+    kind, sep, rest = subject.partition(":")
+    wanted = kind if sep and kind in ("rule", "device") else None
+    word = rest if wanted else subject
+    if wanted != "rule" and MAC.match(word.lower()):
+        return "device", word.lower()
+    mac = device_named(db, word.lower()) if wanted != "rule" else None
     from homeguard.rules.configured import load_rules_for
 
-    known |= set(load_rules_for(config).rules)
-    if subject in known:
-        return "rule", subject
+    rules = rules_with_findings(db) | set(load_rules_for(config).rules) if wanted != "device" else set()
+    if mac is not None and word in rules:
+        raise HomeGuardError(
+            f"{word!r} is a rule and also the name a device gave itself: "
+            f"say 'rule:{word}' for the rule, or 'device:{word}' (or its MAC {mac}) for the device"
+        )
+    if mac is not None:
+        return "device", mac
+    if word in rules:
+        return "rule", word
     raise HomeGuardError(f"{subject!r} is no device (MAC or name) and no rule id; see 'homeguard devices'")
 
 
@@ -129,7 +137,8 @@ def _mute_subject(db: Any, subject: str, config: Config) -> tuple[str, str]:
 @config_option
 @version_option
 def mute(subject: str, duration: str | None, db_path: str | None, config_file: str | None) -> None:
-    """Stop alerts about a device (MAC or name) or from a rule (its id). Findings are still recorded."""
+    """Stop alerts about a device (MAC or name) or from a rule (its id); 'rule:ID' or
+    'device:NAME' where a device named itself like a rule. Findings are still recorded."""
     from homeguard.rules.durations import parse_duration
 
     config = load_config(config_file)

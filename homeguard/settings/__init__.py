@@ -391,7 +391,7 @@ def read_config(path: str | Path | None) -> tuple[Config, list[ConfigError]]:
     errors = []
     for key_node, value_node in root.value:
         where = f"{path}:{key_node.start_mark.line + 1}"
-        value = yaml.safe_load(yaml.serialize(value_node))
+        value = _value(value_node)
         items = value_node.value if isinstance(value_node, yaml.SequenceNode) else []
         item_wheres = [f"{path}:{item.start_mark.line + 1}" for item in items]
         try:
@@ -399,6 +399,11 @@ def read_config(path: str | Path | None) -> tuple[Config, list[ConfigError]]:
         except ConfigError as exc:
             errors.append(exc)
     return config, errors
+
+
+def _value(node: yaml.Node) -> Any:
+    """The Python value of a composed node (an empty `notify:` is None, not an error)."""
+    return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
 def _compose(path: str | Path) -> yaml.Node | None:
