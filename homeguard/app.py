@@ -86,7 +86,14 @@ def build(
     (default: the shipped ones and every installed one)."""
     registry = Registry.gather(manager or plugin_manager(), config)
     db, writer = open_store(config) if store else (None, None)
+    if store:
+        log.info("database %s", database_path(config.values["db_path"]))
     targets = usable_targets(config) if alert_targets and writer is not None else []
+    if alert_targets and writer is not None and not config.values["notify"]:
+        log.warning(
+            "no notify targets: findings are recorded, but no alert goes anywhere; "
+            "add one under notify: in the config file (docs/alerts.md)"
+        )
     alerts = AlertQueue(targets, config.values["language"]) if targets else None
     ruleset = load_rules_for(config, catalog=registry.catalog) if rules else RuleSet()
     for error in ruleset.errors:

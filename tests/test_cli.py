@@ -100,6 +100,9 @@ def test_doctor_on_an_interface_that_does_not_exist_says_so_and_not_to_be_root(t
     done = homeguard("doctor", "-i", "nosuch0", "--seconds", "1", "--db", str(tmp_path / "x.db"), check=False)
     assert "There is no network interface called nosuch0" in done.stdout
     assert "as root" not in done.stdout and "Capture permission" not in done.stdout
+    assert "PROBLEM  Alerts: No notification targets: findings are recorded, but no alert goes anywhere." in (
+        done.stdout
+    )
 
 
 def test_findings_says_when_there_are_none_and_rejects_an_unknown_category(tmp_path: Path) -> None:
@@ -166,3 +169,22 @@ def test_config_check_reports_every_error_and_never_a_traceback(tmp_path: Path) 
         config.write_text(broken)  # the daemon refuses a broken file with the same words
         done = homeguard("replay", str(config), "--config", str(config), check=False)
         assert done.returncode != 0 and "Traceback" not in done.stderr and str(config) in done.stderr
+
+
+def test_the_devices_table_marks_what_it_cuts(tmp_path: Path, write_pcap: Any) -> None:
+    from scapy.all import IP, UDP, Ether, IPv6  # type: ignore[attr-defined]
+
+    mac = "00:17:88:24:00:01"  # Philips
+    address = "fe80::217:88ff:fe24:1"
+    packets = [
+        Ether(src=mac, dst="33:33:00:00:00:01")
+        / IPv6(src=address, dst="ff02::1")
+        / UDP(sport=5000, dport=5000),
+        Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="192.168.1.77", dst="192.168.1.255") / UDP(dport=9),
+    ]
+    db = tmp_path / "hg.db"
+    homeguard("replay", str(write_pcap(packets)), "--db", str(db))
+    [line] = [row for row in homeguard("devices", "--db", str(db)).stdout.splitlines() if row.startswith(mac)]
+    ips = line[19:51].rstrip()
+    assert ips.endswith("…") and len(ips) == 32  # cut, and visibly so
+    assert ips.startswith(("fe80::217:88ff:fe24:1, 192.168.1", "192.168.1.77, fe80::217:88ff:fe"))

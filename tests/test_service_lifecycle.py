@@ -59,6 +59,9 @@ def test_notify_watchdog_status_and_sigterm(tmp_path: Path) -> None:
         assert time.monotonic() - started < 5
         while "STOPPING=1" not in messages[-1]:
             messages.append(listener.recv(1024).decode())
+        log = proc.stderr.read() if proc.stderr else ""
+        assert f"database {db}" in log  # a first run says where it keeps its data
+        assert "no notify targets: findings are recorded, but no alert goes anywhere" in log
         stopped = homeguard("status", "--db", str(db), check=False)
         assert stopped.returncode == 3  # as systemctl status for a unit that is not active
         assert stopped.stdout.startswith("HomeGuard is not running: it stopped")

@@ -64,10 +64,15 @@ def devices(db_path: str | None, as_json: bool) -> None:
         flag = " (private MAC)" if row["randomized"] else ""
         name = terminal_safe(row["name"] or "-")  # chosen by the device
         click.echo(
-            f"{row['mac']:<18} {', '.join(row['ips'])[:32]:<32} "
-            f"{name[:24]:<24} {(row['vendor'] or '-')[:28]:<28} "
+            f"{row['mac']:<18} {_cut(', '.join(row['ips']), 32):<32} "
+            f"{_cut(name, 24):<24} {_cut(row['vendor'] or '-', 28):<28} "
             f"{row['last_seen_text']}{flag}"
         )
+
+
+def _cut(text: str, width: int) -> str:
+    """Fit a column; a cut shows as an ellipsis, so fe80::1:2… never reads as an address."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @cli.command()

@@ -54,6 +54,7 @@ class RuleReloader:
         log.info("rules reloaded: %d active", len(fresh.rules))
 
 
+FIRST_STATS = 10.0  # seconds to the first statistics line; then every stats_interval
 CALM_REPORTS = 5  # statistics reports without kernel drops before shedding stops
 
 
@@ -90,7 +91,8 @@ class Daemon:
         pipeline, source = self.pipeline, self.source
         process = pipeline.process
         clock = self.clock
-        next_stats = clock.time() + self.stats_interval
+        # the first statistics line soon, so a new user sees that packets arrive
+        next_stats = clock.time() + min(self.stats_interval, FIRST_STATS)
         keepalive = watchdog_interval()
         next_keepalive = 0.0
         log.info("capturing on %s (receive buffer %d KiB)", source.name, source.buffer_bytes // 1024)

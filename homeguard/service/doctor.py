@@ -219,6 +219,15 @@ def check_targets(config: Config, timeout: float = 3.0) -> list[Check]:
     from homeguard.notify.delivery import apprise_problem
 
     checks = []
+    if not config.values["notify"]:
+        checks.append(
+            Check(
+                "Alerts",
+                "PROBLEM",
+                "No notification targets: findings are recorded, but no alert goes anywhere.",
+                "Add a target under notify: in the config file, such as ntfy or e-mail (docs/alerts.md).",
+            )
+        )
     for target in config.values["notify"]:
         problem = apprise_problem(target)
         if problem is not None:
