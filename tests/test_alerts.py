@@ -322,3 +322,25 @@ def test_alerts_for_a_target_removed_from_the_config_are_closed_by_the_daemon(tm
     db.close()
     assert states == {"old-phone": "failed", "hook": "pending"}
     assert reasons == {"the target is no longer in the config"}
+
+
+def test_a_digest_of_a_flood_stays_small_and_counts_the_rest() -> None:
+    """20,000 findings from 20,000 made-up devices: the top devices, then one line."""
+    from homeguard.notify.digest import MAX_DEVICES, digest_text
+
+    rows = [
+        {
+            "device": f"“made-up-{i:05d}”",
+            "device_mac": f"02:00:00:00:{i // 256:02x}:{i % 256:02x}",
+            "category": "network.new-device",
+            "severity": "low",
+            "title": "A new device joined your network",
+        }
+        for i in range(20_000)
+    ]
+    title, text, page = digest_text(rows, TS0, "en")
+    assert title == "HomeGuard: 20000 alerts"
+    assert len(text.encode()) < 100_000 and len(page.encode()) < 100_000
+    assert text.count("A new device joined your network") == MAX_DEVICES
+    assert "… and 19,980 more alerts from 19,980 more devices." in text
+    assert "nog 19,980 meldingen van 19,980 andere apparaten" in digest_text(rows, TS0, "nl")[1]

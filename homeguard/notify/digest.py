@@ -1,4 +1,8 @@
-"""Digests: what was not pushed, in one message, grouped by device and category."""
+"""Digests: what was not pushed, in one message, grouped by device and category.
+
+Bounded, whatever a flood made: the MAX_DEVICES devices with the most alerts, each with
+at most MAX_LINES_PER_DEVICE kinds, then one line for the rest ("and 19,980 more alerts
+from 19,980 more devices"). A digest stays well under 100 KB."""
 
 from __future__ import annotations
 
@@ -12,14 +16,17 @@ WORDS = {
         "title": "HomeGuard: {n} alerts",
         "intro": "{n} alerts since {since} that were not sent one by one:",
         "more": "Details and advice: homeguard findings",
+        "rest": "… and {alerts:,} more alerts from {devices:,} more devices.",
     },
     "nl": {
         "title": "HomeGuard: {n} meldingen",
         "intro": "{n} meldingen sinds {since} die niet los verstuurd zijn:",
         "more": "Details en advies: homeguard findings",
+        "rest": "… en nog {alerts:,} meldingen van {devices:,} andere apparaten.",
     },
 }
 MAX_LINES_PER_DEVICE = 8
+MAX_DEVICES = 20
 
 
 def grouped(rows: list[dict[str, Any]]) -> dict[str, dict[tuple[str, str, str], int]]:
@@ -39,7 +46,8 @@ def digest_text(rows: list[dict[str, Any]], since: float, language: str) -> tupl
     title = words["title"].format(n=n)
     text = [words["intro"].format(n=n, since=when), ""]
     parts = [f"<p>{html.escape(words['intro'].format(n=n, since=when))}</p>"]
-    for device, kinds in sorted(grouped(rows).items(), key=lambda kv: -sum(kv[1].values())):
+    by_device = sorted(grouped(rows).items(), key=lambda kv: -sum(kv[1].values()))
+    for device, kinds in by_device[:MAX_DEVICES]:
         text.append(f"{device}:")
         items = []
         ordered = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -53,6 +61,13 @@ def digest_text(rows: list[dict[str, Any]], since: float, language: str) -> tupl
             text.append(f"  {rest} x ...")
             items.append(f"<li>{rest} &times; &hellip;</li>")
         parts.append(f"<h3>{html.escape(device)}</h3><ul>{''.join(items)}</ul>")
+    if len(by_device) > MAX_DEVICES:
+        others = words["rest"].format(
+            alerts=sum(sum(kinds.values()) for _, kinds in by_device[MAX_DEVICES:]),
+            devices=len(by_device) - MAX_DEVICES,
+        )
+        text += ["", others]
+        parts.append(f"<p>{html.escape(others)}</p>")
     text += ["", words["more"]]
     parts.append(f"<p>{html.escape(words['more'])}</p>")
     return title, "\n".join(text), "".join(parts)
