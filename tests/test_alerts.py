@@ -344,3 +344,32 @@ def test_a_digest_of_a_flood_stays_small_and_counts_the_rest() -> None:
     assert text.count("A new device joined your network") == MAX_DEVICES
     assert "… and 19,980 more alerts from 19,980 more devices." in text
     assert "nog 19,980 meldingen van 19,980 andere apparaten" in digest_text(rows, TS0, "nl")[1]
+
+
+def telnet_syns(folder: Path, name: str, sources: list[tuple[str, str]]) -> Path:
+    """Each (MAC, IP) opens telnet to a new address on the internet: one high alert each."""
+    path = folder / name
+    packets = [
+        Ether(src=mac, dst=ROUTER[0])
+        / IP(src=ip, dst=f"198.18.9.{i + 1}")
+        / TCP(sport=31000 + i, dport=23, flags="S")
+        for i, (mac, ip) in enumerate(sources)
+    ]
+    wrpcap(str(path), packets)
+    return path
+
+
+def test_one_noisy_device_cannot_starve_the_alerts_about_the_others(tmp_path: Path, webhook: Webhook) -> None:
+    from tests.household import PI, TV
+
+    config = write_config(tmp_path, [{"name": "hook", "url": webhook.url, "max_pushes_per_day": 4}])
+    replay(flood_capture(tmp_path, 20), config)  # the laptop: 20 high alerts
+    send(config)
+    assert len(webhook.received) == 4  # the cap, spent by one device
+    replay(telnet_syns(tmp_path, "others.pcap", [TV, PI, TV]), config)
+    summary = send(config).stdout
+    assert "2 delivered" in summary and "1 to the digest" in summary
+    about = [row["title"] for row in outbox(config) if row["state"] == "delivered"]
+    assert len(about) == 6 and len(webhook.received) == 6  # the TV's and the Pi's first alerts arrived
+    states = {(r["id"], r["state"]) for r in outbox(config)}
+    assert sum(state == "digest" for _, state in states) == 16 + 1  # the laptop's rest, the TV's second

@@ -7,7 +7,9 @@ into a digest, or been muted.
   committed) before apprise is called; a row still `sending` after a crash is marked
   failed, not sent again.
 - The budget: muted devices and rules are skipped; in quiet hours only critical alerts
-  go; beyond a target's max_pushes_per_day, alerts wait for its digest.
+  go; beyond a target's max_pushes_per_day, alerts wait for its digest, except a high
+  alert from a device that has not had its share of the day's pushes (fairness: one
+  noisy device cannot starve the others).
 - Digests go out once a period (hourly, daily or weekly) with what was not pushed.
 
 State lives only in the database, so a restart continues where it stopped.
@@ -97,8 +99,20 @@ class Sender:
                 self._work(row, wanted, now, muted, summary)
         return summary
 
-    def _pushed_today(self, target: Target, now: float) -> int:
-        return outbox.pushes_delivered_since(self.db, target.name, local_midnight(now))
+    def _within_budget(self, row: dict[str, Any], target: Target, now: float) -> bool:
+        """The daily push budget, shared fairly: anything pushes while the target's cap is
+        not spent; after that a high alert still pushes if its device has not used its
+        share yet (a quarter of the cap, at least one), so one noisy or hostile device
+        cannot starve the others, up to twice the cap in all."""
+        since, cap = local_midnight(now), target.max_pushes_per_day
+        pushed = outbox.pushes_delivered_since(self.db, target.name, since)
+        if pushed < cap:
+            return True
+        if row["severity"] != "high" or pushed >= 2 * cap:
+            return False
+        share = max(1, cap // 4)
+        by_device = outbox.pushes_delivered_since(self.db, target.name, since, row["device_mac"])
+        return by_device < share
 
     def _set(self, row_id: int, **values: Any) -> None:
         outbox.update(self.db, row_id, **values)
@@ -123,11 +137,7 @@ class Sender:
             self._set(row["id"], next_attempt=quiet_ends(now, self.quiet))
             summary.deferred += 1
             return
-        if (
-            push
-            and row["severity"] != "critical"
-            and self._pushed_today(target, now) >= target.max_pushes_per_day
-        ):
+        if push and row["severity"] != "critical" and not self._within_budget(row, target, now):
             self._set(row["id"], state="digest")
             summary.to_digest += 1
             return

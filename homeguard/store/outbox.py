@@ -49,11 +49,13 @@ def update(db: Database, row_id: int, **values: Any) -> None:
         db.execute(f"UPDATE outbox SET {names} WHERE id = ?", [*values.values(), row_id])
 
 
-def pushes_delivered_since(db: Database, target: str, since: float) -> int:
+def pushes_delivered_since(db: Database, target: str, since: float, device_mac: str | None = None) -> int:
+    """Pushes that reached a target since a moment; with device_mac, those about that device."""
+    device = " AND device_mac = ?" if device_mac is not None else ""
     (count,) = db.execute(
         "SELECT count(*) FROM outbox WHERE target = ? AND kind = 'push' AND state = 'delivered' "
-        "AND delivered >= ?",
-        [target, since],
+        f"AND delivered >= ?{device}",
+        [target, since, *([device_mac] if device_mac is not None else [])],
     ).fetchone()
     return int(count)
 
