@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from homeguard.decode.packet import Packet, decode_frame
 from homeguard.events import Event
 from homeguard.pipeline.core import Pipeline
 from homeguard.settings import Config
+from tests.receivers import Mailbox, Webhook
 
 TS0 = 1_700_000_000.0
 T = TypeVar("T")
@@ -114,3 +115,19 @@ def make_certificate(folder: Path, subject: str = "/CN=camera.home.test", der: b
         capture_output=True,
     )
     return out
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    """A JSON webhook receiver on loopback (tests/receivers.py)."""
+    hook = Webhook().start()
+    yield hook
+    hook.stop()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """An SMTP server on loopback (tests/receivers.py)."""
+    box = Mailbox().start()
+    yield box
+    box.stop()

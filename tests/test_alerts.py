@@ -30,20 +30,6 @@ TELNET_LOGIN = [(False, b"login: "), (True, b"root\r\n"), (False, b"Password: ")
 EXPECTED_RULES = {"telnet-in-use", "default-password", "cleartext-password"}
 
 
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook().start()
-    yield hook
-    hook.stop()
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox().start()
-    yield box
-    box.stop()
-
-
 def telnet_capture(folder: Path) -> Path:
     path = folder / "telnet.pcap"
     wrpcap(str(path), tcp_conversation(TELNET_LOGIN, 23, 41000, client=LAPTOP, server=CAMERA))

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from scapy.all import BOOTP, DHCP, IP, UDP, Ether, wrpcap  # type: ignore[attr-defined]
 
 from homeguard.clock import ManualClock
@@ -67,20 +65,6 @@ def test_network_text_escapes_what_acts_and_caps_the_length() -> None:
     assert network_text("Küche speaker") == "Küche speaker"  # readable names stay readable
     long = network_text("a" * 1000, 255)
     assert len(long) == 255 and long.endswith("…")
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook().start()
-    yield hook
-    hook.stop()
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox().start()
-    yield box
-    box.stop()
 
 
 def test_every_output_shows_the_name_safely_and_in_quotes(
