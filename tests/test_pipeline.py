@@ -271,3 +271,25 @@ def test_metadata_only_takes_only_mac_addresses(tmp_path: Path) -> None:
     config.write_text("metadata_only: [annas-laptop]\n")
     with pytest.raises(ConfigError, match=r"c.yaml:1: metadata_only must be a list of MAC addresses"):
         load_config(config)
+
+
+def test_a_flood_of_made_up_macs_loses_no_device(tmp_path: Path) -> None:
+    """max_devices 16 in memory, 300 MACs on the wire: every one reaches the devices table
+    (the inventory drops the longest unseen from memory only after they are written)."""
+    from scapy.all import wrpcap
+
+    from tests.conftest import homeguard
+
+    packets = [
+        Ether(src=f"02:00:00:00:{i // 256:02x}:{i % 256:02x}", dst="ff:ff:ff:ff:ff:ff")
+        / IP(src=f"10.0.{i // 200}.{i % 200 + 1}", dst="10.0.255.255")
+        / UDP(sport=40000, dport=9)
+        for i in range(300)
+    ]
+    capture, config, db = tmp_path / "flood.pcap", tmp_path / "config.yaml", tmp_path / "hg.db"
+    wrpcap(str(capture), packets)
+    config.write_text(f"max_devices: 16\nrules_dir: {tmp_path / 'none'}\n")
+    homeguard("replay", str(capture), "--db", str(db), "--config", str(config))
+    database = open_database(db)
+    assert database.execute("SELECT count(*) FROM devices").fetchone()[0] == 300
+    database.close()

@@ -38,7 +38,7 @@ from homeguard.sessions.credentials import DefaultCredentials
 from homeguard.sessions.reader import SessionReader
 from homeguard.settings import Config
 from homeguard.state.arrivals import Arrivals
-from homeguard.state.devices import DeviceInventory
+from homeguard.state.devices import Device, DeviceInventory
 from homeguard.state.dnslog import DnsLog
 from homeguard.state.enrichment import Enricher
 from homeguard.state.flow_events import flow_end_event, flow_row, flow_start_event
@@ -311,6 +311,8 @@ class Pipeline:
     def _new_device(self, ts: float, pkt: Packet, mac: bytes) -> None:
         """Held until the device names itself (see state/arrivals.py)."""
         self.devices.add(mac, ts)
+        if self.devices.evicted:
+            self._write_evicted()
         event = builders.packet_event("device_new", ts, pkt)
         for name in ("dst.mac", "dst.ip", "dst.port", "src.port", "proto"):
             event.pop(name, None)
@@ -380,22 +382,35 @@ class Pipeline:
         writer = self.writer
         if writer is None:
             return
+        self._write_evicted()
         for dev in self.devices:
             if dev.changed or dev.last_seen != dev.stored_last_seen:
-                writer.upsert("devices", dev.row(), ("mac",))
-                for ip, (first, last) in dev.ips.items():
-                    writer.upsert(
-                        "device_ips",
-                        {"mac": dev.mac, "ip": ip, "first_seen": first, "last_seen": last},
-                        ("mac", "ip"),
-                    )
-                dev.changed = False
-                dev.stored_last_seen = dev.last_seen
+                self._write_device(writer, dev)
         for kind, value in self.infrastructure.learned:
             learn_infrastructure(writer, kind, value, self._now)
         self.infrastructure.learned.clear()
         writer.flush()
         self._next_flush = self.clock.monotonic() + self.config.values["flush_interval"]
+
+    def _write_device(self, writer: BatchWriter, dev: Device) -> None:
+        writer.upsert("devices", dev.row(), ("mac",))
+        for ip, (first, last) in dev.ips.items():
+            writer.upsert(
+                "device_ips",
+                {"mac": dev.mac, "ip": ip, "first_seen": first, "last_seen": last},
+                ("mac", "ip"),
+            )
+        dev.changed = False
+        dev.stored_last_seen = dev.last_seen
+
+    def _write_evicted(self) -> None:
+        """Devices the inventory dropped from memory: written before they are forgotten."""
+        evicted = self.devices.evicted
+        if self.writer is not None:
+            for dev in evicted:
+                if dev.changed or dev.last_seen != dev.stored_last_seen:
+                    self._write_device(self.writer, dev)
+        evicted.clear()
 
     def capture_stats(self, source: CaptureSource, now: float, final: bool = False) -> None:
         """Counters since start into the capture_stats table (health and doctor read it),

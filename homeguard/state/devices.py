@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,13 +65,18 @@ class Device:
         }
 
 
+EVICT_FRACTION = 0.01  # of max_devices, dropped at once when full: one scan per hundred new MACs
+
+
 class DeviceInventory:
-    """Devices by raw MAC bytes. At most `max_devices`; the longest unseen is dropped
-    from memory first (its database row stays)."""
+    """Devices by raw MAC bytes. At most `max_devices`: when full, the longest unseen
+    hundredth is dropped from memory at once (one scan for many new devices, so a flood
+    of made-up MACs costs O(1) per MAC), and handed over in `evicted` to be written first."""
 
     def __init__(self, max_devices: int, vendors: VendorLookup | None = None) -> None:
         self.max_devices = max_devices
         self.by_mac: dict[bytes, Device] = {}
+        self.evicted: list[Device] = []  # dropped from memory, not yet written: the pipeline writes them
         self._vendors = vendors or VendorLookup()
 
     def __len__(self) -> int:
@@ -107,8 +113,10 @@ class DeviceInventory:
     def add(self, mac: bytes, ts: float) -> Device:
         """A MAC seen for the first time. The caller has checked it is unicast."""
         if len(self.by_mac) >= self.max_devices:
-            oldest = min(self.by_mac, key=lambda m: self.by_mac[m].last_seen)
-            del self.by_mac[oldest]
+            count = max(1, int(self.max_devices * EVICT_FRACTION))
+            by_mac = self.by_mac
+            for old in heapq.nsmallest(count, by_mac, key=lambda m: by_mac[m].last_seen):
+                self.evicted.append(by_mac.pop(old))
         dev = Device(mac_text(mac), ts, ts, self._vendors.vendor(mac), is_randomized_mac(mac))
         self.by_mac[mac] = dev
         return dev
