@@ -49,6 +49,8 @@ URI_LIMIT = 4096  # long query strings are common (trackers, CDNs); a head is at
 
 def _text(value: str, limit: int = TEXT_LIMIT) -> str:
     """A header value or URI: split as latin-1, made safe as the UTF-8 it usually is."""
+    if value.isascii() and value.isprintable() and len(value) <= limit:
+        return value  # nearly every header: no round trip through bytes
     return network_text(value.encode("latin-1"), limit)
 
 
