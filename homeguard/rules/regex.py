@@ -4,7 +4,8 @@ Any device on the network chooses the names a pattern is matched against, so a p
 such as `^(a+)+$` meeting 31 a's and a '!' must not backtrack for minutes. Patterns are
 matched by RE2 (google-re2), in time linear in the input, where its wheels exist
 (x86_64 and aarch64: Raspberry Pi OS 64-bit). Elsewhere (32-bit Raspberry Pi OS) they
-fall back to Python's re. Either way:
+fall back to Python's re. Patterns that cannot backtrack badly run in Python's re on
+every machine, since it is quicker to call. Either way:
 
 - the language is the one RE2 accepts on every machine: no backreferences, no
   lookaround, and no repetition inside a repetition (`(a+)+`, `(a*)*`), which is
@@ -24,6 +25,7 @@ try:  # linear-time matching where google-re2 has a wheel
 except ImportError:  # pragma: no cover - only on machines without a wheel (armhf)
     re2 = None
 
+MAXREPEAT = re._constants.MAXREPEAT  # type: ignore[attr-defined]
 MAX_INPUT = 4096  # characters of a value a pattern looks at: the longest text kept (an HTTP URI)
 ENGINE = "re2" if re2 is not None else "re"
 
@@ -36,7 +38,7 @@ def compile_pattern(text: str, ignore_case: bool) -> Callable[[str], bool]:
     """A predicate: does the pattern occur in (the first MAX_INPUT characters of) a value?"""
     parsed = _parsed(text, ignore_case)
     _reject_backtracking(parsed, text)
-    if re2 is not None:
+    if re2 is not None and _may_backtrack(parsed):
         options = re2.Options()
         options.case_sensitive = not ignore_case
         options.log_errors = False
@@ -75,6 +77,21 @@ def _reject_backtracking(parsed: Any, text: str) -> None:
                     f"{text!r}: a repetition inside a repetition, such as (a+)+, can take exponential "
                     "time on a name a device chooses; write it without the outer one, such as a+"
                 )
+
+
+def _may_backtrack(parsed: Any) -> bool:
+    """Could Python's re take more than linear time here? When a repetition of varying
+    length holds an alternation ((a|aa)+), or three unbounded repetitions follow one
+    another (.*a.*b.*). Patterns without either (most: a literal, classes, a fixed
+    alternation) run in Python's re, which is ten times quicker to call than RE2's
+    binding on a short name."""
+    unbounded = 0
+    for op, av in _walk(parsed):
+        if _repeats(op, av):
+            if any(str(o) == "BRANCH" for o, _ in _walk(av[2])):
+                return True
+            unbounded += av[1] == MAXREPEAT
+    return unbounded >= 3
 
 
 def _repeats(op: Any, av: Any) -> bool:
