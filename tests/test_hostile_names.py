@@ -14,6 +14,7 @@ from pathlib import Path
 from scapy.all import BOOTP, DHCP, IP, UDP, Ether, wrpcap  # type: ignore[attr-defined]
 
 from homeguard.clock import ManualClock
+from homeguard.decode.http import parse_head
 from homeguard.decode.text import network_text
 from homeguard.notify.delivery import AppriseNotifier
 from homeguard.notify.sender import Sender
@@ -65,6 +66,9 @@ def test_network_text_escapes_what_acts_and_caps_the_length() -> None:
     assert network_text("Küche speaker") == "Küche speaker"  # readable names stay readable
     long = network_text("a" * 1000, 255)
     assert len(long) == 255 and long.endswith("…")
+    # an HTTP head split on CRLF: a bare LF inside a header cannot start a line of its own
+    head = parse_head(b"GET / HTTP/1.1\r\nHost: a\nFAKE: x\r\nUser-Agent: ok\x1b[2J")
+    assert head.headers == {"host": "a\\x0aFAKE: x", "user-agent": "ok\\x1b[2J"}
 
 
 def test_every_output_shows_the_name_safely_and_in_quotes(

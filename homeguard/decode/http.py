@@ -44,6 +44,9 @@ def looks_like_response(data: bytes) -> bool:
     return data.startswith((b"HTTP/1.", b"HTTP/2 "))
 
 
+METHOD_LIMIT = 32
+# What network_text would escape, besides the line breaks that end header lines.
+_ACTING = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
 URI_LIMIT = 4096  # long query strings are common (trackers, CDNs); a head is at most MAX_HEAD
 
 
@@ -57,7 +60,17 @@ def _text(value: str, limit: int = TEXT_LIMIT) -> str:
 def parse_head(head: bytes) -> HttpHead:
     """A request or response head: the start line and headers, without the blank line."""
     text = head.decode("latin-1")
-    lines = text.split("\r\n") if "\r\n" in text else text.split("\n")
+    # One look at the whole head: printable ASCII (nearly every head) needs no escaping
+    # header by header, only the length caps.
+    crlf = "\r\n" in text
+    lines = text.split("\r\n") if crlf else text.split("\n")
+    breaks = len(lines) - 1  # every CR and LF must be one of these line ends
+    plain = (
+        text.isascii()
+        and _ACTING.search(text) is None
+        and text.count("\n") == breaks
+        and text.count("\r") == (breaks if crlf else 0)
+    )
     start = lines[0].split(" ", 2)
     if len(start) < 2:
         raise DecodeError(f"not an HTTP start line: {lines[0][:40]!r}")
@@ -67,14 +80,17 @@ def parse_head(head: bytes) -> HttpHead:
         except ValueError as exc:
             raise DecodeError(f"HTTP status {start[1][:10]!r} is not a number") from exc
     else:
-        message = HttpHead(
-            False, method=network_text(start[0].encode("latin-1"), 32), uri=_text(start[1], URI_LIMIT)
-        )
+        method, uri = start[0], start[1]
+        if not plain or len(method) > METHOD_LIMIT or len(uri) > URI_LIMIT:
+            method, uri = _text(method, METHOD_LIMIT), _text(uri, URI_LIMIT)
+        message = HttpHead(False, method=method, uri=uri)
     for line in lines[1:]:
         name, sep, value = line.partition(":")
         if sep and name and " " not in name:
             key = name.strip().lower()
-            value = _text(value.strip())
+            value = value.strip()
+            if not plain or len(value) > TEXT_LIMIT:
+                value = _text(value)
             message.headers[key] = f"{message.headers[key]}, {value}" if key in message.headers else value
     return message
 
