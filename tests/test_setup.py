@@ -98,3 +98,16 @@ def test_config_check_reports_file_line_and_did_you_mean(tmp_path: Path) -> None
     assert f"{config}:2: unknown setting 'flush_intervall'; did you mean 'flush_interval'?" in done.stdout
     config.write_text("interface: eth0\n")
     assert "ok" in homeguard("config", "check", str(config)).stdout
+
+
+def test_setup_into_an_empty_folder_or_without_systemd_says_why(root: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = homeguard("setup", "--root", str(empty), check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"{empty} has no etc/passwd: --root installs into an existing system" in done.stderr
+    first = homeguard("setup", "--root", str(root), "--no-start").stdout
+    assert "todo: systemctl daemon-reload && systemctl enable --now homeguard.service" in first
+    assert "(--no-start was given)" in first
+    again = homeguard("setup", "--root", str(root)).stdout
+    assert f"(installed into {root}, not this running system: run it there)" in again

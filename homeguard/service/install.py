@@ -105,6 +105,11 @@ def _systemd_running(root: Path) -> bool:
 def setup(root: Path = Path("/"), interface: str | None = None, start: bool = True) -> SetupReport:
     if os.geteuid() != 0:
         raise HomeGuardError("setup needs root: run it with sudo")
+    if root != Path("/") and not (root / "etc" / "passwd").is_file():
+        raise HomeGuardError(
+            f"{root} has no etc/passwd: --root installs into an existing system (a mounted SD card "
+            "or image), whose users useradd extends; point it at one, or leave --root out"
+        )
     report = SetupReport()
     ids = _user_ids(root)
     if ids is not None:
@@ -146,8 +151,21 @@ def setup(root: Path = Path("/"), interface: str | None = None, start: bool = Tr
         _run(["systemctl", "enable", "--now", UNIT, LISTS_TIMER])
         report.done.append(f"enabled and started {UNIT} and {LISTS_TIMER}")
     else:
-        report.todo.append(f"systemctl daemon-reload && systemctl enable --now {UNIT} {LISTS_TIMER}")
+        report.todo.append(
+            f"systemctl daemon-reload && systemctl enable --now {UNIT} {LISTS_TIMER}  "
+            f"({_why_not_started(root, start)})"
+        )
     return report
+
+
+def _why_not_started(root: Path, start: bool) -> str:
+    if not start:
+        return "--no-start was given"
+    if root != Path("/"):
+        return f"installed into {root}, not this running system: run it there"
+    if shutil.which("systemctl") is None:
+        return "there is no systemctl here"
+    return "systemd is not running this machine (no /run/systemd/system), as in a container or chroot"
 
 
 def uninstall(root: Path = Path("/"), purge: bool = False) -> SetupReport:
