@@ -188,3 +188,26 @@ def test_the_devices_table_marks_what_it_cuts(tmp_path: Path, write_pcap: Any) -
     ips = line[19:51].rstrip()
     assert ips.endswith("…") and len(ips) == 32  # cut, and visibly so
     assert ips.startswith(("fe80::217:88ff:fe24:1, 192.168.1", "192.168.1.77, fe80::217:88ff:fe"))
+
+
+def test_unrelated_captures_replay_as_separate_networks(tmp_path: Path) -> None:
+    """Two labs, each with a router at 10.10.10.1 (different MACs): replayed as one
+    network the second router looks like ARP spoofing; with --separate it does not."""
+    from scapy.all import wrpcap
+
+    from tests.household import LAPTOP, ROUTER, TV, arp_reply
+
+    first, second = arp_reply(ROUTER, "10.10.10.1", LAPTOP), arp_reply(TV, "10.10.10.1", LAPTOP)
+    first.time, second.time = 1_700_000_000, 1_700_000_001
+    labs = [str(tmp_path / "lab-a.pcap"), str(tmp_path / "lab-b.pcap")]
+    wrpcap(labs[0], [first])
+    wrpcap(labs[1], [second])
+
+    def spoofing(*flags: str) -> list[str]:
+        db = str(tmp_path / f"hg{len(flags)}.db")
+        homeguard("replay", *labs, "--db", db, *flags)
+        found = json.loads(homeguard("findings", "--db", db, "--json").stdout)
+        return [f["rule"] for f in found if f["category"] == "network.arp-spoofing"]
+
+    assert spoofing() == ["arp-spoofing"]  # one network: a second owner of the address
+    assert spoofing("--separate") == []

@@ -81,6 +81,12 @@ def run(
 @config_option
 @click.option("--rules-dir", help="Your rules directory (default: rules_dir in the config).")
 @click.option("--no-rules", is_flag=True, help="Decode and store only; run no rules.")
+@click.option(
+    "--separate",
+    is_flag=True,
+    help="Each capture is its own network: nothing one teaches (address owners, routers, DHCP "
+    "servers, devices) is used for the next. For captures from different places, such as a test corpus.",
+)
 @version_option
 def replay(
     captures: tuple[str, ...],
@@ -89,6 +95,7 @@ def replay(
     config_file: str | None,
     rules_dir: str | None,
     no_rules: bool,
+    separate: bool,
 ) -> None:
     """Run pcap or pcapng files through the same pipeline as live capture, rules included.
     Alerts are queued, not sent: the daemon or `homeguard alerts send` sends them."""
@@ -106,7 +113,7 @@ def replay(
             if sys.stderr.isatty():
                 bar = click.progressbar(length=total_bytes(paths), label="replaying", file=sys.stderr)
                 on_bytes = stack.enter_context(bar).update
-            summary = replay_files(household.pipeline, paths, on_bytes)
+            summary = replay_files(household.pipeline, paths, on_bytes, separate)
     finally:
         household.close()
     for line in summary.failed:
@@ -119,7 +126,7 @@ def replay(
     stats = household.pipeline.stats
     click.echo(
         f"{summary.files} file(s): {summary.packets} packets, {stats.events} events, "
-        f"{len(household.pipeline.devices)} devices, {stats.flows_ended} flows, "
+        f"{summary.devices} devices, {stats.flows_ended} flows, "
         f"{household.engine.findings} findings, "
         f"{stats.malformed} malformed, in {summary.seconds:.2f} s ({summary.pps:,.0f} pps)",
         err=True,

@@ -81,19 +81,11 @@ class Pipeline:
         self.writer = writer
         self.sinks: list[EventSink] = sinks or []
         self.stats = PipelineStats()
-        self.devices = DeviceInventory(config.values["max_devices"])
-        self.flows = FlowTable(config.values["max_flows"], config.values["flow_idle_timeout"])
-        self.server_names = ServerNames(config.values["max_server_names"])
-        self.dns_log = DnsLog(config.values["max_pending_dns"])
-        self.fragments = FragmentReassembler()
+        self.start_network()
         self.protocols = protocols or ProtocolDispatch(SHIPPED)
         self.defaults = DefaultCredentials.shipped()
         self.sessions = SessionReader(self.protocols.streams.analyzer_for, self.defaults)
         self.enrichers: list[EventSink] = [Enricher()] if enrichers is None else enrichers
-        self.infrastructure = Infrastructure(
-            config.values["household_resolvers"], config.values["dhcp_servers"], config.values["ipv6_routers"]
-        )
-        self.arrivals = Arrivals()
         # The process's own health (CPU, memory, start) for capture_stats rows; the app
         # wires in the service's self-monitor.
         self.health: Callable[[], dict[str, Any]] = dict
@@ -107,6 +99,24 @@ class Pipeline:
         self._next_flush = clock.monotonic() + config.values["flush_interval"]
         self._now = 0.0
         self._stats_mark = (0, 0)  # source packets and drops at the last capture_stats
+
+    def start_network(self) -> None:
+        """Fresh state for one network: devices, flows, names, pending lookups, fragments,
+        the household's infrastructure and arrivals. `replay --separate` calls it between
+        captures from different places (after close()), so nothing of one is used for
+        the next; the rules, their state and the store stay."""
+        values = self.config.values
+        self.devices = DeviceInventory(values["max_devices"])
+        self.flows = FlowTable(values["max_flows"], values["flow_idle_timeout"])
+        self.server_names = ServerNames(values["max_server_names"])
+        self.dns_log = DnsLog(values["max_pending_dns"])
+        self.fragments = FragmentReassembler()
+        self.infrastructure = Infrastructure(
+            values["household_resolvers"], values["dhcp_servers"], values["ipv6_routers"]
+        )
+        self.arrivals = Arrivals()
+        self._now = 0.0
+        self._next_sweep = 0.0
 
     def set_metadata_only(self, macs: list[str]) -> None:
         """Devices whose member asked: no DNS log and no server names are kept for them."""

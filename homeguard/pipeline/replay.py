@@ -17,6 +17,7 @@ class ReplaySummary:
     files: int = 0
     packets: int = 0
     seconds: float = 0.0
+    devices: int = 0  # in memory at the end; with separate, summed over the networks
     truncated: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # one line per unreadable file
 
@@ -30,9 +31,13 @@ def total_bytes(paths: list[str]) -> int:
 
 
 def replay_files(
-    pipeline: Pipeline, paths: list[str], on_bytes: Callable[[int], None] | None = None
+    pipeline: Pipeline,
+    paths: list[str],
+    on_bytes: Callable[[int], None] | None = None,
+    separate: bool = False,
 ) -> ReplaySummary:
-    """Replay every file; a bad file is reported and the others still run."""
+    """Replay every file; a bad file is reported and the others still run. With
+    `separate`, each file is its own network (Pipeline.start_network between them)."""
     summary = ReplaySummary()
     started = time.perf_counter()
     for path in paths:
@@ -46,6 +51,11 @@ def replay_files(
         if source.counters.truncated:
             summary.truncated.append(path)
         pipeline.capture_stats(source, pipeline.last_ts)
+        if separate:
+            pipeline.close()  # this network's flows, lookups and devices are written
+            summary.devices += len(pipeline.devices)
+            pipeline.start_network()
     pipeline.close()
+    summary.devices += len(pipeline.devices)
     summary.seconds = time.perf_counter() - started
     return summary
