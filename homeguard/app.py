@@ -3,8 +3,8 @@ rules, the findings, the store, the outputs and the background threads, for `run
 `replay`, `rules explain`, doctor and the tests alike.
 
 The seam for capture on several cores runs through here. Capture, decode, flows and
-sessions (everything in `Pipeline`) end in a list of event sinks; everything after that
-(devices' rules, findings, the store, alerts and outputs) hangs off `Household.sinks`.
+sessions (everything in `Pipeline`) end in `Pipeline.sinks`; everything after that
+(the rules, findings, the store, alerts and outputs) hangs off that list.
 A worker process would run the first half and send its events to one household process
 that runs the second; nothing below this module needs to know.
 """
@@ -66,7 +66,9 @@ class Household:
 
 
 def open_store(config: Config) -> tuple[Database, BatchWriter]:
-    db = open_database(database_path(config.values["db_path"]))
+    path = database_path(config.values["db_path"])
+    log.info("database %s", path)
+    db = open_database(path)
     return db, BatchWriter(db, config.values["flush_max_rows"])
 
 
@@ -86,8 +88,6 @@ def build(
     (default: the shipped ones and every installed one)."""
     registry = Registry.gather(manager or plugin_manager(), config)
     db, writer = open_store(config) if store else (None, None)
-    if store:
-        log.info("database %s", database_path(config.values["db_path"]))
     targets = usable_targets(config) if alert_targets and writer is not None else []
     if alert_targets and writer is not None and not config.values["notify"]:
         log.warning(

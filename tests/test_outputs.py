@@ -109,3 +109,16 @@ def test_the_drops_of_a_plugin_output_reach_capture_stats(tmp_path: Path, write_
     assert stats["events"] > 3 and stats["output_drops"] >= stats["events"] - 3
     written: list[Event] = plugin.output.written
     assert 1 <= len(written) <= 3
+
+
+def test_closing_behind_a_stalled_output_with_a_full_queue_does_not_hang() -> None:
+    """The daemon's stop must not wait forever for an output that never returns."""
+    output = Stalled()
+    sink = QueuedSink("stuck", output, max_queue=2)
+    sink("first")
+    assert output.taken.wait(10)
+    sink("second")
+    sink("third")  # the queue is full now
+    sink.close(timeout=0.2)  # returns: the stop marker could not even be queued
+    assert sink.thread.is_alive()  # left behind, still stuck in "first"
+    output.release.set()

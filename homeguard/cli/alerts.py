@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from homeguard.cli.options import command_clock, config_option, version_option
+from homeguard.decode.text import terminal_safe
 from homeguard.errors import HomeGuardError
 from homeguard.settings import Config, load_config
 from homeguard.store import outbox
@@ -68,7 +69,8 @@ def alerts(
         state = row["state"] + (f" (digest #{row['digest_id']})" if row["digest_id"] else "")
         click.echo(f"#{row['id']} {when} {row['target']:<10} {row['kind']:<6} {state:<18} {row['title']}")
         if row["last_error"]:
-            click.echo(f"    after {row['attempts']} attempt(s): {row['last_error']}")
+            # the reason is a service's own words: escaped for the terminal
+            click.echo(f"    after {row['attempts']} attempt(s): {terminal_safe(row['last_error'])}")
     click.echo(f"{len(rows)} alert(s)", err=True)
 
 

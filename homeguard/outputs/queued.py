@@ -7,6 +7,7 @@ are reported when the sink closes, and `dropped` is there for the statistics.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -61,8 +62,10 @@ class QueuedSink:
                     log.exception("output %s failed on an item", self.name)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Write what is queued, then stop; a stalled output is left behind after `timeout`."""
-        self.queue.put(_STOP)
+        """Write what is queued, then stop; a stalled output is left behind after `timeout`
+        (its full queue must not hold up the daemon's stop either)."""
+        with contextlib.suppress(queue.Full):  # stuck: the join below gives up on it as well
+            self.queue.put(_STOP, timeout=timeout)
         self.thread.join(timeout)
         if self.thread.is_alive():
             log.error(

@@ -48,7 +48,7 @@ from homeguard.state.names import ServerNames
 from homeguard.store.household import learn_infrastructure
 from homeguard.store.writer import BatchWriter
 
-log = logging.getLogger("homeguard.pipeline.core")
+log = logging.getLogger("homeguard.pipeline")
 EventSink = Callable[[Event], None]
 SWEEP_INTERVAL = 5.0  # seconds of packet time between flow expiry sweeps
 CLOCK_JUMP = 60.0  # seconds backwards after which the housekeeping timers restart
@@ -93,11 +93,9 @@ class Pipeline:
         self.set_metadata_only(config.values["metadata_only"])
         self.capture_file: str | None = None
         self.frame_no = 0
-        self._next_sweep = 0.0
         # Writes are scheduled by the wall clock: they are about the disk, not packet time,
         # so a replay of old or jumbled captures writes as often as a live day does.
         self._next_flush = clock.monotonic() + config.values["flush_interval"]
-        self._now = 0.0
         self._stats_mark = (0, 0)  # source packets and drops at the last capture_stats
 
     def start_network(self) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import click
 import pluggy
 
 from homeguard.errors import PluginError
@@ -32,13 +31,12 @@ class Registry:
     @classmethod
     def gather(cls, manager: pluggy.PluginManager, config: Config) -> Registry:
         hook = manager.hook
-        # pluggy calls the plugin registered last first; reversed, the shipped ones come first.
-        analyzers = [spec for specs in reversed(hook.homeguard_analyzers()) for spec in specs]
+        analyzers: list[ProtocolSpec] = _in_order(hook.homeguard_analyzers())
         names = [spec.name for spec in analyzers]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise PluginError(f"protocol(s) registered twice: {', '.join(twice)}")
-        enrichers = [spec for specs in reversed(hook.homeguard_enrichers(config=config)) for spec in specs]
+        enrichers: list[EnricherSpec] = _in_order(hook.homeguard_enrichers(config=config))
         try:
             catalog = catalog_of(tuple(analyzers), tuple(f for e in enrichers for f in e.fields))
         except ValueError as exc:
@@ -52,15 +50,10 @@ class Registry:
         return [spec.enrich for spec in self.enrichers]
 
     def event_sinks(self, context: OutputContext) -> list[EventSinkSpec]:
-        hook = self.manager.hook.homeguard_event_sinks
-        return [sink for sinks in reversed(hook(context=context)) for sink in sinks]
+        return _in_order(self.manager.hook.homeguard_event_sinks(context=context))
 
     def finding_sinks(self, context: OutputContext) -> list[Callable[[Finding], None]]:
-        hook = self.manager.hook.homeguard_finding_sinks
-        return [sink for sinks in reversed(hook(context=context)) for sink in sinks]
-
-    def commands(self) -> list[click.Command]:
-        return [command for commands in self.manager.hook.homeguard_commands() for command in commands]
+        return _in_order(self.manager.hook.homeguard_finding_sinks(context=context))
 
     def describe(self) -> list[dict[str, Any]]:
         """Every plugin and what it provides, for `homeguard plugins`."""
@@ -91,3 +84,9 @@ class Registry:
             entry["provides"] = provides
             out.append(entry)
         return out
+
+
+def _in_order(results: list[list[Any]]) -> list[Any]:
+    """pluggy returns one list per plugin, the plugin registered last first: flattened
+    in registration order, so the shipped parts come before a plugin's."""
+    return [item for items in reversed(results) for item in items]

@@ -7,9 +7,9 @@ matched by RE2 (google-re2), in time linear in the input, where its wheels exist
 fall back to Python's re. Patterns that cannot backtrack badly run in Python's re on
 every machine, since it is quicker to call. Either way:
 
-- the language is the one RE2 accepts on every machine: no backreferences, no
-  lookaround, and no repetition inside a repetition (`(a+)+`, `(a*)*`), which is
-  where backtracking goes exponential; `rules check` rejects those with file:line:col;
+- the same patterns are refused on every machine: backreferences, lookaround, and a
+  repetition inside a repetition (`(a+)+`, `(a*)*`), which is where backtracking goes
+  exponential; `rules check` rejects those with file:line:col;
 - a pattern sees at most MAX_INPUT characters of a value.
 """
 

@@ -16,7 +16,7 @@ from homeguard.rules.engine import RuleEngine
 from homeguard.rules.loader import RuleSet, file_stamps
 from homeguard.service.sdnotify import sd_notify, watchdog_interval
 
-log = logging.getLogger("homeguard.service.daemon")
+log = logging.getLogger("homeguard.daemon")
 RULES_CHECK_INTERVAL = 2.0  # seconds between looks at the rule files' modification times
 
 
