@@ -20,6 +20,8 @@ import pluggy
 from sqlite_utils import Database
 
 from homeguard.clock import Clock
+from homeguard.notify.delivery import AppriseNotifier
+from homeguard.notify.direct import DirectSender
 from homeguard.notify.queue import AlertQueue
 from homeguard.notify.service import sender_thread, usable_targets
 from homeguard.outputs.queued import QueuedSink
@@ -33,13 +35,17 @@ from homeguard.rules.loader import RuleSet
 from homeguard.service.selfmonitor import SelfMonitor
 from homeguard.settings import Config
 from homeguard.store.background import PeriodicThread
-from homeguard.store.database import database_path, open_database
+from homeguard.store.database import database_path, open_database, open_or_replace_database
 from homeguard.store.findings import DatabaseFirstSeenStore
 from homeguard.store.queries import learned_infrastructure, load_device_rows
+from homeguard.store.resilient import ResilientWriter
 from homeguard.store.retention import enforce
-from homeguard.store.writer import BatchWriter
 
 log = logging.getLogger("homeguard.app")
+# How long a stopping program waits for a database that cannot be written: a daemon
+# must stop within systemd's patience (and our 5 s promise); a replay has time.
+DAEMON_EXIT_PATIENCE = 1.0
+REPLAY_EXIT_PATIENCE = 60.0
 
 
 @dataclass
@@ -52,24 +58,40 @@ class Household:
     pipeline: Pipeline
     engine: RuleEngine
     ruleset: RuleSet
-    db: Database | None = None
-    writer: BatchWriter | None = None
+    writer: ResilientWriter | None = None
     alerts: AlertQueue | None = None
     queued: list[QueuedSink] = field(default_factory=list)  # outputs on threads of their own
+    direct: DirectSender | None = None  # urgent alerts while the database is out
+    exit_patience: float = DAEMON_EXIT_PATIENCE  # seconds to wait for the database at the end
+
+    @property
+    def db(self) -> Database | None:
+        """The database as it is now (a damaged one is replaced while running)."""
+        return self.writer.db if self.writer is not None else None
 
     def close(self) -> None:
-        """Write everything out, stop the outputs' threads, close the database."""
+        """Stop the outputs' threads, write everything out, close the database."""
         for sink in self.queued:
             sink.close()
-        if self.db is not None:
-            self.db.close()
+        if self.direct is not None:
+            self.direct.close()
+        if self.writer is not None:
+            self.writer.flush_before_exit(self.exit_patience)
+            self.writer.db.close()
 
 
-def open_store(config: Config) -> tuple[Database, BatchWriter]:
+def open_store(config: Config, clock: Clock, direct: DirectSender | None) -> ResilientWriter:
     path = database_path(config.values["db_path"])
     log.info("database %s", path)
-    db = open_database(path)
-    return db, BatchWriter(db, config.values["flush_max_rows"])
+    db = open_or_replace_database(path, clock.time())
+    return ResilientWriter(
+        db,
+        config.values["flush_max_rows"],
+        path=path,
+        clock=clock,
+        reopen=lambda: open_database(path),
+        bypass=direct,
+    )
 
 
 def build(
@@ -87,8 +109,12 @@ def build(
     rules; in `replay`, outputs wait rather than drop. The plugins come from `manager`
     (default: the shipped ones and every installed one)."""
     registry = Registry.gather(manager or plugin_manager(), config)
-    db, writer = open_store(config) if store else (None, None)
-    targets = usable_targets(config) if alert_targets and writer is not None else []
+    targets = usable_targets(config) if alert_targets and store else []
+    direct = None
+    if targets and not replay:
+        direct = DirectSender(targets, AppriseNotifier(), clock, config.values["quiet_hours"])
+    writer = open_store(config, clock, direct) if store else None
+    db = writer.db if writer is not None else None
     if alert_targets and writer is not None and not config.values["notify"]:
         log.warning(
             "no notify targets: findings are recorded, but no alert goes anywhere; "
@@ -100,7 +126,7 @@ def build(
         logging.getLogger("homeguard.rules").error("%s", error)
     log.info("%d rules loaded", len(ruleset.rules))
     context = OutputContext(config, clock, replay, db, writer, alerts)
-    first_seen = DatabaseFirstSeenStore(db, writer) if db is not None and writer is not None else None
+    first_seen = DatabaseFirstSeenStore(writer) if writer is not None else None
     engine = RuleEngine(ruleset, registry.finding_sinks(context), first_seen)
     pipeline = Pipeline(
         config, writer, clock=clock, protocols=registry.dispatch(), enrichers=registry.enrich_functions()
@@ -115,7 +141,10 @@ def build(
     if db is not None:
         pipeline.devices.restore(*load_device_rows(db, config.values["max_devices"]))
         pipeline.infrastructure.restore(learned_infrastructure(db))
-    return Household(config, clock, registry, pipeline, engine, ruleset, db, writer, alerts, queued)
+    patience = REPLAY_EXIT_PATIENCE if replay else DAEMON_EXIT_PATIENCE
+    return Household(
+        config, clock, registry, pipeline, engine, ruleset, writer, alerts, queued, direct, patience
+    )
 
 
 @contextlib.contextmanager
@@ -135,7 +164,7 @@ def background(household: Household) -> Iterator[Callable[[Config], None]]:
         senders.clear()
         targets = usable_targets(fresh)
         if targets:
-            senders.append(sender_thread(db_file, targets, fresh, clock))
+            senders.append(sender_thread(db_file, targets, fresh, clock, direct=household.direct))
             senders[0].start()
 
     def retain(db: Database) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +19,7 @@ from homeguard.decode.packet import Packet, decode_frame
 from homeguard.events import Event
 from homeguard.pipeline.core import Pipeline
 from homeguard.settings import Config
+from tests.netns_lab import Lab, unavailable_reason
 from tests.receivers import Mailbox, Webhook
 
 TS0 = 1_700_000_000.0
@@ -131,3 +133,19 @@ def mailbox() -> Iterator[Mailbox]:
     box = Mailbox().start()
     yield box
     box.stop()
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    """A household network of namespaces (tests/netns_lab.py), taken down afterwards."""
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("HOMEGUARD_REQUIRE_NETNS"):
+            pytest.fail(f"the namespace lab is required here but {reason}")
+        pytest.skip(reason)
+    lab = Lab(tmp_path)
+    try:
+        lab.up()
+        yield lab
+    finally:
+        lab.down()

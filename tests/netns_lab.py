@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -226,3 +228,36 @@ def wait_for(condition: object, what: str, timeout: float = 15.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def start_homeguard(lab: Lab, db: Path, extra: list[str] | None = None, config_extra: str = "") -> object:
+    config = lab.workdir / "config.yaml"
+    config.write_text(f"stats_interval: 1\nflush_interval: 1\nrules_dir: {lab.workdir / 'no-rules'}\n")
+    if config_extra:
+        config.write_text(f"stats_interval: 1\nflush_interval: 1\n{config_extra}")
+    proc = lab.spawn(
+        "monitor",
+        [
+            sys.executable,
+            "-m",
+            "homeguard",
+            "run",
+            "-i",
+            "mon0",
+            "--db",
+            str(db),
+            "--config",
+            str(config),
+            *(extra or []),
+        ],
+        "homeguard.log",
+    )
+    log = lab.workdir / "homeguard.log"
+    wait_for(lambda: "capturing on mon0" in log.read_text() or proc.poll() is not None, "homeguard to start")
+    assert proc.poll() is None, log.read_text()
+    return proc
+
+
+def stop(proc: object, lab: Lab) -> None:
+    proc.send_signal(signal.SIGTERM)  # type: ignore[attr-defined]
+    assert proc.wait(timeout=20) == 0, (lab.workdir / "homeguard.log").read_text()  # type: ignore[attr-defined]

@@ -68,5 +68,6 @@ def test_every_taxonomy_category_but_health_is_covered(
 
     _db, _, after_day = household_db
     covered = {row["category"] for row in after_day}
-    # Capture loss cannot be in a capture file: test_capture_loss_becomes_a_finding covers it.
-    assert set(CATEGORIES) - covered == {"health.capture-loss"}
+    # Neither capture loss nor a database fault can be in a capture file:
+    # test_capture_loss_becomes_a_finding and test_storage_faults.py cover them.
+    assert set(CATEGORIES) - covered == {"health.capture-loss", "health.storage"}

@@ -9,65 +9,16 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
 from tests.conftest import make_certificate
-from tests.netns_lab import MACS, Lab, unavailable_reason, wait_for
+from tests.netns_lab import MACS, Lab, start_homeguard, stop, wait_for
 
 pytestmark = pytest.mark.netns
 HOUSEHOLD_NAMES = {"printer.home.test": "192.168.77.13", "nas.home.test": "192.168.77.20"}
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    reason = unavailable_reason()
-    if reason:
-        if os.environ.get("HOMEGUARD_REQUIRE_NETNS"):
-            pytest.fail(f"the namespace lab is required here but {reason}")
-        pytest.skip(reason)
-    lab = Lab(tmp_path)
-    try:
-        lab.up()
-        yield lab
-    finally:
-        lab.down()
-
-
-def start_homeguard(lab: Lab, db: Path, extra: list[str] | None = None, config_extra: str = "") -> object:
-    config = lab.workdir / "config.yaml"
-    config.write_text(f"stats_interval: 1\nflush_interval: 1\nrules_dir: {lab.workdir / 'no-rules'}\n")
-    if config_extra:
-        config.write_text(f"stats_interval: 1\nflush_interval: 1\n{config_extra}")
-    proc = lab.spawn(
-        "monitor",
-        [
-            sys.executable,
-            "-m",
-            "homeguard",
-            "run",
-            "-i",
-            "mon0",
-            "--db",
-            str(db),
-            "--config",
-            str(config),
-            *(extra or []),
-        ],
-        "homeguard.log",
-    )
-    log = lab.workdir / "homeguard.log"
-    wait_for(lambda: "capturing on mon0" in log.read_text() or proc.poll() is not None, "homeguard to start")
-    assert proc.poll() is None, log.read_text()
-    return proc
-
-
-def stop(proc: object, lab: Lab) -> None:
-    proc.send_signal(signal.SIGTERM)  # type: ignore[attr-defined]
-    assert proc.wait(timeout=20) == 0, (lab.workdir / "homeguard.log").read_text()  # type: ignore[attr-defined]
 
 
 def test_devices_dns_and_flows_from_a_real_network(lab: Lab) -> None:

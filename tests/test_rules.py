@@ -189,13 +189,13 @@ FIRST_SEEN_RULE = (
 def test_first_seen_learns_then_fires_once_and_survives_a_restart(tmp_path: Path) -> None:
     db = open_database(tmp_path / "hg.db")
     writer = BatchWriter(db, 1000)
-    engine, found = engine_for(FIRST_SEEN_RULE, store=DatabaseFirstSeenStore(db, writer))
+    engine, found = engine_for(FIRST_SEEN_RULE, store=DatabaseFirstSeenStore(writer))
     engine({"type": "device_new", "ts": 0.0, "device.mac": "aa:00:00:00:00:01"})  # learning
     engine({"type": "device_new", "ts": 7200.0, "device.mac": "aa:00:00:00:00:02"})  # after learning
     engine({"type": "device_new", "ts": 7300.0, "device.mac": "aa:00:00:00:00:02"})  # known now
     assert [f.device_mac for f in found] == ["aa:00:00:00:00:02"]
     writer.flush()
-    restarted, found_again = engine_for(FIRST_SEEN_RULE, store=DatabaseFirstSeenStore(db, writer))
+    restarted, found_again = engine_for(FIRST_SEEN_RULE, store=DatabaseFirstSeenStore(writer))
     restarted({"type": "device_new", "ts": 7400.0, "device.mac": "aa:00:00:00:00:01"})  # learned before
     restarted({"type": "device_new", "ts": 7500.0, "device.mac": "aa:00:00:00:00:03"})  # new
     assert [f.device_mac for f in found_again] == ["aa:00:00:00:00:03"]

@@ -91,6 +91,19 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
         "Packets the kernel dropped in that time (its buffer was full).",
     ),
     field("capture.drop_ratio", "float", "capture_stats", "drops / (packets + drops), from 0 to 1."),
+    field(
+        "store.problem",
+        "str",
+        "capture_stats",
+        "Why the database cannot be written: full, locked, damaged, read-only or failing; empty when it can.",
+    ),
+    field(
+        "store.down_for",
+        "int",
+        "capture_stats",
+        "Seconds since the database could last be written (0: it can).",
+    ),
+    field("store.held", "int", "capture_stats", "Records waiting in memory for the database."),
     field("auth.protocol", "str", "auth", "ftp, pop3, imap, smtp, telnet, http, snmp or mqtt."),
     field(
         "auth.method",

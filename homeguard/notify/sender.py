@@ -79,6 +79,7 @@ class Sender:
         self.digest_hour = digest_hour
         self.language = language
         self.clock = clock
+        self.last_muted: set[tuple[str, str]] = set()  # for the direct sender (notify/direct.py)
         self._recover_interrupted()
 
     def _recover_interrupted(self) -> None:
@@ -91,6 +92,7 @@ class Sender:
         now = self.clock.time()
         summary = SendSummary()
         muted = outbox.active_mutes(self.db, now)
+        self.last_muted = muted
         for target in self.targets.values():
             self._compose_digest(target, now, muted, summary)
         for row in outbox.due(self.db, now):

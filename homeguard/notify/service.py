@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from homeguard.clock import Clock
 from homeguard.notify.delivery import AppriseNotifier, Notifier, apprise_problem
+from homeguard.notify.direct import DirectSender
 from homeguard.settings import Config
 from homeguard.settings.targets import Target
 
@@ -34,16 +35,22 @@ def usable_targets(config: Config) -> list[Target]:
 
 
 def sender_thread(
-    db_path: Path, targets: list[Target], config: Config, clock: Clock, notifier: Notifier | None = None
+    db_path: Path,
+    targets: list[Target],
+    config: Config,
+    clock: Clock,
+    notifier: Notifier | None = None,
+    direct: DirectSender | None = None,
 ) -> Any:
-    """The sender working the outbox every SEND_INTERVAL seconds, beside capture."""
+    """The sender working the outbox every SEND_INTERVAL seconds, beside capture; it
+    tells the direct sender which mutes are in force."""
     from homeguard.notify.sender import Sender
     from homeguard.store.background import PeriodicThread
 
     senders: list[Sender] = []
 
     def setup(db: Database) -> None:
-        senders.append(
+        senders[:] = [
             Sender(
                 db,
                 targets,
@@ -54,10 +61,12 @@ def sender_thread(
                 clock=clock,
                 configured={t.name for t in config.values["notify"]},
             )
-        )
+        ]
 
     def work(_db: Database) -> None:
         summary = senders[0].run_once()
+        if direct is not None:
+            direct.muted = senders[0].last_muted
         if summary.delivered or summary.failed_attempts or summary.gave_up:
             log.info("alerts: %s", summary)
 

@@ -434,6 +434,7 @@ class Pipeline:
             "capture.packets": packets,
             "capture.drops": drops,
             "capture.drop_ratio": round(drops / (packets + drops), 4) if packets + drops else 0.0,
+            **self._store_fields(now),
         }
         self.emit(event, None)
         if self.writer is None:
@@ -452,6 +453,16 @@ class Pipeline:
                 **self.health(),
             },
         )
+
+    def _store_fields(self, now: float) -> Event:
+        outage = self.writer.outage if self.writer is not None else None
+        if outage is None or not outage.announced:
+            return {"store.problem": "", "store.down_for": 0, "store.held": 0}
+        return {
+            "store.problem": outage.problem,
+            "store.down_for": int(now - outage.since),
+            "store.held": self.writer.pending if self.writer is not None else 0,
+        }
 
     def close(self) -> None:
         """Announce waiting devices, end every flow and lookup, and write it all out."""

@@ -20,6 +20,7 @@ CATEGORIES: dict[str, str] = {
     "network.dns-tunnel": "DNS lookups that look like data being smuggled out.",
     "threat.known-bad": "A device talks to a destination on a threat list.",
     "health.capture-loss": "HomeGuard itself missed packets.",
+    "health.storage": "HomeGuard cannot write its database: a full disk, a lock, a damaged or failing file.",
 }
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 MODES: tuple[str, ...] = ("alert", "record", "off")

@@ -171,10 +171,17 @@ def check_devices(traffic: Traffic) -> Check:
     return Check("Devices", "OK", f"Both directions seen for all {len(devices)} devices.", figures=lines)
 
 
+LOW_DISK_MIB = 20  # below this, the database will soon fail to write
+
+
 def check_database(path: Path, config: Config) -> Check:
     if not path.exists():
         return Check("Database", "NOTE", f"No database yet at {path}: HomeGuard has not run.")
+    import shutil
     import sqlite3
+    import time
+
+    from homeguard.store.faults import damaged_copies
 
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -185,16 +192,42 @@ def check_database(path: Path, config: Config) -> Check:
             "Database",
             "PROBLEM",
             f"The database cannot be read: {exc}.",
-            f"Move {path} aside; HomeGuard starts a new one.",
+            "Restart HomeGuard (sudo systemctl restart homeguard): it moves a damaged file aside "
+            "and starts a new one.",
         )
-    size = path.stat().st_size
-    figures = [f"{size / 2**20:.1f} MiB of {config.values['max_db_mb']} MiB", f"quick_check: {ok}"]
+    free = shutil.disk_usage(path.parent).free / 2**20
+    figures = [
+        f"{path.stat().st_size / 2**20:.1f} MiB of {config.values['max_db_mb']} MiB",
+        f"{free:.0f} MiB free on its disk",
+        f"quick_check: {ok}",
+    ]
+    aside = damaged_copies(path)
+    if aside:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(aside[-1].stat().st_mtime))
+        figures.append(f"moved aside as damaged: {', '.join(p.name for p in aside)} (last changed {when})")
     if ok != "ok":
         return Check(
             "Database",
             "PROBLEM",
             "The database is damaged.",
-            f"Stop HomeGuard, move {path} aside, and start it again.",
+            "Restart HomeGuard (sudo systemctl restart homeguard): it moves the file aside "
+            "and starts a new one.",
+            figures,
+        )
+    if free < LOW_DISK_MIB:
+        return Check(
+            "Database",
+            "PROBLEM",
+            f"Only {free:.0f} MiB is free on the disk that holds the database.",
+            "Free space on it, or lower retention_days in the config.",
+            figures,
+        )
+    if aside:
+        return Check(
+            "Database",
+            "NOTE",
+            f"The database is healthy; a damaged one was moved aside to {aside[-1]}.",
+            f"Its data may be partly recoverable with: sqlite3 {aside[-1]} .recover. Delete it when done.",
             figures,
         )
     return Check("Database", "OK", "The database is healthy.", figures=figures)

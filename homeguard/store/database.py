@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from homeguard.errors import StoreError
+from homeguard.store.faults import move_aside, problem_of
 from homeguard.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 DB_FILENAME = "homeguard.db"
@@ -38,6 +39,10 @@ def open_existing_database(path: Path) -> Database:
 
 
 DB_MODE = 0o640
+# How long a write waits for another connection's lock: the background threads' writes
+# take milliseconds; a lock held longer is another program's (store/resilient.py).
+BUSY_TIMEOUT_MS = 2000
+OUTAGE_BUSY_TIMEOUT_MS = 100  # while it is known to be out: try, never stall
 AUTO_VACUUM_INCREMENTAL = 2
 
 
@@ -52,7 +57,7 @@ def open_database(path: str | Path) -> Database:
             os.chmod(path, DB_MODE)  # the household's data: the service user and its group only
             # Must come before the first table: freed pages can then go back to the disk.
             db.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
-        db.conn.execute("PRAGMA busy_timeout = 5000")
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
         db.conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; spares SD cards
         migrate(db)
@@ -61,10 +66,28 @@ def open_database(path: str | Path) -> Database:
             db.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             db.conn.execute("VACUUM")
     except sqlite3.DatabaseError as exc:
+        if problem_of(exc) == "damaged":
+            raise StoreError(
+                f"{path}: the database is damaged ({exc}); 'homeguard run' moves it aside and starts "
+                "a new one, and 'homeguard doctor' says where it went"
+            ) from exc
         raise StoreError(f"{path}: cannot open the database: {exc}") from exc
     except OSError as exc:
         raise StoreError(f"{path}: cannot create the database: {exc.strerror}") from exc
     return db
+
+
+def open_or_replace_database(path: str | Path, now: float) -> Database:
+    """For the programs that write (run, replay): a damaged file is moved aside, with the
+    time in its name, and a new database is started, so that capture goes on."""
+    try:
+        return open_database(path)
+    except StoreError as exc:
+        cause = exc.__cause__
+        if not (isinstance(cause, sqlite3.DatabaseError) and problem_of(cause) == "damaged"):
+            raise
+    move_aside(Path(path), now)
+    return open_database(path)
 
 
 def schema_version(db: Database) -> int:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from homeguard.store.writer import BatchWriter
 
 FINDING_COLUMNS = (
@@ -55,16 +53,17 @@ def queue_alert(writer: BatchWriter, row: dict[str, Any]) -> None:
 
 class DatabaseFirstSeenStore:
     """First-seen keys and learning periods in SQLite, so a restart does not re-learn.
-    Read once per rule when the rules load, written through the batch writer."""
+    Read once per rule when the rules load (from the writer's database: it may have been
+    replaced while running), written through the batch writer."""
 
-    def __init__(self, db: Database, writer: BatchWriter) -> None:
-        self.db = db
+    def __init__(self, writer: BatchWriter) -> None:
         self.writer = writer
 
     def load(self, rule_id: str) -> tuple[float | None, dict[str, float]]:
-        row = self.db.execute("SELECT started FROM rule_learning WHERE rule = ?", [rule_id]).fetchone()
+        db = self.writer.db
+        row = db.execute("SELECT started FROM rule_learning WHERE rule = ?", [rule_id]).fetchone()
         keys = dict(
-            self.db.execute(
+            db.execute(
                 "SELECT key, last_seen FROM first_seen_keys WHERE rule = ? ORDER BY last_seen", [rule_id]
             ).fetchall()
         )

@@ -8,11 +8,24 @@ corpus. sqlite-utils still creates the schema, migrates it and reads it back.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
 Row = dict[str, Any]
+
+
+@dataclass
+class Outage:
+    """The database cannot be written: since when, why (one of store.faults.PROBLEMS),
+    and how many rows of each table were given up meanwhile."""
+
+    problem: str
+    since: float
+    detail: str
+    shed: dict[str, int] = field(default_factory=dict)
+    announced: bool = False  # logged (and so reported), not put right within one flush
 
 
 class BatchWriter:
@@ -24,6 +37,7 @@ class BatchWriter:
         self._statements: list[tuple[str, tuple[Any, ...]]] = []
         self.pending = 0
         self.rows_written = 0
+        self.outage: Outage | None = None  # set by the ResilientWriter while it cannot write
 
     def insert(self, table: str, row: Row) -> None:
         self._inserts.setdefault(table, []).append(row)
@@ -39,6 +53,24 @@ class BatchWriter:
         """Any other write, run in order after the inserts and upserts of the same flush."""
         self._statements.append((sql, params))
         self.pending += 1
+
+    def drop_inserts(self, table: str, keep: int = 0) -> int:
+        """Give up the oldest unwritten rows of a table, keeping the newest `keep`;
+        returns how many went."""
+        rows = self._inserts.get(table, [])
+        dropped = max(0, len(rows) - keep)
+        if dropped:
+            del rows[:dropped]
+            self.pending -= dropped
+        return dropped
+
+    def drop_statements(self, keep: int) -> int:
+        rows = self._statements
+        dropped = max(0, len(rows) - keep)
+        if dropped:
+            del rows[:dropped]
+            self.pending -= dropped
+        return dropped
 
     @property
     def full(self) -> bool:
