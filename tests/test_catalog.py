@@ -27,6 +27,7 @@ from homeguard.pipeline.core import Pipeline
 from homeguard.pipeline.replay import replay_files
 from homeguard.protocols.shipped import shipped_catalog
 from homeguard.settings import Config
+from homeguard.state.flood import FLOOD_CALM_WINDOWS, FLOOD_NEW_MACS, FLOOD_WINDOW
 from tests.conftest import TS0, make_certificate
 from tests.conversations import application_samples
 from tests.household import router_advertisement
@@ -127,6 +128,19 @@ def rich_traffic() -> list[Any]:
     ]
 
 
+def mac_flood(after: float) -> list[Any]:
+    """A burst of made-up MACs (a mac_flood that starts), then, after a calm, a packet
+    that ends it."""
+    frames = []
+    for i in range(FLOOD_NEW_MACS + 1):
+        mac = f"02:00:00:00:{i >> 8:02x}:{i & 0xFF:02x}"
+        frames.append(Ether(src=mac, dst=ROUTER) / IP(src="10.9.0.1", dst="192.168.1.1") / UDP(dport=9))
+        frames[-1].time = after + 1
+    calm = Ether(src=LAPTOP, dst=ROUTER) / IP(src="192.168.1.20", dst="192.168.1.1") / UDP(dport=9)
+    calm.time = after + 1 + FLOOD_WINDOW * (FLOOD_CALM_WINDOWS + 1)
+    return [*frames, calm]
+
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return make_certificate(tmp_path_factory.mktemp("cert"), "/CN=x").read_bytes()
@@ -136,7 +150,8 @@ def test_emitted_fields_and_types_are_catalogued(certificate: bytes, tmp_path: P
     config = Config()
     config.set("household_resolvers", ["192.168.1.1"], "test")
     capture = tmp_path / "rich.pcap"
-    wrpcap(str(capture), [*rich_traffic(), *application_samples(certificate)])
+    packets = [*rich_traffic(), *application_samples(certificate)]
+    wrpcap(str(capture), [*packets, *mac_flood(max(float(p.time) for p in packets))])
     events: list[Event] = []
     replay_files(Pipeline(config, None, [events.append], clock=ManualClock(TS0)), [str(capture)])
     emitted_fields = {name for event in events for name in event}

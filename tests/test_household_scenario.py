@@ -68,6 +68,7 @@ def test_every_taxonomy_category_but_health_is_covered(
 
     _db, _, after_day = household_db
     covered = {row["category"] for row in after_day}
-    # Neither capture loss nor a database fault can be in a capture file:
-    # test_capture_loss_becomes_a_finding and test_storage_faults.py cover them.
-    assert set(CATEGORIES) - covered == {"health.capture-loss", "health.storage"}
+    # Neither capture loss nor a database fault can be in a capture file, and a MAC flood
+    # has no place in a household's day: test_capture_loss_becomes_a_finding,
+    # test_storage_faults.py and test_flood.py cover them.
+    assert set(CATEGORIES) - covered == {"health.capture-loss", "health.storage", "network.mac-flood"}

@@ -131,6 +131,12 @@ def replay(
         f"{stats.malformed} malformed, in {summary.seconds:.2f} s ({summary.pps:,.0f} pps)",
         err=True,
     )
+    if stats.flood_skipped:
+        click.echo(
+            f"{stats.flood_skipped} packets from unknown devices were skipped during a flood of "
+            "made-up device addresses (see the mac-flood finding)",
+            err=True,
+        )
     if db_path is None:
         click.echo(
             "nothing was stored: pass --db FILE to keep devices and findings "

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 # Markers for fields that events of many types carry, resolved against every type the
 # catalog holds, so a plugin's new event type gets them too.
 ALL_TYPES = ("*",)
-PACKET_TYPES = ("*packet",)  # every type but capture_stats
-IP_TYPES = ("*ip",)  # every type from an IP packet: not arp, device_new or capture_stats
-NOT_PACKET = frozenset({"capture_stats"})
-NOT_IP = frozenset({"arp", "device_new", "capture_stats"})
+PACKET_TYPES = ("*packet",)  # every type but capture_stats and mac_flood
+IP_TYPES = ("*ip",)  # every type from an IP packet: not arp, device_new, capture_stats or mac_flood
+NOT_PACKET = frozenset({"capture_stats", "mac_flood"})
+NOT_IP = frozenset({"arp", "device_new", "capture_stats", "mac_flood"})
 FLOW_TYPES = ("flow_start", "flow_end")
 
 
@@ -41,6 +41,7 @@ CORE_EVENT_TYPES: dict[str, str] = {
     "auth": "A login seen in clear text (FTP, POP3, IMAP, SMTP, telnet, HTTP, SNMP, MQTT). Never the password.",
     "banner": "A server's (or SSH client's) greeting: FTP, SMTP, POP3, IMAP and SSH software versions.",
     "capture_stats": "HomeGuard's own capture counters, every stats_interval: packets seen and dropped.",
+    "mac_flood": "A flood of made-up device addresses started or ended (docs/storage.md, Memory).",
 }
 
 CORE_FIELDS: tuple[FieldSpec, ...] = (
@@ -91,6 +92,11 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
         "Packets the kernel dropped in that time (its buffer was full).",
     ),
     field("capture.drop_ratio", "float", "capture_stats", "drops / (packets + drops), from 0 to 1."),
+    field("flood.state", "str", "mac_flood", "started or ended."),
+    field("flood.new_macs", "int", "mac_flood", "At the start: the new MAC addresses seen within flood.window."),
+    field("flood.window", "int", "mac_flood", "The seconds in which flood.new_macs were counted."),
+    field("flood.skipped_packets", "int", "mac_flood", "Packets from unknown MACs skipped in this flood so far."),
+    field("flood.seconds", "int", "mac_flood", "At the end: how long the flood lasted."),
     field(
         "store.problem",
         "str",

@@ -41,6 +41,7 @@ from homeguard.state.arrivals import Arrivals
 from homeguard.state.devices import Device, DeviceInventory
 from homeguard.state.dnslog import DnsLog
 from homeguard.state.enrichment import Enricher
+from homeguard.state.flood import FLOOD_WINDOW, FloodReport, MacFloodGuard
 from homeguard.state.flow_events import flow_end_event, flow_row, flow_start_event
 from homeguard.state.flows import Flow, FlowTable
 from homeguard.state.infrastructure import Infrastructure
@@ -63,6 +64,7 @@ class PipelineStats:
     flows_ended: int = 0
     internal_errors: int = 0  # bugs: an exception that is not a DecodeError
     shed: int = 0  # bulk segments counted without decoding, under load (pipeline/shedding.py)
+    flood_skipped: int = 0  # packets from unknown MACs during a MAC flood (state/flood.py)
 
 
 class Pipeline:
@@ -113,6 +115,7 @@ class Pipeline:
             values["household_resolvers"], values["dhcp_servers"], values["ipv6_routers"]
         )
         self.arrivals = Arrivals()
+        self.flood = MacFloodGuard()
         self._now = 0.0
         self._next_sweep = 0.0
 
@@ -171,8 +174,8 @@ class Pipeline:
                 dev = self.devices.by_mac.get(src_mac)
                 if dev is not None:
                     dev.last_seen = ts
-                elif is_unicast_mac(src_mac):
-                    self._new_device(ts, pkt, src_mac)
+                elif is_unicast_mac(src_mac) and not self._admit_device(ts, pkt, src_mac):
+                    return
             if pkt.src_ip is None:
                 on_frame = self.protocols.ethertypes.get(pkt.ethertype)
                 if on_frame is not None:
@@ -316,6 +319,43 @@ class Pipeline:
 
     # -- devices arriving ---------------------------------------------------
 
+    def _admit_device(self, ts: float, pkt: Packet, mac: bytes) -> bool:
+        """A MAC not seen before becomes a device, unless a flood of made-up ones is on:
+        then its packet is counted and skipped (state/flood.py)."""
+        admitted, report = self.flood.admit(ts)
+        if report is not None:
+            self._flood_event(ts, report)
+        if admitted:
+            self._new_device(ts, pkt, mac)
+        else:
+            self.stats.flood_skipped += 1
+        return admitted
+
+    def _flood_event(self, ts: float, report: FloodReport) -> None:
+        if report.state == "started":
+            log.warning(
+                "%d new MAC addresses within %.0f s: a flood of made-up devices; packets from "
+                "unknown MACs are skipped until it is over",
+                report.new_macs,
+                FLOOD_WINDOW,
+            )
+        else:
+            log.warning(
+                "the MAC flood is over after %.0f s: %d packets from unknown MACs were skipped",
+                report.seconds,
+                report.skipped_packets,
+            )
+        event: Event = {
+            "ts": ts,
+            "type": "mac_flood",
+            "flood.state": report.state,
+            "flood.new_macs": report.new_macs,
+            "flood.window": int(FLOOD_WINDOW),
+            "flood.skipped_packets": report.skipped_packets,
+            "flood.seconds": int(report.seconds),
+        }
+        self.emit(event, None)
+
     def _new_device(self, ts: float, pkt: Packet, mac: bytes) -> None:
         """Held until the device names itself (see state/arrivals.py)."""
         self.devices.add(mac, ts)
@@ -377,6 +417,9 @@ class Pipeline:
         for mac, held in self.arrivals.due(now):
             self._announce(mac, held)
         self.fragments.expire(now)
+        flood_over = self.flood.advance(now)
+        if flood_over is not None:
+            self._flood_event(now, flood_over)
         writer = self.writer
         if writer is None:
             return

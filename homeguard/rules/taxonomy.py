@@ -17,6 +17,7 @@ CATEGORIES: dict[str, str] = {
     "network.rogue-dhcp": "An unknown DHCP server hands out addresses.",
     "network.rogue-router-advertisement": "An unknown IPv6 router advertises itself.",
     "network.port-scan": "A device probes many ports or hosts.",
+    "network.mac-flood": "Something floods the network with made-up device addresses.",
     "network.dns-tunnel": "DNS lookups that look like data being smuggled out.",
     "threat.known-bad": "A device talks to a destination on a threat list.",
     "health.capture-loss": "HomeGuard itself missed packets.",
