@@ -93,9 +93,13 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
     ),
     field("capture.drop_ratio", "float", "capture_stats", "drops / (packets + drops), from 0 to 1."),
     field("flood.state", "str", "mac_flood", "started or ended."),
-    field("flood.new_macs", "int", "mac_flood", "At the start: the new MAC addresses seen within flood.window."),
+    field(
+        "flood.new_macs", "int", "mac_flood", "At the start: the new MAC addresses seen within flood.window."
+    ),
     field("flood.window", "int", "mac_flood", "The seconds in which flood.new_macs were counted."),
-    field("flood.skipped_packets", "int", "mac_flood", "Packets from unknown MACs skipped in this flood so far."),
+    field(
+        "flood.skipped_packets", "int", "mac_flood", "Packets from unknown MACs skipped in this flood so far."
+    ),
     field("flood.seconds", "int", "mac_flood", "At the end: how long the flood lasted."),
     field(
         "store.problem",

@@ -4,7 +4,9 @@ Each line stands on its own and may be in hosts format (`0.0.0.0 tracker.example
 adblock format (`||tracker.example^`), or a plain domain, IP, CIDR or MAC. Comments
 start with # or !. Lines we cannot use are skipped and reported with file:line.
 A domain entry matches the domain and its subdomains, nothing else; lookups walk a
-name's parent domains through a hash set, so they cost the same for any list size.
+name's parent domains through a compact hashed set (nameset.py), so they cost about
+the same for any list size. A list holds at most MAX_ENTRIES entries: the lines past
+it are reported and not read.
 """
 
 from __future__ import annotations
@@ -14,9 +16,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from homeguard.rules.nameset import NameSet
+
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{2,63}$")
 _MAC = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$")
 HOSTS_SINKS = {"0.0.0.0", "127.0.0.1", "::", "::1", "::0"}
+MAX_ENTRIES = 2_000_000  # per list: 16 MB of domains at most (docs/lists.md)
+OVER_CAP = (
+    "the list has more than {:,} entries (the cap): this line and the rest are not read; "
+    "use a smaller list, or split it between two list files and rules"
+)
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -34,7 +43,7 @@ class SkippedLine:
 @dataclass(slots=True)
 class IndicatorList:
     name: str
-    domains: set[str] = field(default_factory=set)
+    domains: NameSet = field(default_factory=NameSet)
     ips: set[str] = field(default_factory=set)
     networks: dict[tuple[int, int], set[int]] = field(default_factory=dict)  # (version, prefix) -> nets
     macs: set[str] = field(default_factory=set)
@@ -45,7 +54,9 @@ class IndicatorList:
 
     def add(self, entry: str) -> str | None:
         """Add one entry; return why it cannot be used, or None."""
-        text = entry.strip().lower()
+        text = entry.strip().lower().rstrip(".")
+        if "." in text and ":" not in text and "/" not in text and not text[-1].isdigit():
+            return self._add_domain(text)  # most lines of big lists: no address parsing
         if _MAC.match(text):
             self.macs.add(text.replace("-", ":"))
             return None
@@ -61,7 +72,9 @@ class IndicatorList:
             return None
         except ValueError:
             pass
-        text = text.rstrip(".")
+        return self._add_domain(text)
+
+    def _add_domain(self, text: str) -> str | None:
         if "*" in text:
             return "wildcards are not supported"
         if "." not in text:
@@ -86,15 +99,7 @@ class IndicatorList:
                     pass
                 else:
                     return self._in_networks(addr)
-        name = text.rstrip(".")
-        domains = self.domains
-        while True:
-            if name in domains:
-                return True
-            dot = name.find(".")
-            if dot < 0:
-                return False
-            name = name[dot + 1 :]
+        return self.domains.has_domain_of(text.rstrip("."))
 
     def _in_networks(self, addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         bits = 32 if addr.version == 4 else 128
@@ -133,15 +138,31 @@ def entry_of_line(line: str) -> tuple[str | None, str | None]:
     return parts[0], None
 
 
+MAX_SKIPPED_SHOWN = 1000  # skipped lines reported one by one per list; the rest are counted
+
+
 def load_list(path: Path, name: str | None = None) -> IndicatorList:
     indicators = IndicatorList(name or path.stem)
+    skipped = indicators.skipped
+    entries = unshown = number = 0
     with path.open(encoding="utf-8", errors="replace") as f:
         for number, line in enumerate(f, 1):
             entry, why = entry_of_line(line)
             if entry is not None:
+                if entries >= MAX_ENTRIES:
+                    over = OVER_CAP.format(MAX_ENTRIES)
+                    skipped.append(SkippedLine(str(path), number, line.strip(), over))
+                    break
                 why = indicators.add(entry)
+                entries += why is None
             if why is not None:
-                indicators.skipped.append(SkippedLine(str(path), number, line.strip(), why))
+                if len(skipped) < MAX_SKIPPED_SHOWN:
+                    skipped.append(SkippedLine(str(path), number, line.strip(), why))
+                else:
+                    unshown += 1
+    if unshown:
+        skipped.append(SkippedLine(str(path), number, "", f"and {unshown:,} more lines skipped (not shown)"))
+    indicators.domains.freeze()
     return indicators
 
 

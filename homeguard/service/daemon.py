@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from types import FrameType
 
 from homeguard.capture.live import LiveSource
@@ -22,7 +23,11 @@ RULES_CHECK_INTERVAL = 2.0  # seconds between looks at the rule files' modificat
 
 class RuleReloader:
     """Reloads rules on SIGHUP and when rule or list files change, without a restart and
-    without losing rule state. A broken file is logged and its last good rules keep running."""
+    without losing rule state. A broken file is logged and its last good rules keep running.
+
+    Loading (a threat list may have a million lines: seconds of work) runs on a thread
+    of its own; the capture loop only looks in now and then and swaps the new rules in
+    when they are ready, so capture never waits for it."""
 
     def __init__(
         self, engine: RuleEngine, current: RuleSet, load: Callable[[RuleSet | None], RuleSet]
@@ -32,8 +37,15 @@ class RuleReloader:
         self.current = current
         self.requested = threading.Event()
         self._next_check = 0.0
+        self._loading: Future[RuleSet] | None = None
 
     def poll(self, now: float) -> None:
+        loading = self._loading
+        if loading is not None:
+            if loading.done():
+                self._loading = None
+                self._swap(loading)
+            return
         if not self.requested.is_set() and now < self._next_check:
             return
         self._next_check = now + RULES_CHECK_INTERVAL
@@ -43,10 +55,27 @@ class RuleReloader:
         )
         self.requested.clear()
         if changed:
-            self.reload()
+            self._loading = self._start_loading()
 
-    def reload(self) -> None:
-        fresh = self.load(self.current)
+    def _start_loading(self) -> Future[RuleSet]:
+        future: Future[RuleSet] = Future()
+        previous = self.current
+
+        def work() -> None:
+            try:
+                future.set_result(self.load(previous))
+            except BaseException as exc:  # reported by _swap in the capture thread
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="homeguard-rules", daemon=True).start()
+        return future
+
+    def _swap(self, loaded: Future[RuleSet]) -> None:
+        try:
+            fresh = loaded.result()
+        except Exception:  # a bug in loading: the running rules stay
+            log.exception("reloading the rules failed; the running rules stay")
+            return
         for error in fresh.errors:
             log.error("rule error (the last good version keeps running): %s", error)
         self.engine.set_rules(fresh)

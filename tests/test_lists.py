@@ -1,0 +1,83 @@
+"""Big lists: kept compact, capped with a clear message, and loaded beside capture."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from homeguard.rules import lists as lists_module
+from homeguard.rules.engine import RuleEngine
+from homeguard.rules.lists import list_from_entries, load_list
+from homeguard.rules.loader import RuleSet
+from homeguard.rules.nameset import SMALL, NameSet
+from homeguard.service.daemon import RuleReloader
+
+
+def test_a_big_set_of_hashes_answers_as_a_set_of_names_does() -> None:
+    names = [f"host{i}.zone{i % 97}.example" for i in range(SMALL * 2)]
+    big, small = NameSet(names), NameSet(names[:1000])
+    assert len(big) == SMALL * 2 and len(NameSet([*names[:10], *names[:10]])) == 10  # duplicates once
+    for name in ("host5.zone5.example", f"host{SMALL * 2 - 1}.zone{(SMALL * 2 - 1) % 97}.example"):
+        assert name in big and big.has_domain_of(f"a.b.{name}")
+    for absent in ("host5.zone6.example", "zone5.example", "example", f"host{SMALL * 2}.zone0.example"):
+        assert absent not in big and not big.has_domain_of(absent)
+    assert small.has_domain_of("www.host3.zone3.example") and not small.has_domain_of("zone3.example")
+    big.add("late.example")  # added after lookups: sorted in before the next one
+    assert big.has_domain_of("www.late.example")
+
+
+def test_a_list_past_the_cap_says_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lists_module, "MAX_ENTRIES", 100)
+    path = tmp_path / "huge.txt"
+    path.write_text("# a comment\n" + "".join(f"d{i}.example\n" for i in range(150)))
+    loaded = load_list(path)
+    assert len(loaded) == 100 and loaded.contains("d99.example") and not loaded.contains("d100.example")
+    assert [str(s).split(": skipped")[0] for s in loaded.skipped] == [f"{path}:102"]  # the 101st entry
+    assert "more than 100 entries (the cap)" in loaded.skipped[0].why
+
+
+def test_a_big_list_in_the_big_form_still_matches_every_format() -> None:
+    entries = [f"d{i}.example" for i in range(SMALL + 10)] + ["203.0.113.7", "198.51.100.0/24"]
+    loaded = list_from_entries("big", entries)
+    assert (
+        loaded.contains("x.d7.example") and loaded.contains("198.51.100.9") and loaded.contains("203.0.113.7")
+    )
+    assert not loaded.contains("example") and not loaded.contains("d7.example.org")
+
+
+def test_rules_load_beside_capture_and_are_swapped_in_when_ready() -> None:
+    """The capture loop calls poll(); a slow load (a million-line list) must not hold it."""
+    release, started = threading.Event(), threading.Event()
+    fresh = RuleSet()
+
+    def slow_load(_previous: RuleSet | None) -> RuleSet:
+        started.set()
+        assert release.wait(10)
+        return fresh
+
+    engine = RuleEngine(RuleSet(), [])
+    reloader = RuleReloader(engine, RuleSet(), slow_load)
+    reloader.requested.set()
+    reloader.poll(0.0)  # starts the load and returns
+    assert started.wait(5)
+    for tick in range(1, 50):  # the capture loop goes on meanwhile
+        reloader.poll(float(tick))
+    assert reloader.current is not fresh
+    release.set()
+    for tick in range(50, 500):
+        reloader.poll(float(tick))
+        if reloader.current is fresh:
+            break
+        threading.Event().wait(0.01)
+    assert reloader.current is fresh
+
+
+def test_a_file_of_garbage_is_reported_a_thousand_lines_at_most(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.txt"
+    path.write_text("".join(f"not a domain {i}\n" for i in range(5000)) + "ok.example\n")
+    loaded = load_list(path)
+    assert len(loaded) == 1 and len(loaded.skipped) == lists_module.MAX_SKIPPED_SHOWN + 1
+    assert str(loaded.skipped[-1]).startswith(f"{path}:5001: skipped ''")
+    assert loaded.skipped[-1].why == "and 4,000 more lines skipped (not shown)"
