@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -128,3 +129,52 @@ def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(tmp_path: Pa
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+HOSTILE_QUERIES = (  # a bounded burst of DNS queries chosen to make a pattern backtrack
+    "import socket, struct, sys\n"
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    "def query(label):\n"
+    "    return (struct.pack('!HHHHHH', 1, 0x100, 1, 0, 0, 0) + bytes([len(label)]) + label + b'\\0'\n"
+    "            + struct.pack('!HH', 1, 1))\n"
+    "s.sendto(query(b'a' * 60), ('127.0.0.1', 53))  # one that matches\n"
+    "for _ in range(int(sys.argv[1])):  # then the ones that make it backtrack\n"
+    "    s.sendto(query(b'a' * 60 + b'!'), ('127.0.0.1', 53))\n"
+)
+
+
+def test_sigterm_stops_the_daemon_within_5_s_while_hostile_names_arrive(tmp_path: Path) -> None:
+    """A user's pattern that backtracks in Python's re (`(a|aa)+$`), fed the names that make
+    it slowest, while SIGTERM comes: the daemon stops within 5 s, and it matched them."""
+    if os.geteuid() != 0:
+        import pytest
+
+        pytest.skip("live capture needs root")
+    rules = tmp_path / "rules.d"
+    rules.mkdir()
+    (rules / "greedy.yml").write_text(
+        "format: 1\nid: greedy\ntitle: t\nseverity: low\ncategory: threat.known-bad\n"
+        "when: dns\nmatch:\n  dns.query|re: '(a|aa)+$'\nmode: record\nmessage: m\nremediation: r\n"
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text(f"stats_interval: 1\nflush_interval: 1\nrules_dir: {rules}\n")
+    log = tmp_path / "hg.log"
+    db = tmp_path / "hg.db"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "homeguard", "run", "-i", "lo", "--db", str(db), "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        wait_for_text(log, "capturing on lo")
+        subprocess.run([sys.executable, "-c", HOSTILE_QUERIES, "3000"], check=True, timeout=30)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0, log.read_text()
+        assert time.monotonic() - started < 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    (count,) = sqlite3.connect(db).execute("SELECT count FROM findings WHERE rule = 'greedy'").fetchone()
+    assert count > 0
