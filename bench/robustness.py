@@ -32,6 +32,7 @@ from homeguard.pipeline.core import Pipeline  # noqa: E402
 from homeguard.rules.engine import RuleEngine  # noqa: E402
 from homeguard.rules.loader import load_ruleset, shipped_rules_dir  # noqa: E402
 from homeguard.settings import Config  # noqa: E402
+from homeguard.state.flood import MacFloodGuard  # noqa: E402
 from homeguard.store.database import open_database  # noqa: E402
 from homeguard.store.writer import BatchWriter  # noqa: E402
 
@@ -113,6 +114,9 @@ def main() -> int:
         )
         rng = random.Random(args.seed)
         seeds = seed_frames(corpus) if corpus.is_dir() else seed_frames(Path(tmp))
+        # Fuzzed frames carry random MACs: off with the flood guard, so that every frame
+        # reaches the decoders instead of being skipped as part of a MAC flood.
+        pipeline.flood = MacFloodGuard(new_macs=sys.maxsize)
         started = time.perf_counter()
         ts = 1_767_225_600.0
         for n in range(args.frames):

@@ -30,7 +30,8 @@ class FloodReport:
 
 
 class MacFloodGuard:
-    def __init__(self) -> None:
+    def __init__(self, new_macs: int = FLOOD_NEW_MACS) -> None:
+        self.threshold = new_macs  # new MACs in one window that make it a flood
         self.flooding = False
         self._window_end = 0.0
         self._new_in_window = 0
@@ -46,7 +47,7 @@ class MacFloodGuard:
         if self.flooding:
             self.skipped_packets += 1
             return False, report
-        if self._new_in_window > FLOOD_NEW_MACS:
+        if self._new_in_window > self.threshold:
             self.flooding, self._started, self._calm_windows = True, ts, 0
             self.skipped_packets = 1
             return False, FloodReport("started", self._new_in_window, 1, 0.0)
@@ -59,7 +60,7 @@ class MacFloodGuard:
             return None
         # every window since the last one was calm: no new MAC came in it
         passed = int((ts - self._window_end) // FLOOD_WINDOW)
-        calm_last = self._new_in_window <= FLOOD_NEW_MACS
+        calm_last = self._new_in_window <= self.threshold
         self._calm_windows = (self._calm_windows + 1 if calm_last else 0) + passed
         self._window_end = ts + FLOOD_WINDOW
         self._new_in_window = 0
