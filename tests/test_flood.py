@@ -91,3 +91,15 @@ def test_the_guard_counts_windows_of_packet_time() -> None:
     assert guard.advance(100.6 + FLOOD_WINDOW * (FLOOD_CALM_WINDOWS - 1)) is None and guard.flooding
     over = guard.advance(100.6 + FLOOD_WINDOW * (FLOOD_CALM_WINDOWS + 1))
     assert over is not None and over.state == "ended" and not guard.flooding
+
+
+def test_a_full_table_forgets_its_oldest_hundredth_at_once() -> None:
+    from homeguard.bounded import make_room
+
+    table = {i: str(i) for i in range(1000)}
+    assert make_room({1: "a"}, 1000) == []
+    assert make_room(table, 1000) == [str(i) for i in range(10)]  # oldest first
+    assert len(table) == 990 and next(iter(table)) == 10
+    over = {i: i for i in range(1200)}  # a limit lowered by a reload: back under it at once
+    make_room(over, 1000)
+    assert len(over) == 990

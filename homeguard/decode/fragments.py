@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from homeguard.bounded import make_room
 from homeguard.decode.packet import Packet, reassembled
 from homeguard.errors import DecodeError
 
@@ -49,9 +50,7 @@ class FragmentReassembler:
         key = (pkt.src_ip, pkt.dst_ip, pkt.fragment_id, pkt.proto)
         pending = self._pending.get(key)
         if pending is None:
-            if len(self._pending) >= self.max_datagrams:
-                del self._pending[next(iter(self._pending))]
-                self.dropped += 1
+            self.dropped += len(make_room(self._pending, self.max_datagrams))
             pending = self._pending[key] = _Pending(ts)
         piece = pkt.data[pkt.l4_at : pkt.payload_end]
         end = pkt.fragment_offset + len(piece)

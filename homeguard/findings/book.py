@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from homeguard.bounded import make_room
 from homeguard.clock import Clock
 from homeguard.findings.model import Finding
 from homeguard.store.findings import queue_alert, record_finding
@@ -86,6 +87,4 @@ class FindingsBook:
         alerted = self.alerted
         alerted.pop(key, None)  # re-inserted last: the dict stays ordered oldest first
         alerted[key] = now
-        if len(alerted) > MAX_REMEMBERED:
-            for old in list(alerted)[: MAX_REMEMBERED // 10]:
-                del alerted[old]
+        make_room(alerted, MAX_REMEMBERED)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from homeguard.bounded import make_room
 from homeguard.rules.model import FirstSeen, Rule, Threshold
 
 MAX_GROUPS = 10_000  # threshold groups per rule
@@ -58,8 +59,7 @@ class ThresholdState:
         group = key_of(event, t.group_by)
         window = self.groups.get(group)
         if window is None:
-            if len(self.groups) >= MAX_GROUPS:
-                del self.groups[next(iter(self.groups))]
+            make_room(self.groups, MAX_GROUPS)
             window = self.groups[group] = _Window()
         value = event.get(t.distinct or t.sum or "")
         self._add(window, ts, value)
@@ -123,8 +123,7 @@ class FirstSeenState:
         key = key_text(key_of(event, fs.key))
         last = self.keys.pop(key, None)
         new = last is None or (fs.forget_after is not None and ts - last > fs.forget_after)
-        if len(self.keys) >= MAX_KEYS:
-            del self.keys[next(iter(self.keys))]
+        make_room(self.keys, MAX_KEYS)
         self.keys[key] = ts
         if self.store is not None and (last is None or ts - last > KEY_SAVE_INTERVAL):
             self.store.save_key(self.rule_id, key, ts)  # not on every sighting: spare the disk
@@ -141,8 +140,7 @@ class SuppressState:
         """True when an alert for key may go out now (and starts the quiet period)."""
         if self.until.get(key, 0.0) > ts:
             return False
-        if len(self.until) >= MAX_KEYS:
-            del self.until[next(iter(self.until))]
+        make_room(self.until, MAX_KEYS)
         self.until[key] = ts + self.seconds
         return True
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeguard.bounded import make_room
 from homeguard.events import Event
 
 ANSWER_WAIT = 10.0
@@ -31,9 +32,7 @@ class DnsLog:
         done: list[Row] = []
         if not event["dns.is_response"]:
             key = (event["src.ip"], event.get("src.port", 0), event["dns.id"])
-            if len(self._pending) >= self.max_pending:
-                oldest = next(iter(self._pending))
-                done.append(self._pending.pop(oldest))
+            done.extend(make_room(self._pending, self.max_pending))
             self._pending[key] = {
                 "ts": event["ts"],
                 "device_mac": event.get("src.mac"),

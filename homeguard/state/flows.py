@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from homeguard.bounded import make_room
 from homeguard.decode.packet import PROTO_ICMP, PROTO_ICMPV6
 
 FlowKey = tuple[int, bytes, int, bytes, int]  # proto, initiator ip/port, responder ip/port
 CLOSE_LINGER = 5.0  # seconds a closed TCP flow stays, to absorb its last ACKs
-EVICT_FRACTION = 0.01
 
 
 @dataclass(slots=True)
@@ -72,12 +72,9 @@ class FlowTable:
         return flow, evicted
 
     def _evict_oldest(self) -> list[Flow]:
-        count = max(1, int(self.max_flows * EVICT_FRACTION))
-        oldest = []
-        for key in list(self.flows)[:count]:  # dicts keep insertion order: oldest first
-            flow = self.flows.pop(key)
+        oldest = make_room(self.flows, self.max_flows)  # dicts keep insertion order: oldest first
+        for flow in oldest:
             flow.end_reason = "evicted"
-            oldest.append(flow)
         self.evicted += len(oldest)
         return oldest
 

@@ -3,6 +3,8 @@ a flow to 142.250.185.14 reads as a flow to www.youtube.com."""
 
 from __future__ import annotations
 
+from homeguard.bounded import make_room
+
 
 class ServerNames:
     """IP bytes to the name asked for. Bounded: the oldest entries go first."""
@@ -17,9 +19,7 @@ class ServerNames:
     def learn(self, ip: bytes, name: str) -> None:
         names = self._names
         names.pop(ip, None)  # re-insert so the entry counts as new
-        if len(names) >= self.max_entries:
-            for stale in list(names)[: max(1, self.max_entries // 10)]:
-                del names[stale]
+        make_room(names, self.max_entries)
         names[ip] = name
 
     def name_of(self, ip: bytes) -> str | None:
