@@ -230,6 +230,17 @@ def wait_for(condition: object, what: str, timeout: float = 15.0) -> None:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def start_webhook(lab: Lab, port: int = 8099) -> Path:
+    """A JSON webhook (tests/receivers.py) in the monitor's namespace; returns the file
+    that collects what it receives, one JSON object per line."""
+    received = lab.workdir / "webhook.jsonl"
+    received.touch()
+    receiver = Path(__file__).parent / "receivers.py"
+    lab.spawn("monitor", [sys.executable, "-u", str(receiver), str(port), str(received)], "webhook.log")
+    wait_for(lambda: "listening" in (lab.workdir / "webhook.log").read_text(), "the webhook")
+    return received
+
+
 def start_homeguard(lab: Lab, db: Path, extra: list[str] | None = None, config_extra: str = "") -> object:
     config = lab.workdir / "config.yaml"
     config.write_text(f"stats_interval: 1\nflush_interval: 1\nrules_dir: {lab.workdir / 'no-rules'}\n")

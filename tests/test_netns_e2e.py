@@ -15,7 +15,7 @@ import pytest
 from sqlite_utils import Database
 
 from tests.conftest import make_certificate
-from tests.netns_lab import MACS, Lab, start_homeguard, stop, wait_for
+from tests.netns_lab import MACS, Lab, start_homeguard, start_webhook, stop, wait_for
 
 pytestmark = pytest.mark.netns
 HOUSEHOLD_NAMES = {"printer.home.test": "192.168.77.13", "nas.home.test": "192.168.77.20"}
@@ -338,11 +338,7 @@ def test_the_daemon_sends_alerts_to_a_webhook(lab: Lab) -> None:
     """`homeguard run` queues an alert with its finding and its sender thread delivers it,
     once, to a real webhook; SIGTERM still stops it cleanly."""
     work = lab.workdir
-    received = work / "webhook.jsonl"
-    received.touch()
-    receiver = Path(__file__).parent / "receivers.py"
-    lab.spawn("monitor", [sys.executable, "-u", str(receiver), "8099", str(received)], "webhook.log")
-    wait_for(lambda: "listening" in (work / "webhook.log").read_text(), "the webhook")
+    received = start_webhook(lab)
     db_path = work / "alerts.db"
     homeguard = start_homeguard(
         lab,

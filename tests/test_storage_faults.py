@@ -24,7 +24,7 @@ from homeguard.store.findings import record_finding
 from homeguard.store.resilient import RETRY_INTERVAL, ResilientWriter
 from tests import household
 from tests.conftest import homeguard
-from tests.netns_lab import Lab, start_homeguard, stop, wait_for
+from tests.netns_lab import Lab, start_homeguard, start_webhook, stop, wait_for
 
 LOCKER = (  # what an admin's sqlite3 shell does with BEGIN EXCLUSIVE and no COMMIT
     "import sqlite3, sys\n"
@@ -261,11 +261,7 @@ def impatient_storage_rules(folder: Path) -> Path:
 @pytest.mark.netns
 def test_the_daemon_stays_up_through_a_lock_and_a_full_disk_and_the_alerts_still_arrive(lab: Lab) -> None:
     work = lab.workdir
-    received = work / "webhook.jsonl"
-    received.touch()
-    receiver = Path(__file__).parent / "receivers.py"
-    lab.spawn("monitor", [sys.executable, "-u", str(receiver), "8099", str(received)], "webhook.log")
-    wait_for(lambda: "listening" in (work / "webhook.log").read_text(), "the webhook")
+    received = start_webhook(lab)
     rules_dir = impatient_storage_rules(work / "rules.d")
     hook = "notify:\n  - name: hook\n    url: json://127.0.0.1:8099/hook\n"
     with small_disk(work / "small", "8m") as disk:

@@ -99,17 +99,7 @@ class IndicatorList:
                     pass
                 else:
                     return self._in_networks(addr)
-        name = text.rstrip(".")
-        small = self.domains.small
-        if small is None:
-            return self.domains.has_domain_of(name)
-        while True:  # the usual list, a plain set: walked here, one call less per lookup
-            if name in small:
-                return True
-            dot = name.find(".")
-            if dot < 0:
-                return False
-            name = name[dot + 1 :]
+        return self.domains.has_domain_of(text.rstrip("."))
 
     def _in_networks(self, addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         bits = 32 if addr.version == 4 else 128

@@ -23,14 +23,14 @@ BUCKETS = 4096  # sorted one at a time, so building never holds more than a sliv
 
 class NameSet:
     def __init__(self, names: Iterable[str] = ()) -> None:
-        self.small: set[str] | None = set()  # the names, until there are more than SMALL
+        self._small: set[str] | None = set()  # the names, until there are more than SMALL
         self._buckets: list[array[int]] = []
         self._unsorted: set[int] = set()  # buckets added to since they were last sorted
         for name in names:
             self.add(name)
 
     def add(self, name: str) -> None:
-        small = self.small
+        small = self._small
         if small is not None:
             small.add(name)
             if len(small) > SMALL:
@@ -42,7 +42,7 @@ class NameSet:
         self._unsorted.add(index)
 
     def _to_hashes(self, names: set[str]) -> None:
-        self.small = None
+        self._small = None
         self._buckets = [array("q") for _ in range(BUCKETS)]
         for name in names:
             value = hash(name)
@@ -57,7 +57,7 @@ class NameSet:
 
     def has_domain_of(self, name: str) -> bool:
         """Whether `name` or one of its parent domains is in the set."""
-        small = self.small
+        small = self._small
         if small is not None:
             while True:
                 if name in small:
@@ -84,8 +84,8 @@ class NameSet:
         """Exactly this name (not its parents)."""
         if not isinstance(name, str):
             return False
-        if self.small is not None:
-            return name in self.small
+        if self._small is not None:
+            return name in self._small
         if self._unsorted:
             self.freeze()
         value = hash(name)
@@ -94,8 +94,8 @@ class NameSet:
         return at < len(bucket) and bucket[at] == value
 
     def __len__(self) -> int:
-        if self.small is not None:
-            return len(self.small)
+        if self._small is not None:
+            return len(self._small)
         if self._unsorted:
             self.freeze()
         return sum(map(len, self._buckets))
