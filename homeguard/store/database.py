@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from homeguard.errors import StoreError
-from homeguard.store.faults import move_aside, problem_of
+from homeguard.store.faults import advice, move_aside, problem_of
 from homeguard.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 DB_FILENAME = "homeguard.db"
@@ -71,7 +71,8 @@ def open_database(path: str | Path) -> Database:
                 f"{path}: the database is damaged ({exc}); 'homeguard run' moves it aside and starts "
                 "a new one, and 'homeguard doctor' says where it went"
             ) from exc
-        raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+        fix = advice(problem_of(exc), path)
+        raise StoreError(f"{path}: cannot open the database ({exc}): {fix}") from exc
     except OSError as exc:
         raise StoreError(f"{path}: cannot create the database: {exc.strerror}") from exc
     return db
