@@ -20,6 +20,7 @@ import pluggy
 from sqlite_utils import Database
 
 from homeguard.clock import Clock
+from homeguard.ledger.book import LedgerBook
 from homeguard.notify.delivery import AppriseNotifier
 from homeguard.notify.direct import DirectSender
 from homeguard.notify.queue import AlertQueue
@@ -31,6 +32,7 @@ from homeguard.plugins.manager import plugin_manager
 from homeguard.plugins.registry import Registry
 from homeguard.rules.configured import load_rules_for
 from homeguard.rules.engine import RuleEngine
+from homeguard.rules.lists import IndicatorList
 from homeguard.rules.loader import RuleSet
 from homeguard.service.selfmonitor import SelfMonitor
 from homeguard.settings import Config
@@ -137,7 +139,8 @@ def build(
     ]
     monitor = SelfMonitor(clock.time())
     pipeline.health = lambda: {**monitor.sample(), "output_drops": sum(q.dropped for q in queued)}
-    pipeline.sinks = [engine, *queued]
+    ledger = [LedgerBook(writer, config.values["metadata_only"], tracker_lists(ruleset))] if writer else []
+    pipeline.sinks = [engine, *ledger, *queued]
     if db is not None:
         pipeline.devices.restore(*load_device_rows(db, config.values["max_devices"]))
         pipeline.infrastructure.restore(learned_infrastructure(db))
@@ -182,6 +185,11 @@ def background(household: Household) -> Iterator[Callable[[Config], None]]:
         retention.close()
         for sender in senders:
             sender.close()
+
+
+def tracker_lists(ruleset: RuleSet) -> list[IndicatorList]:
+    """The lists that name trackers and telemetry, for the ledger's tracker flag."""
+    return [ruleset.lists[name] for name in ("trackers", "trackers-external") if name in ruleset.lists]
 
 
 def rule_loader(household: Household, current: Callable[[], Config]) -> Callable[[RuleSet | None], RuleSet]:

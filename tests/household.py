@@ -73,7 +73,9 @@ EXPECTED_FINDINGS = [
     ("telnet-in-use", LAPTOP[0]),  # telnet to the camera ...
     ("default-password", LAPTOP[0]),  # ... logged in as root/xc3511 (Mirai's list)
     ("dropbear-outdated", CAMERA[0]),  # the camera's SSH server is dropbear 2014.63
-    ("tracker-contact", TV[0]),  # Samsung's viewing-data (ACR) host, by DNS and SNI
+    ("tracker-contact", TV[0]),  # Samsung's viewing-data (ACR) host, by DNS and SNI ...
+    ("new-company", TV[0]),  # ... the first data to Samsung since the learning week (recorded)
+    ("new-company", PHONE_TODAY[0]),  # its new private MAC is a new device to the ledger: Apple (recorded)
     ("dns-foreign-resolver", TV[0]),  # asked 8.8.8.8 instead of the router
     ("old-tls-version", TV[0]),  # a server that still picks TLS 1.0
     ("libupnp-vulnerable", TV[0]),  # libupnp 1.6.6 in its SSDP NOTIFY

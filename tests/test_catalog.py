@@ -100,7 +100,10 @@ def rich_traffic() -> list[Any]:
             id=3,
             qr=1,
             qd=DNSQR(qname="www.netflix.com"),
-            an=DNSRR(rrname="www.netflix.com", rdata="198.38.96.1"),
+            an=[  # served by Akamai
+                DNSRR(rrname="www.netflix.com", type="CNAME", rdata="www.netflix.com.edgekey.net"),
+                DNSRR(rrname="www.netflix.com.edgekey.net", rdata="198.38.96.1"),
+            ],
         )
     )
     watch = (

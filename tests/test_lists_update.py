@@ -182,3 +182,27 @@ def test_an_untrusted_certificate_is_refused(
     done = update(config, {k: v for k, v in os.environ.items() if k != "SSL_CERT_FILE"})
     assert done.returncode == 1
     assert "CERTIFICATE_VERIFY_FAILED" in done.stdout
+
+
+def test_the_address_owners_table_is_fetched_only_when_asked_and_names_unnamed_flows(
+    tmp_path: Path, server: tuple[ListServer, dict[str, str]]
+) -> None:
+    import gzip
+
+    srv, env = server
+    table = b"8.8.8.0\t8.8.8.255\t15169\tUS\tGOOGLE\n1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET\n<html>\n"
+    srv.pages["/ip2asn.tsv.gz"] = (200, gzip.compress(table))
+    config = write_config(tmp_path, srv)
+    owners = tmp_path / "state" / "lists" / "address-owners.tsv"
+    assert update(config, env).returncode == 0 and not owners.exists()  # not configured: not fetched
+    config.write_text(config.read_text() + f"address_owners_url: {srv.url}/ip2asn.tsv.gz\n")
+    done = update(config, env)
+    assert f"ok    address-owners: {srv.url}/ip2asn.tsv.gz: 2 entries" in done.stdout
+    assert owners.read_text().splitlines() == [
+        "8.8.8.0\t8.8.8.255\t15169\tUS\tGOOGLE",
+        "1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET",
+    ]
+    srv.pages["/ip2asn.tsv.gz"] = (200, b"<html>rate limited</html>")
+    done = update(config, env)
+    assert "FAIL  address-owners" in done.stdout and "no address ranges" in done.stdout
+    assert len(owners.read_text().splitlines()) == 2  # the last good copy stays

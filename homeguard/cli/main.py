@@ -11,6 +11,7 @@ import click
 from homeguard.cli.alerts import alerts, mute, notify_group, unmute
 from homeguard.cli.capture import replay, run
 from homeguard.cli.options import version_option
+from homeguard.cli.report import report
 from homeguard.cli.rules import findings, lists_group, rules
 from homeguard.cli.service import config_group, doctor, setup, status
 from homeguard.clock import SystemClock
@@ -148,6 +149,7 @@ for command in (
     config_group,
     doctor,
     status,
+    report,
 ):
     cli.add_command(command)
 

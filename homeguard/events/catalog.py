@@ -154,7 +154,7 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
         "flow.server_name",
         "text",
         FLOW_TYPES,
-        "The name the client looked up for the server's address, learned from DNS.",
+        "The server's name: at flow_start the name the client looked up for its address (DNS); at flow_end the TLS SNI or HTTP Host when the client sent one (see flow.name_source).",
     ),
     field("flow.duration", "float", "flow_end", "Seconds from the first to the last packet."),
     field("flow.packets_out", "int", "flow_end", "Packets from the initiator (src) to the responder (dst)."),
@@ -166,6 +166,18 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
         "str",
         "flow_end",
         "fin, rst, idle, evicted (the flow table was full), reopened (a new SYN on its ports) or shutdown.",
+    ),
+    field(
+        "flow.name_source",
+        "str",
+        "flow_end",
+        "Where flow.server_name came from: tls (the SNI the client sent), http (its Host header) or dns (the name it looked up for the address).",
+    ),
+    field(
+        "flow.cnames",
+        "list[text]",
+        "flow_end",
+        "The CNAME chain of the DNS answer that named the server, in order (www.bank.example → bank.eulerian.net).",
     ),
 )
 

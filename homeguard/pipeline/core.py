@@ -272,8 +272,7 @@ class Pipeline:
         for old in evicted:
             self._end_flow(old)
         if src_mac not in self.metadata_only:
-            names = self.server_names
-            flow.server_name = names.name_of(key[3]) or names.name_of(key[1])
+            self._name_by_dns(flow, key)
         if src_mac is not None and is_local_ip(key[1]):
             self.devices.observe_ip(src_mac, key[1], ts)
         if dst_mac is not None and is_local_ip(key[3]):
@@ -284,11 +283,37 @@ class Pipeline:
         self.emit(flow_start_event(flow), flow.device_mac)
         return flow
 
+    def _name_by_dns(self, flow: Flow, key: tuple[int, bytes, int, bytes, int]) -> None:
+        """The name the device looked up for the server's address, and its CNAMEs."""
+        names = self.server_names
+        for ip in (key[3], key[1]):
+            name = names.name_of(ip)
+            if name is not None:
+                flow.server_name, flow.name_source, flow.cnames = name, "dns", names.cnames_of(ip)
+                return
+
+    def _name_by_client(self, flow: Flow, emitted: Emitted) -> None:
+        """The name the client itself gave (TLS SNI, HTTP Host): better evidence than DNS."""
+        if flow.src_mac in self.metadata_only:
+            return
+        for event_type, fields in emitted:
+            if event_type == "tls_client_hello":
+                name, source = fields.get("tls.sni"), "tls"
+            elif event_type == "http" and flow.name_source != "tls":
+                name, source = fields.get("http.host"), "http"
+            else:
+                continue
+            if isinstance(name, str) and name and not name[-1].isdigit():  # a name, not an address
+                flow.server_name, flow.name_source = name.lower().split(":", 1)[0], source
+
     def _application(self, ts: float, pkt: Packet, flow: Flow | None) -> None:
         if pkt.fragment:
             return
         if pkt.proto == PROTO_TCP and flow is not None and flow.session is not False:
-            self.session_events(ts, pkt, self.sessions.tcp(pkt, flow))
+            emitted = self.sessions.tcp(pkt, flow)
+            if emitted:
+                self._name_by_client(flow, emitted)
+            self.session_events(ts, pkt, emitted)
         if pkt.payload_end <= pkt.payload_at:
             return
         if pkt.proto == PROTO_UDP:

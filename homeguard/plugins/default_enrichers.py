@@ -1,13 +1,17 @@
 """Shipped plugin: who is behind a server's name or address (registrable domain, company,
-country) and how random a DNS name looks (state/enrichment.py)."""
+country, and for a flow that leaves the house the organisation its data went to) and
+how random a DNS name looks (state/enrichment.py)."""
 
 from __future__ import annotations
 
 from homeguard.plugins.hookspecs import EnricherSpec, hookimpl
+from homeguard.rules.feeds import ADDRESS_OWNERS, lists_directory
 from homeguard.settings import Config
 from homeguard.state import enrichment
+from homeguard.state.address_owners import AddressOwners
 
 
 @hookimpl
 def homeguard_enrichers(config: Config) -> list[EnricherSpec]:
-    return [EnricherSpec("server", enrichment.Enricher(), enrichment.FIELDS)]
+    owners = AddressOwners.load(lists_directory(config) / ADDRESS_OWNERS)
+    return [EnricherSpec("server", enrichment.Enricher(owners), enrichment.FIELDS)]

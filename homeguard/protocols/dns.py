@@ -9,6 +9,7 @@ from homeguard.decode.dns import (
     PORT_DNS,
     RTYPE_A,
     RTYPE_AAAA,
+    RTYPE_CNAME,
     DnsMessage,
     parse_dns,
     rcode_name,
@@ -20,6 +21,7 @@ from homeguard.events.builders import packet_event
 from homeguard.events.catalog import field
 from homeguard.protocols.spec import PacketContext, ProtocolSpec, StreamSpec
 from homeguard.sessions.dnstcp import DNS_MESSAGE, DnsTcp
+from homeguard.state.names import cname_chain
 
 EVENT_TYPES = {
     "dns": "A DNS query or response on port 53 (UDP or TCP).",
@@ -82,9 +84,11 @@ def dns_event(ts: float, pkt: Packet, msg: DnsMessage, transport: str) -> Event:
 def on_message(ctx: PacketContext, ts: float, pkt: Packet, msg: DnsMessage, transport: str) -> None:
     if msg.is_response and msg.questions:
         asked = msg.questions[0][0]
+        targets = {r.name.lower(): r.value.lower() for r in msg.answers if r.rtype == RTYPE_CNAME and r.value}
+        cnames = cname_chain(asked, targets) if targets else ()
         for record in msg.answers:
             if record.address is not None:
-                ctx.server_names.learn(record.address, asked)
+                ctx.server_names.learn(record.address, asked, cnames)
     event = dns_event(ts, pkt, msg, transport)
     if not msg.is_response:
         ctx.infrastructure.dns_query(event)

@@ -163,4 +163,49 @@ def update_lists(
         urls = [url for name, url in sources if name == list_name]
         if urls:
             rebuild_list(lists_dir, list_name, urls)
+    owners_url = config.values["address_owners_url"]
+    if owners_url:
+        if not owners_url.startswith("https://"):
+            where = config.source.get("address_owners_url", "the address_owners_url setting")
+            raise ConfigError(
+                f"{where}: {owners_url!r} must be an https:// URL (lists are only fetched over HTTPS)"
+            )
+        results.append(update_address_owners(lists_dir / ADDRESS_OWNERS, owners_url, fetch))
     return results
+
+
+ADDRESS_OWNERS = "address-owners.tsv"  # read by state/address_owners.py
+MAX_UNPACKED = 256 << 20
+
+
+def owner_ranges(body: bytes) -> list[str]:
+    """The lines of an IP-to-AS table that are ranges (gzip unpacked first)."""
+    if body[:2] == b"\x1f\x8b":
+        import gzip
+        import io
+
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as unpacked:
+            body = unpacked.read(MAX_UNPACKED + 1)
+        if len(body) > MAX_UNPACKED:
+            raise ValueError(f"larger than {MAX_UNPACKED >> 20} MiB unpacked")
+    ranges = []
+    for line in body.decode("utf-8", "replace").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 5 and parts[2].isdigit() and ("." in parts[0] or ":" in parts[0]):
+            ranges.append("\t".join(parts[:5]))
+    return ranges
+
+
+def update_address_owners(target: Path, url: str, fetch: Fetcher) -> SourceResult:
+    before = count_entries(target)
+    try:
+        ranges = owner_ranges(fetch(url))
+    except (OSError, ValueError, EOFError, urllib.error.URLError, ssl.SSLError) as exc:
+        return SourceResult("address-owners", url, before, False, f"download failed: {exc}")
+    if not ranges:
+        return SourceResult("address-owners", url, before, False, "no address ranges (empty or not a table)")
+    if len(ranges) * SHRINK_LIMIT < before:
+        why = f"only {len(ranges)} ranges where the last copy had {before}: probably cut short"
+        return SourceResult("address-owners", url, before, False, why)
+    write_atomically(target, "\n".join(ranges) + "\n")
+    return SourceResult("address-owners", url, len(ranges), True)

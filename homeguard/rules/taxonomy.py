@@ -6,6 +6,7 @@ CATEGORIES: dict[str, str] = {
     "privacy.cleartext-credentials": "A login crossed the network unencrypted.",
     "privacy.pii-cleartext": "Personal data crossed the network unencrypted.",
     "privacy.dns-bypass": "A device bypasses the household's DNS (foreign resolver, DoH, DoT).",
+    "privacy.data-flow": "A device sends data to a company or a country it did not before.",
     "insecure.cleartext-protocol": "An unencrypted protocol is in use (telnet, FTP, POP3, ...).",
     "insecure.default-credentials": "A device accepts a known factory-default password.",
     "insecure.old-tls": "A connection uses an outdated TLS version or a weak cipher.",

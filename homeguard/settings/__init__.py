@@ -122,6 +122,13 @@ class ConfigValues(TypedDict):
         ),
     ]
     disabled_rules: Annotated[list[str], About([], "Ids of rules to switch off, such as [new-device].")]
+    alert_rules: Annotated[
+        list[str],
+        About(
+            [],
+            "Ids of record-only rules that should alert too, such as [new-company, new-country] (a device sending data to a company, or to a country outside the EU, for the first time).",
+        ),
+    ]
     household_resolvers: Annotated[
         list[str],
         About(
@@ -165,6 +172,13 @@ class ConfigValues(TypedDict):
         About(
             [],
             "HTTPS URLs of extra tracker lists (hosts files, plain domains or ||domain^ adblock rules), merged into trackers-external, such as https://easylist.to/easylist/easyprivacy.txt.",
+        ),
+    ]
+    address_owners_url: Annotated[
+        str | None,
+        About(
+            None,
+            "An HTTPS URL of an IP-to-AS table (tab-separated ranges: first-ip, last-ip, AS number, country, description; gzip allowed) that `homeguard lists update` fetches into address-owners.tsv, to attribute flows that have no name. Empty: none is fetched. Sources and licences: docs/lists.md.",
         ),
     ]
     language: Annotated[str, About("en", "The language of alerts.", choices=("en", "nl"))]
@@ -216,6 +230,12 @@ class ConfigValues(TypedDict):
     ]
     retention_findings_days: Annotated[
         float, About(365.0, "Days a finding is kept after it was last seen.", minimum=0.01)
+    ]
+    retention_ledger_days: Annotated[
+        float,
+        About(
+            365.0, "Days the data ledger (per device, organisation, country and day) is kept.", minimum=0.01
+        ),
     ]
     retention_outbox_days: Annotated[
         float, About(90.0, "Days sent or failed alerts stay in the outbox.", minimum=0.01)

@@ -8,19 +8,17 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
-from types import MappingProxyType
 from typing import Any
 
-import yaml
-
-from homeguard.errors import HomeGuardError
 from homeguard.events import Event
+from homeguard.events.builders import set_if
 from homeguard.events.catalog import FLOW_TYPES, field
+from homeguard.state.address_owners import AddressOwners
+from homeguard.state.organisations import EEA, attribute, load_entities, organisation_of
 
 MAX_CACHED = 65536
+OUTSIDE = ("outbound", "inbound")  # flows between a device at home and the internet
 # Which event field holds the name of the server an event is about.
 NAME_FIELDS = {
     "dns": "dns.query",
@@ -56,6 +54,34 @@ FIELDS = (
         "str",
         FLOW_TYPES,
         "The country of the server's IP address (iptocc, offline), such as US.",
+    ),
+    field(
+        "server.eu",
+        "bool",
+        FLOW_TYPES,
+        "Whether server.country is in the EU or the EEA, where the GDPR applies.",
+    ),
+    field(
+        "org.name",
+        "str",
+        "flow_end",
+        "The organisation the flow's data went to, on the best evidence: its name (SNI, Host, DNS) and CNAME chain, else the owner of the address block (docs/report.md).",
+    ),
+    field(
+        "org.country", "str", "flow_end", "The organisation's home country: whose law applies, such as KR."
+    ),
+    field(
+        "org.purpose",
+        "str",
+        "flow_end",
+        "What the organisation does, where one purpose describes it: advertising, analytics, telemetry, cloud, cdn, content…",
+    ),
+    field("org.via", "str", "flow_end", "The CDN that served the organisation's name, such as Akamai."),
+    field(
+        "org.source",
+        "str",
+        "flow_end",
+        "The evidence: tls (SNI), http (Host), dns, cname (a tracker behind a first-party CNAME) or address (the address block's owner).",
     ),
     field(
         "dns.subdomain_length",
@@ -95,19 +121,6 @@ def shannon_entropy(text: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
 
 
-@functools.cache  # the shipped file does not change while we run: parse it once
-def load_entities() -> Mapping[str, tuple[str, str]]:
-    """domain -> (company, country), from the shipped entities data (read-only)."""
-    text = resources.files("homeguard").joinpath("data/entities.yaml").read_text("utf-8")
-    index: dict[str, tuple[str, str]] = {}
-    for company, entry in (yaml.safe_load(text) or {}).items():
-        if not isinstance(entry, dict) or "domains" not in entry:
-            raise HomeGuardError(f"entities.yaml: {company!r} needs country: and domains:")
-        for domain in entry["domains"]:
-            index[str(domain).lower()] = (str(company), str(entry.get("country", "")))
-    return MappingProxyType(index)
-
-
 @functools.cache  # parsing the list takes 70 ms: once per process, shared read-only
 def public_suffix_list() -> Any:
     from publicsuffixlist import PublicSuffixList
@@ -116,9 +129,10 @@ def public_suffix_list() -> Any:
 
 
 class Enricher:
-    def __init__(self) -> None:
+    def __init__(self, address_owners: AddressOwners | None = None) -> None:
         self._psl: Any = None  # loaded at the first name
         self._entities = load_entities()
+        self._address_owners = address_owners or AddressOwners()
         self._names: dict[str, NameFacts] = {}
         self._countries: dict[str, str | None] = {}
 
@@ -140,9 +154,38 @@ class Enricher:
                 event["dns.subdomain_entropy"] = facts.subdomain_entropy
                 event["dns.domain_label_entropy"] = facts.domain_label_entropy
         if event_type in FLOW_TYPES:
-            country = self.country(event.get("dst.ip"))
+            # the server is the side outside the home: the initiator of an inbound flow
+            remote = event.get("src.ip") if event.get("flow.direction") == "inbound" else event.get("dst.ip")
+            country = self.country(remote)
             if country:
                 event["server.country"] = country
+                event["server.eu"] = country in EEA
+            if event_type == "flow_end" and event.get("flow.direction") in OUTSIDE:
+                self._attribute(event, remote)
+
+    def _attribute(self, event: Event, remote: Any) -> None:
+        """The organisation the flow's data went to (state/organisations.py)."""
+        cnames = event.get("flow.cnames")
+        found = attribute(
+            event.get("flow.server_name"),
+            tuple(cnames) if cnames else (),
+            event.get("flow.name_source", ""),
+            self._entities.by_domain,
+        )
+        if found is not None:
+            org = found.organisation
+            event["org.name"], event["org.source"] = org.name, found.source
+            set_if(event, "org.country", org.country or None)
+            set_if(event, "org.purpose", org.purpose)
+            set_if(event, "org.via", found.via)
+            return
+        owner = self._address_owners.owner_of(remote) if remote else None
+        if owner is not None:
+            known = self._entities.by_asn.get(owner.asn)
+            event["org.name"] = known.name if known is not None else owner.name
+            event["org.source"] = "address"
+            set_if(event, "org.country", (known.country if known is not None else owner.country) or None)
+            set_if(event, "org.purpose", known.purpose if known is not None else None)
 
     def domain_and_company(self, name: str) -> tuple[str | None, str | None]:
         facts = self.name_facts(name)
@@ -156,13 +199,8 @@ class Enricher:
         if self._psl is None:
             self._psl = public_suffix_list()
         domain = self._psl.privatesuffix(host) if "." in host else None
-        company = None
-        probe = host
-        while probe:  # the entity of the name or of its nearest listed parent
-            if probe in self._entities:
-                company = self._entities[probe][0]
-                break
-            probe = probe.partition(".")[2]
+        org = organisation_of(host, self._entities.by_domain)
+        company = org.name if org is not None else None
         sub = host[: -len(domain) - 1] if domain and host != domain else ""
         label = domain.split(".", 1)[0] if domain else ""
         facts = NameFacts(

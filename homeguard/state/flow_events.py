@@ -39,6 +39,10 @@ def flow_end_event(flow: Flow) -> Event:
     event["flow.packets_in"] = flow.packets_in
     event["flow.bytes_in"] = flow.bytes_in
     event["flow.end_reason"] = flow.end_reason
+    if flow.name_source:
+        event["flow.name_source"] = flow.name_source
+    if flow.cnames:
+        event["flow.cnames"] = list(flow.cnames)
     return event
 
 

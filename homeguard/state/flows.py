@@ -27,6 +27,8 @@ class Flow:
     src_mac: bytes | None
     dst_mac: bytes | None
     server_name: str | None = None
+    name_source: str = ""  # where server_name came from: tls (SNI), http (Host) or dns
+    cnames: tuple[str, ...] = ()  # the CNAME chain of the DNS answer that named it
     packets_out: int = 0
     bytes_out: int = 0
     packets_in: int = 0

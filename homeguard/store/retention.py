@@ -23,6 +23,7 @@ RETAINED: dict[str, tuple[str, Callable[[ConfigValues], float]]] = {  # table: i
     "dns_log": ("ts", lambda v: v["retention_dns_days"]),
     "flow_hours": ("hour", lambda v: v["retention_flow_hours_days"]),
     "findings": ("last_seen", lambda v: v["retention_findings_days"]),
+    "ledger": ("last_seen", lambda v: v["retention_ledger_days"]),
     "outbox": ("created", lambda v: v["retention_outbox_days"]),
     "capture_stats": ("ts", lambda v: v["retention_stats_days"]),
 }

@@ -184,6 +184,25 @@ def _v6_output_drops_and_stops(db: Database) -> None:
     )
 
 
+def _v7_ledger(db: Database) -> None:
+    # The data ledger: what each device sent to and received from each organisation, per
+    # server country and local day (store/ledger.py, docs/storage.md).
+    db.executescript(
+        """
+        CREATE TABLE ledger (
+            day TEXT NOT NULL, device_mac TEXT NOT NULL, org TEXT NOT NULL,
+            server_country TEXT NOT NULL, jurisdiction TEXT, purpose TEXT, via TEXT,
+            source TEXT, tracker INTEGER NOT NULL DEFAULT 0, detail INTEGER NOT NULL DEFAULT 1,
+            bytes_out INTEGER NOT NULL, bytes_in INTEGER NOT NULL, connections INTEGER NOT NULL,
+            first_seen REAL NOT NULL, last_seen REAL NOT NULL, domains TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (day, device_mac, org, server_country)
+        );
+        CREATE INDEX ledger_last_seen ON ledger (last_seen);
+        CREATE INDEX ledger_device_day ON ledger (device_mac, day);
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
@@ -191,5 +210,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v4_retention_and_self_monitoring,
     _v5_infrastructure,
     _v6_output_drops_and_stops,
+    _v7_ledger,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,7 @@ corpus. sqlite-utils still creates the schema, migrates it and reads it back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,8 @@ class BatchWriter:
         self.pending = 0
         self.rows_written = 0
         self.outage: Outage | None = None  # set by the ResilientWriter while it cannot write
+        # Called at the start of every flush: tallies kept in memory (the ledger) add their rows.
+        self.before_flush: list[Callable[[], None]] = []
 
     def insert(self, table: str, row: Row) -> None:
         self._inserts.setdefault(table, []).append(row)
@@ -77,6 +80,8 @@ class BatchWriter:
         return self.pending >= self.max_rows
 
     def flush(self) -> None:
+        for hook in self.before_flush:
+            hook()
         if not self.pending:
             return
         conn = self.db.conn
