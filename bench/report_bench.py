@@ -78,6 +78,7 @@ def generate(db_path: Path, devices: int, days: int, end: float) -> int:
         with db.atomic():
             db.conn.executemany(sql, batch)
         rows += len(batch)
+    db.conn.commit()  # the first insert opened a transaction that atomic() only nested in
     db.close()
     return rows
 

@@ -12,6 +12,7 @@ that runs the second; nothing below this module needs to know.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from homeguard.settings import Config
 from homeguard.store.background import PeriodicThread
 from homeguard.store.database import database_path, open_database, open_or_replace_database
 from homeguard.store.findings import DatabaseFirstSeenStore
+from homeguard.store.ledger import known_pairs
 from homeguard.store.queries import learned_infrastructure, load_device_rows
 from homeguard.store.resilient import ResilientWriter
 from homeguard.store.retention import enforce
@@ -139,8 +141,12 @@ def build(
     ]
     monitor = SelfMonitor(clock.time())
     pipeline.health = lambda: {**monitor.sample(), "output_drops": sum(q.dropped for q in queued)}
-    ledger = [LedgerBook(writer, config.values["metadata_only"], tracker_lists(ruleset))] if writer else []
-    pipeline.sinks = [engine, *ledger, *queued]
+    pipeline.sinks = [engine, *queued]
+    if writer is not None:
+        known = known_pairs(writer.db)
+        announce = functools.partial(pipeline.emit, device_mac=None)  # data_first: to the rules and outputs
+        ledger = LedgerBook(writer, config.values["metadata_only"], tracker_lists(ruleset), known, announce)
+        pipeline.flow_end_sinks = [ledger]
     if db is not None:
         pipeline.devices.restore(*load_device_rows(db, config.values["max_devices"]))
         pipeline.infrastructure.restore(learned_infrastructure(db))

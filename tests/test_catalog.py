@@ -21,10 +21,11 @@ from scapy.all import (  # type: ignore[attr-defined]
     wrpcap,
 )
 
+from homeguard import app
 from homeguard.clock import ManualClock
 from homeguard.events import Event
-from homeguard.pipeline.core import Pipeline
 from homeguard.pipeline.replay import replay_files
+from homeguard.plugins.manager import plugin_manager
 from homeguard.protocols.shipped import shipped_catalog
 from homeguard.settings import Config
 from homeguard.state.flood import FLOOD_CALM_WINDOWS, FLOOD_NEW_MACS, FLOOD_WINDOW
@@ -152,11 +153,18 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 def test_emitted_fields_and_types_are_catalogued(certificate: bytes, tmp_path: Path) -> None:
     config = Config()
     config.set("household_resolvers", ["192.168.1.1"], "test")
+    config.set("db_path", str(tmp_path / "hg.db"), "test")  # the ledger too: its data_first events
     capture = tmp_path / "rich.pcap"
     packets = [*rich_traffic(), *application_samples(certificate)]
     wrpcap(str(capture), [*packets, *mac_flood(max(float(p.time) for p in packets))])
     events: list[Event] = []
-    replay_files(Pipeline(config, None, [events.append], clock=ManualClock(TS0)), [str(capture)])
+    shipped_only = plugin_manager(entry_points=False)  # the shipped catalog, whatever is installed
+    household = app.build(
+        config, ManualClock(TS0), rules=False, alert_targets=False, replay=True, manager=shipped_only
+    )
+    household.pipeline.sinks.append(events.append)
+    replay_files(household.pipeline, [str(capture)])
+    household.close()
     emitted_fields = {name for event in events for name in event}
     emitted_types = {event["type"] for event in events}
     assert emitted_fields - FIELD_NAMES == set(), "emitted but not catalogued"

@@ -18,7 +18,7 @@ ALL_TYPES = ("*",)
 PACKET_TYPES = ("*packet",)  # every type but capture_stats and mac_flood
 IP_TYPES = ("*ip",)  # every type from an IP packet: not arp, device_new, capture_stats or mac_flood
 NOT_PACKET = frozenset({"capture_stats", "mac_flood"})
-NOT_IP = frozenset({"arp", "device_new", "capture_stats", "mac_flood"})
+NOT_IP = frozenset({"arp", "device_new", "capture_stats", "mac_flood", "data_first"})
 FLOW_TYPES = ("flow_start", "flow_end")
 
 
@@ -42,6 +42,7 @@ CORE_EVENT_TYPES: dict[str, str] = {
     "banner": "A server's (or SSH client's) greeting: FTP, SMTP, POP3, IMAP and SSH software versions.",
     "capture_stats": "HomeGuard's own capture counters, every stats_interval: packets seen and dropped.",
     "mac_flood": "A flood of made-up device addresses started or ended (docs/storage.md, Memory).",
+    "data_first": "A device sent data to an organisation, or to servers in a country, for the first time in the data ledger (docs/report.md).",
 }
 
 CORE_FIELDS: tuple[FieldSpec, ...] = (
@@ -92,6 +93,9 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
         "Packets the kernel dropped in that time (its buffer was full).",
     ),
     field("capture.drop_ratio", "float", "capture_stats", "drops / (packets + drops), from 0 to 1."),
+    field(
+        "data.first", "str", "data_first", "What is new: organisation (org.name) or country (server.country)."
+    ),
     field("flood.state", "str", "mac_flood", "started or ended."),
     field(
         "flood.new_macs", "int", "mac_flood", "At the start: the new MAC addresses seen within flood.window."

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from homeguard.bounded import make_room
 from homeguard.events import Event
 from homeguard.rules.lists import IndicatorList
 from homeguard.state.organisations import TRACKING_PURPOSES
@@ -22,6 +23,16 @@ from homeguard.store.ledger import MAX_DOMAINS, add_to_day
 from homeguard.store.writer import BatchWriter
 
 OUTSIDE = ("outbound", "inbound")
+# What a data_first event carries over from the flow that was the first
+FIRST_FIELDS = (
+    "device.mac",
+    "device.name",
+    "device.vendor",
+    "org.name",
+    "org.country",
+    "server.country",
+    "server.eu",
+)
 TotalKey = tuple[str, str, str, str]  # day, device MAC, organisation, server country
 
 
@@ -41,13 +52,27 @@ class Tally:
     domains: set[str] = field(default_factory=set)
 
 
+MAX_KNOWN = 200_000  # (device, organisation or country) pairs remembered for data_first
+
+
 class LedgerBook:
+    """Keeps the ledger; and, the first time a device's data goes to an organisation or
+    to a country, announces it as a data_first event (the rules new-company and
+    new-country), so that those rules see a handful of events instead of every flow."""
+
     def __init__(
-        self, writer: BatchWriter, metadata_only: Sequence[str], trackers: Sequence[IndicatorList] = ()
+        self,
+        writer: BatchWriter,
+        metadata_only: Sequence[str],
+        trackers: Sequence[IndicatorList] = (),
+        known: Iterable[tuple[str, str]] = (),
+        announce: Callable[[Event], None] | None = None,
     ) -> None:
         self.writer = writer
         self.metadata_only = frozenset(mac.lower() for mac in metadata_only)
         self.trackers = list(trackers)
+        self.announce = announce
+        self._known: dict[tuple[str, str], None] = dict.fromkeys(known)  # from the ledger table at start
         self._tallies: dict[TotalKey, Tally] = {}
         # (quarter-hour, local day) of the last flow: one strftime per quarter-hour, which
         # every time zone's midnight falls on
@@ -55,7 +80,8 @@ class LedgerBook:
         writer.before_flush.append(self.write)
 
     def __call__(self, event: Event) -> None:
-        if event["type"] != "flow_end" or event.get("flow.direction") not in OUTSIDE:
+        """A flow_end event (Pipeline.flow_end_sinks), enriched."""
+        if event.get("flow.direction") not in OUTSIDE:
             return
         mac = event.get("device.mac")
         if not mac:
@@ -77,6 +103,21 @@ class LedgerBook:
         tally.bytes_in += received if outbound else sent
         if detail:
             self._describe(tally, event)
+            if self.announce is not None:
+                self._firsts(event, mac, org, country)
+
+    def _firsts(self, event: Event, mac: str, org: str, country: str) -> None:
+        for kind, value in (("organisation", org), ("country", country)):
+            if not value or (mac, f"{kind}:{value}") in self._known:
+                continue
+            make_room(self._known, MAX_KNOWN)
+            self._known[(mac, f"{kind}:{value}")] = None
+            first: Event = {"ts": event["ts"], "type": "data_first", "data.first": kind}
+            for name in FIRST_FIELDS:
+                if name in event:
+                    first[name] = event[name]
+            assert self.announce is not None
+            self.announce(first)
 
     def _describe(self, tally: Tally, event: Event) -> None:
         tally.jurisdiction = event.get("org.country") or tally.jurisdiction

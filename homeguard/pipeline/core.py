@@ -82,6 +82,8 @@ class Pipeline:
         self.clock = clock
         self.writer = writer
         self.sinks: list[EventSink] = sinks or []
+        # Sinks that only want flow_end events (the data ledger), spared every other event.
+        self.flow_end_sinks: list[EventSink] = []
         self.stats = PipelineStats()
         self.start_network()
         self.protocols = protocols or ProtocolDispatch(SHIPPED)
@@ -428,7 +430,10 @@ class Pipeline:
     def _end_flow(self, flow: Flow) -> None:
         self.stats.flows_ended += 1
         self.sessions.release(flow)
-        self.emit(flow_end_event(flow), flow.device_mac)
+        event = flow_end_event(flow)
+        self.emit(event, flow.device_mac)
+        for sink in self.flow_end_sinks:  # after the others: it sees the event enriched
+            sink(event)
         if self.writer is not None:
             self.writer.insert("flows", flow_row(flow))
 

@@ -52,19 +52,19 @@ FIELDS = (
     field(
         "server.country",
         "str",
-        FLOW_TYPES,
+        (*FLOW_TYPES, "data_first"),
         "The country of the server's IP address (iptocc, offline), such as US.",
     ),
     field(
         "server.eu",
         "bool",
-        FLOW_TYPES,
+        (*FLOW_TYPES, "data_first"),
         "Whether server.country is in the EU or the EEA, where the GDPR applies.",
     ),
     field(
         "org.name",
         "str",
-        "flow_end",
+        ("flow_end", "data_first"),
         "The organisation the flow's data went to, on the best evidence: its name (SNI, Host, DNS) and CNAME chain, else the owner of the address block (docs/report.md).",
     ),
     field(

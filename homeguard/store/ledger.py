@@ -49,6 +49,17 @@ def add_to_day(writer: BatchWriter, row: dict[str, Any]) -> None:
     writer.statement(ADD_TO_DAY, tuple(row[c] for c in COLUMNS))
 
 
+def known_pairs(db: Database) -> list[tuple[str, str]]:
+    """Every (device, "organisation:NAME") and (device, "country:CODE") in the ledger,
+    so that a restart does not announce them as new."""
+    rows = db.execute(
+        "SELECT DISTINCT device_mac, 'organisation:' || org FROM ledger WHERE detail = 1 AND org != '' "
+        "UNION SELECT DISTINCT device_mac, 'country:' || server_country FROM ledger "
+        "WHERE detail = 1 AND server_country != ''"
+    ).fetchall()
+    return [(str(mac), str(value)) for mac, value in rows]
+
+
 def totals(
     db: Database, first_day: str, last_day: str, device_mac: str | None = None
 ) -> list[dict[str, Any]]:
