@@ -31,6 +31,7 @@ from homeguard.pipeline import Pipeline
 from homeguard.plugins.hookspecs import OutputContext
 from homeguard.plugins.manager import plugin_manager
 from homeguard.plugins.registry import Registry
+from homeguard.report.render import report_for_mail
 from homeguard.rules.configured import load_rules_for
 from homeguard.rules.engine import RuleEngine
 from homeguard.rules.lists import IndicatorList
@@ -173,7 +174,9 @@ def background(household: Household) -> Iterator[Callable[[Config], None]]:
         senders.clear()
         targets = usable_targets(fresh)
         if targets:
-            senders.append(sender_thread(db_file, targets, fresh, clock, direct=household.direct))
+            senders.append(
+                sender_thread(db_file, targets, fresh, clock, direct=household.direct, report=report_for_mail)
+            )
             senders[0].start()
 
     def retain(db: Database) -> None:

@@ -30,7 +30,9 @@ def _help_sections(command: click.Command, ctx: click.Context, title: str) -> li
 def cli_markdown() -> str:
     """Every command's --help, as the page docs/cli.md."""
     lines = ["# Command reference", "", "Generated from the commands' own `--help`.", ""]
-    with click.Context(cli, info_name="homeguard", terminal_width=88) as ctx:
+    # The context settings the command line runs with (-h as well as --help), so that the
+    # page shows what a user sees, whatever help click built before.
+    with click.Context(cli, info_name="homeguard", terminal_width=88, **cli.context_settings) as ctx:
         lines += _help_sections(cli, ctx, "homeguard")
     return "\n".join(lines)
 

@@ -84,6 +84,7 @@ def send(retry_now: bool, db_path: str | None, config_file: str | None) -> None:
     from homeguard.notify.delivery import AppriseNotifier
     from homeguard.notify.sender import Sender
     from homeguard.notify.service import usable_targets
+    from homeguard.report.render import report_for_mail
 
     config = load_config(config_file)
     db = _db(config, db_path)
@@ -97,6 +98,8 @@ def send(retry_now: bool, db_path: str | None, config_file: str | None) -> None:
         digest_hour=config.values["digest_hour"],
         language=config.values["language"],
         clock=command_clock(),
+        report=report_for_mail,
+        report_period=config.values["report_email"],
     )
     summary = sender.run_once()
     db.close()

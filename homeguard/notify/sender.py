@@ -17,6 +17,8 @@ State lives only in the database, so a restart continues where it stopped.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,10 @@ from homeguard.settings.quiet_hours import QuietHours
 from homeguard.settings.targets import Target
 from homeguard.store import outbox
 
+# The data report for e-mail (homeguard/report/, wired in by homeguard.app): given the
+# database, a moment, a number of days and a language, its title, text and HTML.
+ReportMaker = Callable[[Database, float, int, str], tuple[str, str, str]]
+REPORT_DAYS = {"daily": 1, "weekly": 7}
 BACKOFF_FIRST, BACKOFF_MAX = 30.0, 3600.0
 GIVE_UP_AFTER = 7 * 86400.0
 INTERRUPTED = "interrupted while sending (HomeGuard stopped); not sent again, so that it is never sent twice"
@@ -66,6 +72,8 @@ class Sender:
         language: str = "en",
         clock: Clock,
         configured: set[str] | None = None,
+        report: ReportMaker | None = None,
+        report_period: str = "off",
     ) -> None:
         self.db = db
         self.targets = {t.name: t for t in targets}
@@ -80,6 +88,8 @@ class Sender:
         self.language = language
         self.clock = clock
         self.last_muted: set[tuple[str, str]] = set()  # for the direct sender (notify/direct.py)
+        self.report = report if report_period in REPORT_DAYS else None
+        self.report_period = report_period
         self._recover_interrupted()
 
     def _recover_interrupted(self) -> None:
@@ -95,6 +105,8 @@ class Sender:
         self.last_muted = muted
         for target in self.targets.values():
             self._compose_digest(target, now, muted, summary)
+            if self.report is not None and target.url.startswith("mailto"):
+                self._queue_report(target, now)
         for row in outbox.due(self.db, now):
             wanted = self.targets.get(row["target"])
             if wanted is not None:
@@ -147,7 +159,11 @@ class Sender:
 
     def _send(self, row: dict[str, Any], target: Target, now: float, summary: SendSummary) -> None:
         self._set(row["id"], state="sending")  # committed: a crash from here on never resends
-        html = self._digest_html(row["id"], target) if row["kind"] == "digest" else None
+        html = None
+        if row["kind"] == "digest":
+            html = self._digest_html(row["id"], target)
+        elif row["kind"] == "report":
+            html = self._report_html(row)
         try:
             problem = self.notifier.send(target, row["title"], row["body"], html)
         except Exception as exc:  # a notifier must not raise; if it does, it is one failed try
@@ -189,6 +205,23 @@ class Sender:
         outbox.make_digest(self.db, target.name, title, text, now, rows, rows_muted)
         summary.digests += 1 if rows else 0
         summary.muted += len(rows_muted)
+
+    def _queue_report(self, target: Target, now: float) -> None:
+        """Once a period, from its start on, when the ledger holds days from before it
+        (a new install does not mail a report of its first hours)."""
+        assert self.report is not None
+        start = period_start(now, self.report_period, self.digest_hour)
+        if outbox.report_queued_since(self.db, target.name, start):
+            return
+        if not outbox.ledger_has_days_before(self.db, time.strftime("%Y-%m-%d", time.localtime(start))):
+            return
+        title, text, _html = self.report(self.db, now, REPORT_DAYS[self.report_period], self.language)
+        outbox.queue_report(self.db, target.name, title, text, now)
+
+    def _report_html(self, row: dict[str, Any]) -> str | None:
+        if self.report is None:
+            return None
+        return self.report(self.db, row["created"], REPORT_DAYS[self.report_period], self.language)[2]
 
     def _digest_html(self, digest_id: int, target: Target) -> str | None:
         """HTML for e-mail targets (mailto://, mailtos://: apprise sends it as multipart)."""

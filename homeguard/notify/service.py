@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from homeguard.clock import Clock
 from homeguard.notify.delivery import AppriseNotifier, Notifier, apprise_problem
 from homeguard.notify.direct import DirectSender
+from homeguard.notify.sender import ReportMaker
 from homeguard.settings import Config
 from homeguard.settings.targets import Target
 
@@ -41,6 +42,7 @@ def sender_thread(
     clock: Clock,
     notifier: Notifier | None = None,
     direct: DirectSender | None = None,
+    report: ReportMaker | None = None,
 ) -> Any:
     """The sender working the outbox every SEND_INTERVAL seconds, beside capture; it
     tells the direct sender which mutes are in force."""
@@ -60,6 +62,8 @@ def sender_thread(
                 language=config.values["language"],
                 clock=clock,
                 configured={t.name for t in config.values["notify"]},
+                report=report,
+                report_period=config.values["report_email"],
             )
         ]
 

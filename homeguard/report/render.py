@@ -10,8 +10,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from sqlite_utils import Database
+
 from homeguard.decode.text import terminal_safe
-from homeguard.report.build import device_label, org_label, where
+from homeguard.report.build import build_report, device_label, org_label, where
 from homeguard.report.words import TEXT, purpose_name, size
 
 BAR = 30  # characters of the longest bar in the terminal
@@ -150,3 +152,10 @@ def _table(orgs: list[dict[str, Any]], words: dict[str, str], language: str) -> 
         f"<table>\n<caption>{e(words['table'])}</caption>\n<thead><tr>{head}</tr></thead>\n"
         f"<tbody>\n{''.join(body)}</tbody>\n</table>\n"
     )
+
+
+def report_for_mail(db: Database, now: float, days: int, language: str) -> tuple[str, str, str]:
+    """The report as an e-mail: its subject, its text and its HTML (notify/sender.py)."""
+    built = build_report(db, now, days, language)
+    period = TEXT[language]["from_to"].format(first=built["period"]["from"], last=built["period"]["to"])
+    return f"{TEXT[language]['title']}: {period}", render_text(built), render_html(built)

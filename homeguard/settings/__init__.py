@@ -199,6 +199,14 @@ class ConfigValues(TypedDict):
             written_as=str,
         ),
     ]
+    report_email: Annotated[
+        str,
+        About(
+            "off",
+            "Send the data report (docs/report.md) by e-mail, daily or weekly, to every notify target with a mailto:// or mailtos:// URL, at digest_hour (weekly: on Mondays).",
+            choices=("off", "daily", "weekly"),
+        ),
+    ]
     digest_hour: Annotated[
         int,
         About(

@@ -89,6 +89,27 @@ def make_digest(
         )
 
 
+def report_queued_since(db: Database, target: str, since: float) -> bool:
+    (count,) = db.execute(
+        "SELECT count(*) FROM outbox WHERE target = ? AND kind = 'report' AND created >= ?", [target, since]
+    ).fetchone()
+    return int(count) > 0
+
+
+def queue_report(db: Database, target: str, title: str, body: str, now: float) -> None:
+    """The data report for an e-mail target; its HTML is drawn when it is sent."""
+    with db.atomic():
+        db.execute(
+            "INSERT INTO outbox (created, target, kind, title, body, state, attempts, next_attempt, "
+            "severity) VALUES (?, ?, 'report', ?, ?, 'pending', 0, ?, 'info')",
+            [now, target, title, body, now],
+        )
+
+
+def ledger_has_days_before(db: Database, day: str) -> bool:
+    return db.execute("SELECT 1 FROM ledger WHERE day < ? LIMIT 1", [day]).fetchone() is not None
+
+
 def digest_members(db: Database, digest_id: int) -> list[Row]:
     return list(db.query("SELECT * FROM outbox WHERE digest_id = ? ORDER BY id", [digest_id]))
 
