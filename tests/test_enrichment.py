@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from homeguard.events import Event
@@ -18,7 +20,7 @@ def enricher() -> Enricher:
     [
         ("www.youtube.com", "youtube.com", "Google"),
         ("r3---sn-4g5e6nz7.googlevideo.com.", "googlevideo.com", "Google"),
-        ("news.bbc.co.uk", "bbc.co.uk", None),
+        ("news.bbc.co.uk", "bbc.co.uk", "BBC"),  # under a public suffix of two labels
         ("api.samsungcloud.com", "samsungcloud.com", "Samsung"),
         ("notgoogle.com", "notgoogle.com", None),
         ("printer.local", "printer.local", None),
@@ -78,3 +80,21 @@ def test_every_tracker_host_belongs_to_the_company_its_section_names(enricher: E
                 wrong.append((line, company, found))
     assert wrong == []
     assert hosts >= 300
+
+
+def test_the_organisations_file_is_sound() -> None:
+    """At least 500 organisations, each with a country code and a known purpose, and no
+    domain claimed by two of them (the loader would silently keep the last)."""
+    import yaml
+
+    from homeguard.state.organisations import PURPOSES
+
+    raw = yaml.safe_load((Path(__file__).parent.parent / "homeguard" / "data" / "entities.yaml").read_text())
+    assert len(raw) >= 500
+    owners: dict[str, list[str]] = {}
+    for name, entry in raw.items():
+        assert len(entry["country"]) == 2 and entry["country"].isupper(), name
+        assert entry.get("purpose") in (None, *PURPOSES), name
+        for domain in entry["domains"]:
+            owners.setdefault(domain.lower(), []).append(name)
+    assert {d: o for d, o in owners.items() if len(o) > 1} == {}

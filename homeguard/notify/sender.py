@@ -73,7 +73,7 @@ class Sender:
         clock: Clock,
         configured: set[str] | None = None,
         report: ReportMaker | None = None,
-        report_period: str = "off",
+        report_period: str = "never",
     ) -> None:
         self.db = db
         self.targets = {t.name: t for t in targets}

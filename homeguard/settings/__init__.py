@@ -202,9 +202,9 @@ class ConfigValues(TypedDict):
     report_email: Annotated[
         str,
         About(
-            "off",
-            "Send the data report (docs/report.md) by e-mail, daily or weekly, to every notify target with a mailto:// or mailtos:// URL, at digest_hour (weekly: on Mondays).",
-            choices=("off", "daily", "weekly"),
+            "never",
+            "Send the data report (docs/report.md) by e-mail, daily or weekly, to every notify target with a mailto:// or mailtos:// URL, at digest_hour (weekly: on Mondays). never: not at all.",
+            choices=("never", "daily", "weekly"),
         ),
     ]
     digest_hour: Annotated[
