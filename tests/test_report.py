@@ -203,3 +203,26 @@ def test_sentences_in_english_and_dutch(replayed: tuple[Path, Path]) -> None:
     assert f"stuurde deze week {sent} naar Samsung (Zuid-Korea, servers in de Verenigde Staten)." in dutch
     later = report(db, "--format", "json", now=TS0 + 8 * 86400)  # the week after: nothing new happened
     assert json.loads(later)["devices"] == []
+
+
+def test_what_changed_since_the_week_before(tmp_path: Path) -> None:
+    db, config = replay_household(tmp_path)
+    week_two = [
+        *answer(TV, "log-ingestion.samsungacr.com", [], "52.1.2.3", 11),
+        *upload(TV, "52.1.2.3", 42002, 30000),
+        *upload(CAMERA, "8.8.8.8", 42005, 700),
+    ]
+    for i, pkt in enumerate(week_two):
+        pkt.time = TS0 + 7 * 86400 + i * 0.01
+    capture = tmp_path / "week-two.pcap"
+    wrpcap(str(capture), week_two)
+    homeguard("replay", str(capture), "--db", str(db), "--config", str(config))
+    first = {d["mac"]: d for d in json.loads(report(db, "--format", "json"))["devices"]}
+    data = json.loads(report(db, "--format", "json", now=TS0 + 7 * 86400 + 3600))
+    devices = {d["mac"]: d for d in data["devices"]}
+    assert set(devices) == {TV[0], CAMERA[0]}  # the others were quiet this week
+    tv, camera = devices[TV[0]], devices[CAMERA[0]]
+    assert tv["bytes_out_previous_period"] == first[TV[0]]["bytes_out"]
+    assert tv["new_organisations"] == [] and camera["gone_organisations"] == ["EXAMPLE-HOSTING-EU"]
+    grown = round((tv["bytes_out"] / tv["bytes_out_previous_period"] - 1) * 100)
+    assert f"It sent {grown}% more than in the period before" in " ".join(tv["sentences"])

@@ -9,7 +9,7 @@ The text and HTML renderings (render_text.py, render_html.py) only draw this.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
@@ -38,6 +38,17 @@ class Period:
         return Period(_local_day(start - self.days * DAY + 3600), _local_day(start - 3600), self.days)
 
 
+@dataclass(slots=True)
+class Before:
+    """The period before, per device: its organisations and what it sent."""
+
+    orgs: dict[str, set[str]] = field(default_factory=dict)
+    sent: dict[str, int] = field(default_factory=dict)
+
+    def of(self, mac: str) -> set[str]:
+        return self.orgs.get(mac, set())
+
+
 def _local_day(ts: float) -> str:
     return time.strftime("%Y-%m-%d", time.localtime(ts))
 
@@ -48,9 +59,10 @@ def build_report(
     period = Period.ending(now, days)
     previous = period.before()
     rows = ledger.totals(db, period.first, period.last, device_mac)
-    before = {
-        (r["device_mac"], r["org"]) for r in ledger.totals(db, previous.first, previous.last, device_mac)
-    }
+    before = Before()
+    for r in ledger.totals(db, previous.first, previous.last, device_mac):
+        before.orgs.setdefault(r["device_mac"], set()).add(r["org"])
+        before.sent[r["device_mac"]] = before.sent.get(r["device_mac"], 0) + r["bytes_out"]
     names = _device_names(db)
     by_device: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -88,7 +100,7 @@ def _device(
     mac: str,
     known: dict[str, Any],
     rows: list[dict[str, Any]],
-    before: set[tuple[str, str]],
+    before: Before,
     period: Period,
     language: str,
 ) -> dict[str, Any]:
@@ -125,9 +137,13 @@ def _device(
         "organisations": listed[:TOP] if detail else [],
         "other_organisations": max(0, len(listed) - TOP) if detail else 0,
         "trackers": sorted(o["name"] for o in listed if o["tracker"] and o["name"]),
-        "new_organisations": sorted(o["name"] for o in listed if o["name"] and (mac, o["name"]) not in before)
+        "new_organisations": sorted(
+            o["name"] for o in listed if o["name"] and o["name"] not in before.of(mac)
+        )
         if detail
         else [],
+        "gone_organisations": sorted(n for n in before.of(mac) - set(orgs) if n) if detail else [],
+        "bytes_out_previous_period": before.sent.get(mac, 0),
     }
     device["sentences"] = sentences(device, period, language)
     return device
@@ -211,6 +227,12 @@ def sentences(device: dict[str, Any], period: Period, language: str) -> list[str
     if trackers:
         which = "trackers" if len(trackers) > 1 else "trackers_one"
         said.append(words[which].format(count=len(trackers), names=", ".join(trackers)))
+    previous = device["bytes_out_previous_period"]
+    if previous and device["bytes_out"]:
+        change = device["bytes_out"] / previous - 1
+        if abs(change) >= 0.1:
+            key = "more" if change > 0 else "less"
+            said.append(words[key].format(share=percent(abs(change)), amount=size(previous)))
     if device["new_organisations"]:
         said.append(words["new"].format(names=", ".join(device["new_organisations"][:8])))
     return said
