@@ -14,6 +14,7 @@ from homeguard.cli.options import version_option
 from homeguard.cli.report import report
 from homeguard.cli.rules import findings, lists_group, rules
 from homeguard.cli.service import config_group, doctor, setup, status
+from homeguard.cli.web import web
 from homeguard.clock import SystemClock
 from homeguard.errors import HomeGuardError
 from homeguard.settings import settings_markdown
@@ -150,6 +151,7 @@ for command in (
     doctor,
     status,
     report,
+    web,
 ):
     cli.add_command(command)
 

@@ -52,7 +52,9 @@ table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1rem; font-size
 caption { text-align: left; font-weight: 600; padding: 0.3rem 0; }
 th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid #d0d0d0; }
 .legend { font-size: 0.85rem; color: #4a4a4a; margin: 0.2rem 0; }
+.scroll { overflow-x: auto; }
 .key { display: inline-block; width: 0.8rem; height: 0.8rem; vertical-align: middle; }
+.key.sent { background: #1f5fa8; } .key.received { background: #7a4a00; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 @media print { body { margin: 0; max-width: none; } h2 { break-before: auto; break-inside: avoid; } }
 """
@@ -74,12 +76,13 @@ def render_html(report: dict[str, Any]) -> str:
     if not report["devices"]:
         parts.append(f"<p>{e(words['none'])}</p>\n")
     for device in report["devices"]:
-        parts.append(_device_html(device, language))
+        parts.append(device_section(device, language))
     parts.append("</main>\n</body>\n</html>\n")
     return "".join(parts)
 
 
-def _device_html(device: dict[str, Any], language: str) -> str:
+def device_section(device: dict[str, Any], language: str) -> str:
+    """One device's section of the report (the HTML report and the dashboard's report page)."""
     words = TEXT[language]
     e = html.escape
     label = device_label(device)
@@ -91,10 +94,7 @@ def _device_html(device: dict[str, Any], language: str) -> str:
     orgs = device["organisations"]
     if orgs:
         ident = "chart-" + device["mac"].replace(":", "")
-        out.append(
-            f'<p class="legend"><span class="key" style="background:{SENT}"></span> '
-            f'<span class="key" style="background:{RECEIVED}"></span> {e(words["legend"])}</p>\n'
-        )
+        out.append(legend(language))
         out.append(_chart(orgs, words["chart"].format(device=label), language, ident))
         out.append(_table(orgs, words, language))
     out.append("</section>\n")
@@ -102,32 +102,43 @@ def _device_html(device: dict[str, Any], language: str) -> str:
 
 
 def _chart(orgs: list[dict[str, Any]], title: str, language: str, ident: str) -> str:
-    """Horizontal bars, sent and received side by side; its table follows it."""
+    items = [(org_label(o, language), o["bytes_out"], o["bytes_in"]) for o in orgs]
+    return bar_chart(items, title, ident)
+
+
+def bar_chart(items: list[tuple[str, int, int]], title: str, ident: str) -> str:
+    """Horizontal bars, sent and received side by side, for (label, sent, received)
+    items; the chart's title says the figures too, and a table of them follows it."""
     e = html.escape
     row, label_w, bar_w = 28, 260, 420
-    biggest = max(max(o["bytes_out"], o["bytes_in"]) for o in orgs) or 1
-    height = row * len(orgs) + 10
-    description = "; ".join(
-        f"{org_label(o, language)}: {size(o['bytes_out'])} / {size(o['bytes_in'])}" for o in orgs
-    )
+    biggest = max((max(sent, got) for _label, sent, got in items), default=0) or 1
+    height = row * len(items) + 10
+    description = "; ".join(f"{label}: {size(sent)} / {size(got)}" for label, sent, got in items)
     out = [
         f'<svg role="img" aria-labelledby="{ident}" viewBox="0 0 {label_w + bar_w + 90} {height}" '
         f'width="{label_w + bar_w + 90}" height="{height}">\n'
         f'<title id="{ident}">{e(title)}: {e(description)}</title>\n'
     ]
-    for i, org in enumerate(orgs):
+    for i, (label, sent, got) in enumerate(items):
         y = i * row + 4
-        total = size(org["bytes_out"] + org["bytes_in"])
-        sent_w = max(1, round(bar_w * org["bytes_out"] / biggest))
-        got_w = max(1, round(bar_w * org["bytes_in"] / biggest))
+        sent_w = max(1, round(bar_w * sent / biggest))
+        got_w = max(1, round(bar_w * got / biggest))
         out.append(
-            f'<text x="0" y="{y + 16}">{e(org_label(org, language)[:34])}</text>\n'
+            f'<text x="0" y="{y + 16}">{e(label[:34])}</text>\n'
             f'<rect x="{label_w}" y="{y + 2}" width="{sent_w}" height="10" fill="{SENT}"/>\n'
             f'<rect x="{label_w}" y="{y + 13}" width="{got_w}" height="10" fill="{RECEIVED}"/>\n'
-            f'<text x="{label_w + max(sent_w, got_w) + 6}" y="{y + 16}">{e(total)}</text>\n'
+            f'<text x="{label_w + max(sent_w, got_w) + 6}" y="{y + 16}">{e(size(sent + got))}</text>\n'
         )
     out.append("</svg>\n")
     return "".join(out)
+
+
+def legend(language: str) -> str:
+    """What the two bars mean (classes, not inline styles: the dashboard's CSP forbids those)."""
+    return (
+        '<p class="legend"><span class="key sent"></span> <span class="key received"></span> '
+        f"{html.escape(TEXT[language]['legend'])}</p>\n"
+    )
 
 
 def _table(orgs: list[dict[str, Any]], words: dict[str, str], language: str) -> str:
@@ -149,8 +160,9 @@ def _table(orgs: list[dict[str, Any]], words: dict[str, str], language: str) -> 
             f"<td>{e(words['yes']) if org['tracker'] else ''}</td></tr>\n"
         )
     return (
-        f"<table>\n<caption>{e(words['table'])}</caption>\n<thead><tr>{head}</tr></thead>\n"
-        f"<tbody>\n{''.join(body)}</tbody>\n</table>\n"
+        f'<div class="scroll" tabindex="0" role="region" aria-label="{e(words["table"])}">\n'
+        f"<table>\n<caption>{e(words['table'])}</caption>\n"
+        f"<thead><tr>{head}</tr></thead>\n<tbody>\n{''.join(body)}</tbody>\n</table>\n</div>\n"
     )
 
 

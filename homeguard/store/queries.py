@@ -50,7 +50,9 @@ def finding_listing(
         params.extend([category, f"{category}.%"])
     where = " AND ".join(clauses) or None
     out = []
-    for row in db.table("findings").rows_where(where, params, order_by="last_seen desc"):
+    for row in db.table("findings").rows_where(
+        where, params, order_by="last_seen desc", select="rowid AS id, *"
+    ):
         row = dict(row)
         row["evidence"] = json.loads(row["evidence"] or "{}")
         row["key"] = json.loads(row["key"]) if row["key"] else []

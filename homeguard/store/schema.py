@@ -203,6 +203,28 @@ def _v7_ledger(db: Database) -> None:
     )
 
 
+def _v8_web(db: Database) -> None:
+    # The dashboard (homeguard/web/): its accounts (scrypt hashes), sessions (a hash of the
+    # cookie's token), failed logins per client (to slow guessing), what the household
+    # says about a device, and findings it acknowledged.
+    db.executescript(
+        """
+        CREATE TABLE web_users (
+            name TEXT PRIMARY KEY, role TEXT NOT NULL, password TEXT NOT NULL, created REAL NOT NULL
+        );
+        CREATE TABLE web_sessions (
+            token_hash TEXT PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL,
+            created REAL NOT NULL, expires REAL NOT NULL
+        );
+        CREATE TABLE web_failures (client TEXT PRIMARY KEY, count INTEGER NOT NULL, last REAL NOT NULL);
+        CREATE TABLE device_notes (
+            mac TEXT PRIMARY KEY, name TEXT, known INTEGER NOT NULL DEFAULT 0, updated REAL NOT NULL
+        );
+        ALTER TABLE findings ADD COLUMN acknowledged REAL;
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
@@ -211,5 +233,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v5_infrastructure,
     _v6_output_drops_and_stops,
     _v7_ledger,
+    _v8_web,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

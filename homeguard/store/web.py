@@ -1,0 +1,96 @@
+"""The dashboard's reads and writes (homeguard/web/): accounts, sessions, failed logins,
+the household's notes on devices, and acknowledged findings. Each write is one short
+transaction on the dashboard's own connection, so capture never waits for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+Row = dict[str, Any]
+
+
+def set_user(db: Database, name: str, role: str, password_hash: str, now: float) -> None:
+    with db.atomic():
+        db.execute(
+            "INSERT INTO web_users (name, role, password, created) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET role = excluded.role, password = excluded.password",
+            [name, role, password_hash, now],
+        )
+        db.execute("DELETE FROM web_sessions WHERE user = ?", [name])  # a new password ends old sessions
+
+
+def user(db: Database, name: str) -> Row | None:
+    rows = list(db.query("SELECT * FROM web_users WHERE name = ?", [name]))
+    return rows[0] if rows else None
+
+
+def has_users(db: Database) -> bool:
+    return db.execute("SELECT 1 FROM web_users LIMIT 1").fetchone() is not None
+
+
+def start_session(db: Database, token_hash: str, name: str, csrf: str, now: float, expires: float) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM web_sessions WHERE expires < ?", [now])
+        db.execute(
+            "INSERT INTO web_sessions (token_hash, user, csrf, created, expires) VALUES (?, ?, ?, ?, ?)",
+            [token_hash, name, csrf, now, expires],
+        )
+
+
+def session(db: Database, token_hash: str, now: float) -> Row | None:
+    rows = list(
+        db.query(
+            "SELECT s.user, s.csrf, u.role FROM web_sessions s JOIN web_users u ON u.name = s.user "
+            "WHERE s.token_hash = ? AND s.expires > ?",
+            [token_hash, now],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def end_session(db: Database, token_hash: str) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM web_sessions WHERE token_hash = ?", [token_hash])
+
+
+def failures(db: Database, client: str) -> tuple[int, float]:
+    row = db.execute("SELECT count, last FROM web_failures WHERE client = ?", [client]).fetchone()
+    return (int(row[0]), float(row[1])) if row else (0, 0.0)
+
+
+def count_failure(db: Database, client: str, now: float) -> None:
+    with db.atomic():
+        db.execute(
+            "INSERT INTO web_failures (client, count, last) VALUES (?, 1, ?) "
+            "ON CONFLICT (client) DO UPDATE SET count = count + 1, last = excluded.last",
+            [client, now],
+        )
+
+
+def forget_failures(db: Database, client: str) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM web_failures WHERE client = ?", [client])
+
+
+def note_device(db: Database, mac: str, name: str | None, known: bool, now: float) -> None:
+    with db.atomic():
+        db.execute(
+            "INSERT INTO device_notes (mac, name, known, updated) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (mac) DO UPDATE SET name = excluded.name, known = excluded.known, "
+            "updated = excluded.updated",
+            [mac, name or None, int(known), now],
+        )
+
+
+def device_notes(db: Database) -> dict[str, Row]:
+    return {row["mac"]: row for row in db.query("SELECT * FROM device_notes")}
+
+
+def acknowledge(db: Database, finding_id: int, now: float) -> bool:
+    with db.atomic():
+        done = db.execute(
+            "UPDATE findings SET acknowledged = ? WHERE rowid = ? AND acknowledged IS NULL", [now, finding_id]
+        )
+        return int(done.rowcount) > 0

@@ -1,0 +1,251 @@
+"""The dashboard's pages and the forms that change something. Every name a device chose
+reaches a template as text and is escaped there; the report's sections and charts are
+built escaped (report/render.py) and marked safe here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort, current_app, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
+
+from homeguard.clock import Clock
+from homeguard.report.build import build_report
+from homeguard.report.render import bar_chart, device_section, legend
+from homeguard.settings import Config
+from homeguard.store import outbox
+from homeguard.store import web as store
+from homeguard.store.queries import device_listing, finding_listing, latest_capture_stats
+from homeguard.web import security
+from homeguard.web.words import LANGUAGES, SEVERITY
+
+MUTE_FOR = {"day": 86400.0, "week": 7 * 86400.0, "forever": None}
+DNS_SHOWN = 50
+STALE_STATS = 600.0  # seconds without a statistics row: the daemon is not running
+ATTENTION = ("high", "critical")
+
+
+def register(app: Flask, config: Config, clock: Clock, secure: bool) -> None:
+    app.config["RULE_TITLES"] = rule_titles(config)
+    _login_pages(app, clock, secure)
+    _device_pages(app, config)
+    _finding_pages(app)
+
+    @app.get("/")
+    def overview() -> str:
+        return render_template(
+            "overview.html", health=_health(), attention=_attention(), chart=_week_chart(), legend=_legend()
+        )
+
+    @app.get("/report")
+    def report() -> str:
+        data = build_report(g.db, g.now, 7, g.language, _device_arg())
+        sections = Markup("".join(device_section(d, g.language) for d in data["devices"]))
+        return render_template("report.html", data=data, sections=sections)
+
+    @app.post("/language")
+    def language() -> BaseResponse:
+        chosen = request.form.get("language", "")
+        response = redirect(request.referrer or url_for("overview"))
+        if chosen in LANGUAGES:
+            response.set_cookie(
+                "homeguard_lang", chosen, max_age=365 * 86400, samesite="Strict", secure=secure
+            )
+        return response
+
+
+def _login_pages(app: Flask, clock: Clock, secure: bool) -> None:
+    @app.route("/login", methods=["GET", "POST"])
+    def login() -> BaseResponse | tuple[str, int] | str:
+        nonce = request.cookies.get("homeguard_login") or security.new_token()
+        problem = ""
+        if request.method == "POST":
+            if not security.same_token(request.form.get("csrf"), nonce):
+                abort(403)
+            client = request.remote_addr or "?"
+            count, last = store.failures(g.db, client)
+            wait = security.login_delay(count) - (g.now - last)
+            if wait > 0:
+                problem = g.words["slow_down"].format(seconds=int(wait) + 1)
+                return render_template("login.html", nonce=nonce, problem=problem), 429
+            found = store.user(g.db, request.form.get("user", ""))
+            if found and security.check_password(request.form.get("password", ""), found["password"]):
+                store.forget_failures(g.db, client)
+                return _start_session(found["name"], clock.time(), secure)
+            store.count_failure(g.db, client, g.now)
+            problem = g.words["bad_login"]
+        page = render_template("login.html", nonce=nonce, problem=problem, users=store.has_users(g.db))
+        response = app.make_response((page, 401 if problem else 200))
+        response.set_cookie("homeguard_login", nonce, httponly=True, samesite="Strict", secure=secure)
+        return response
+
+    @app.post("/logout")
+    def logout() -> BaseResponse:
+        token = request.cookies.get(security.COOKIE)
+        if token:
+            store.end_session(g.db, security.token_hash(token))
+        response = redirect(url_for("login"))
+        response.delete_cookie(security.COOKIE)
+        return response
+
+
+def _start_session(name: str, now: float, secure: bool) -> BaseResponse:
+    token = security.new_token()
+    expires = now + security.SESSION_DAYS * 86400
+    store.start_session(g.db, security.token_hash(token), name, security.new_token(), now, expires)
+    response = redirect(url_for("overview"))
+    response.set_cookie(
+        security.COOKIE,
+        token,
+        max_age=security.SESSION_DAYS * 86400,
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+    )
+    return response
+
+
+def _device_pages(app: Flask, config: Config) -> None:
+    @app.get("/devices")
+    def devices() -> str:
+        return render_template("devices.html", devices=_devices())
+
+    @app.get("/devices/<mac>")
+    def device(mac: str) -> str:
+        found = next((d for d in _devices() if d["mac"] == mac), None)
+        if found is None:
+            abort(404)
+        private = mac in {m.lower() for m in config.values["metadata_only"]}
+        data = build_report(g.db, g.now, 7, g.language, mac)
+        sections = Markup("".join(device_section(d, g.language) for d in data["devices"]))
+        lookups = [] if private else _lookups(mac)
+        findings = [f for f in _findings() if f["device_mac"] == mac]
+        saved = request.args.get("saved") == "1"
+        return render_template(
+            "device.html", device=found, sections=sections, lookups=lookups, findings=findings, saved=saved
+        )
+
+    @app.post("/devices/<mac>")
+    def note_device(mac: str) -> BaseResponse:
+        name = request.form.get("name", "").strip()[:64]
+        store.note_device(g.db, mac, name or None, request.form.get("known") == "on", g.now)
+        return redirect(url_for("device", mac=mac, saved=1))
+
+
+def _finding_pages(app: Flask) -> None:
+    @app.get("/findings")
+    def findings() -> str:
+        return render_template("findings.html", findings=_findings(), notice=request.args.get("done", ""))
+
+    @app.post("/findings/<int:finding_id>/acknowledge")
+    def acknowledge(finding_id: int) -> BaseResponse:
+        store.acknowledge(g.db, finding_id, g.now)
+        return redirect(url_for("findings", done="acknowledged"))
+
+    @app.post("/mute")
+    def mute() -> BaseResponse:
+        kind, value, span = (request.form.get(k, "") for k in ("kind", "value", "for"))
+        if kind not in ("rule", "device") or not value or span not in MUTE_FOR:
+            abort(400)
+        seconds = MUTE_FOR[span]
+        outbox.mute(g.db, kind, value, g.now + seconds if seconds else None, g.now)
+        return redirect(url_for("findings", done="muted"))
+
+
+# -- what the pages show ------------------------------------------------------------
+
+
+def _devices() -> list[dict[str, Any]]:
+    notes = store.device_notes(g.db)
+    open_counts: dict[str, int] = {}
+    for finding in _findings():
+        if finding["open"]:
+            open_counts[finding["device_mac"]] = open_counts.get(finding["device_mac"], 0) + 1
+    rows = device_listing(g.db)
+    known = {row["mac"]: row for row in rows}
+    for row in rows:
+        note = notes.get(row["mac"]) or {}
+        row["label"] = _label(row["mac"], notes, known)
+        row["your_name"] = note.get("name") or ""
+        row["known"] = bool(note.get("known"))
+        row["open"] = open_counts.get(row["mac"], 0)
+    return rows
+
+
+def rule_titles(config: Config) -> dict[str, dict[str, str]]:
+    """Each rule's title in each language (the findings table keeps the English one)."""
+    from homeguard.rules.configured import load_rules_for
+
+    rules = load_rules_for(config).rules
+    return {rule_id: {lang: t.title for lang, t in rule.texts.items()} for rule_id, rule in rules.items()}
+
+
+def _label(mac: str, notes: dict[str, Any], known: dict[str, Any]) -> str:
+    """The household's name for a device, else the name it gave, else its maker and MAC."""
+    note = notes.get(mac) or {}
+    row = known.get(mac) or {}
+    if note.get("name"):
+        return str(note["name"])
+    if row.get("name"):
+        return f"“{row['name']}”"  # the name the device chose: quoted, never read as our words
+    return f"{row['vendor']} {mac}" if row.get("vendor") else f"{g.words['unnamed']} {mac}"
+
+
+def _findings() -> list[dict[str, Any]]:
+    notes = store.device_notes(g.db)
+    known = {row["mac"]: row for row in device_listing(g.db)}
+    rows = finding_listing(g.db)
+    nl = g.language == "nl"
+    titles = current_app.config["RULE_TITLES"]
+    for row in rows:
+        acknowledged = row.get("acknowledged")
+        row["open"] = acknowledged is None or row["last_seen"] > acknowledged  # it came back since
+        row["device"] = _label(row["device_mac"], notes, known) if row["device_mac"] else ""
+        row["severity_text"] = SEVERITY[g.language].get(row["severity"], row["severity"])
+        row["text"] = (row["message_nl"] if nl and row["message_nl"] else row["message"]) or ""
+        row["title"] = titles.get(row["rule"], {}).get(g.language) or row["title"]
+        row["fix"] = (row["remediation_nl"] if nl and row["remediation_nl"] else row["remediation"]) or ""
+    return rows
+
+
+def _health() -> dict[str, Any]:
+    rows = latest_capture_stats(g.db, 1)
+    if not rows:
+        return {"state": "none", "text": g.words["no_stats"]}
+    age = g.now - rows[0]["ts"]
+    if rows[0]["stopped"] or age > STALE_STATS:
+        return {"state": "down", "text": g.words["not_running"].format(minutes=int(age // 60))}
+    return {"state": "ok", "text": g.words["running"].format(packets=rows[0]["packets"])}
+
+
+def _attention() -> list[dict[str, Any]]:
+    return [f for f in _findings() if f["open"] and f["severity"] in ATTENTION][:10]
+
+
+def _week_chart() -> Markup | None:
+    data = build_report(g.db, g.now, 7, g.language)
+    notes = store.device_notes(g.db)
+    known = {row["mac"]: row for row in device_listing(g.db)}
+    items = [(_label(d["mac"], notes, known), d["bytes_out"], d["bytes_in"]) for d in data["devices"][:12]]
+    if not items:
+        return None
+    return Markup(bar_chart(items, g.words["week"], "week-chart"))
+
+
+def _legend() -> Markup:
+    return Markup(legend(g.language))
+
+
+def _lookups(mac: str) -> list[dict[str, Any]]:
+    return list(
+        g.db.query(
+            "SELECT ts, query, qtype, rcode FROM dns_log WHERE device_mac = ? ORDER BY ts DESC LIMIT ?",
+            [mac, DNS_SHOWN],
+        )
+    )
+
+
+def _device_arg() -> str | None:
+    mac = request.args.get("device")
+    return mac.lower() if mac else None

@@ -1,0 +1,193 @@
+"""The dashboard over plain HTTP, served for real by waitress on loopback: logins and how
+they are slowed, sessions, CSRF, the security headers, where it may listen, and the
+changes a household makes (a name for a device, an acknowledged finding, a mute)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+from waitress.server import create_server
+
+from homeguard.clock import ManualClock
+from homeguard.errors import ConfigError
+from homeguard.settings import load_config
+from homeguard.store.web import set_user
+from homeguard.web.app import create_app
+from homeguard.web.security import check_listen, hash_password
+from tests.conftest import homeguard
+from tests.test_report import TS0, TV, replay_household
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Site:
+    url: str
+    db: Path
+    clock: ManualClock
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    db, config_path = replay_household(tmp_path)
+    config = load_config(str(config_path), {"db_path": str(db)})
+    clock = ManualClock(TS0 + 3600)
+    set_user(Database(db), "admin", "admin", hash_password(PASSWORD), clock.time())
+    set_user(Database(db), "kid", "viewer", hash_password(PASSWORD + "!"), clock.time())
+    server = create_server(create_app(config, db, clock), host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.effective_port}", db, clock)  # type: ignore[union-attr]
+    finally:
+        server.close()
+
+
+class Browser:
+    """A client with cookies that does not follow redirects (so that tests see them)."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.jar = http.cookiejar.CookieJar()
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: object, **kwargs: object) -> None:
+                return None
+
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect)
+
+    def get(self, path: str, **headers: str) -> tuple[int, dict[str, str], str]:
+        return self._open(urllib.request.Request(self.site.url + path, headers=headers))
+
+    def post(self, path: str, form: dict[str, str]) -> tuple[int, dict[str, str], str]:
+        data = urllib.parse.urlencode(form).encode()
+        return self._open(urllib.request.Request(self.site.url + path, data=data, method="POST"))
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, dict[str, str], str]:
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode()
+
+    def csrf(self, path: str) -> str:
+        found = re.search(r'name="csrf" value="([^"]+)"', self.get(path)[2])
+        assert found is not None, f"no form on {path}"
+        return found.group(1)
+
+    def log_in(self, user: str = "admin", password: str = PASSWORD) -> int:
+        return self.post("/login", {"csrf": self.csrf("/login"), "user": user, "password": password})[0]
+
+
+def test_every_page_needs_a_login_and_a_login_opens_them(site: Site) -> None:
+    browser = Browser(site)
+    for path in ("/", "/devices", "/findings", "/report", f"/devices/{TV[0]}"):
+        status, headers, _ = browser.get(path)
+        assert status == 302 and headers["Location"].endswith("/login"), path
+    assert browser.log_in(password="wrong password") == 401
+    assert browser.log_in() == 302
+    status, _, page = browser.get("/devices")
+    assert status == 200 and "LG Electronics" in page
+    cookie = next(c for c in browser.jar if c.name == "homeguard_session")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    stored = Database(site.db).execute("SELECT token_hash FROM web_sessions").fetchall()
+    assert cookie.value not in {t for (t,) in stored}  # only its hash is kept
+
+
+def test_a_post_without_its_csrf_token_is_refused(site: Site) -> None:
+    browser = Browser(site)
+    browser.log_in()
+    status, _, _ = browser.post(f"/devices/{TV[0]}", {"name": "Living room TV"})
+    assert status == 403
+    status, _, _ = browser.post(f"/devices/{TV[0]}", {"name": "Living room TV", "csrf": "forged"})
+    assert status == 403
+    assert Database(site.db).execute("SELECT count(*) FROM device_notes").fetchone()[0] == 0
+    assert browser.post("/login", {"user": "admin", "password": PASSWORD})[0] == 403  # the login form too
+
+
+def test_security_headers_on_every_answer(site: Site) -> None:
+    browser = Browser(site)
+    for path in ("/login", "/", "/static/style.css", "/no-such-page"):
+        _status, headers, _ = browser.get(path)
+        policy = headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy, path
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_failed_logins_are_slowed_down(site: Site) -> None:
+    browser = Browser(site)
+    statuses = [browser.log_in(password=f"guess {n}") for n in range(5)]
+    assert statuses[:3] == [401, 401, 401] and 429 in statuses[3:]
+    assert browser.log_in() == 429  # even the right password waits its turn
+    site.clock.advance(120)
+    assert browser.log_in() == 302
+
+
+def test_a_name_an_acknowledgement_and_a_mute(site: Site) -> None:
+    browser = Browser(site)
+    browser.log_in()
+    csrf = browser.csrf(f"/devices/{TV[0]}")
+    status, _headers, _ = browser.post(
+        f"/devices/{TV[0]}", {"name": "Living room TV", "known": "on", "csrf": csrf}
+    )
+    assert status == 302
+    assert "Living room TV" in browser.get("/devices")[2]
+    findings = browser.get("/findings")[2]
+    assert "Device: Living room TV" in findings  # the new name, in the findings too
+    finding_id = re.search(r"/findings/(\d+)/acknowledge", findings)
+    assert finding_id is not None
+    assert browser.post(f"/findings/{finding_id.group(1)}/acknowledge", {"csrf": csrf})[0] == 302
+    row = Database(site.db).execute(
+        "SELECT acknowledged FROM findings WHERE rowid = ?", [finding_id.group(1)]
+    )
+    assert row.fetchone()[0] == site.clock.time()
+    assert (
+        browser.post("/mute", {"csrf": csrf, "kind": "rule", "value": "new-company", "for": "week"})[0] == 302
+    )
+    mutes = Database(site.db).execute("SELECT kind, value, until FROM mutes").fetchall()
+    assert mutes == [("rule", "new-company", site.clock.time() + 7 * 86400)]
+
+
+def test_a_viewer_can_look_but_not_change(site: Site) -> None:
+    browser = Browser(site)
+    assert browser.log_in("kid", PASSWORD + "!") == 302
+    page = browser.get(f"/devices/{TV[0]}")[2]
+    assert "You can look, not change" in page and 'name="name"' not in page
+    csrf = browser.csrf("/findings")  # the log-out form
+    assert browser.post(f"/devices/{TV[0]}", {"name": "mine now", "csrf": csrf})[0] == 403
+
+
+def test_dutch_follows_the_browser_until_chosen(site: Site) -> None:
+    browser = Browser(site)
+    assert "Inloggen" in browser.get("/login", **{"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"})[2]
+    assert "Log in" in browser.get("/login", **{"Accept-Language": "de, en;q=0.8"})[2]
+
+
+def test_it_listens_on_the_lan_only_unless_told(tmp_path: Path) -> None:
+    for host in ("127.0.0.1", "192.168.1.10", "10.0.0.2", "fe80::1", "::1"):
+        check_listen(host, anywhere=False)
+    for host in ("0.0.0.0", "::", "8.8.8.8", "2001:4860::1"):
+        with pytest.raises(ConfigError):
+            check_listen(host, anywhere=False)
+        check_listen(host, anywhere=True)
+    done = homeguard("web", "--listen", "0.0.0.0:8780", "--db", str(tmp_path / "none.db"), check=False)
+    assert done.returncode == 1 and "add --any-address if you mean it" in done.stderr
+
+
+def test_passwords_come_from_standard_input(tmp_path: Path) -> None:
+    db = tmp_path / "hg.db"
+    short = homeguard("web", "--db", str(db), "passwd", input="short\n", check=False)
+    assert short.returncode == 1 and "10 characters or more" in short.stderr
+    homeguard("web", "--db", str(db), "passwd", input=PASSWORD + "\n")
+    (stored,) = Database(db).execute("SELECT password FROM web_users WHERE name = 'admin'").fetchone()
+    assert stored.startswith("scrypt$") and PASSWORD not in stored
