@@ -22,6 +22,7 @@ from homeguard.web.words import LANGUAGES, SEVERITY
 
 MUTE_FOR = {"day": 86400.0, "week": 7 * 86400.0, "forever": None}
 DNS_SHOWN = 50
+PAGE = 50  # findings per page
 STALE_STATS = 600.0  # seconds without a statistics row: the daemon is not running
 ATTENTION = ("high", "critical")
 
@@ -136,7 +137,12 @@ def _device_pages(app: Flask, config: Config) -> None:
 def _finding_pages(app: Flask) -> None:
     @app.get("/findings")
     def findings() -> str:
-        return render_template("findings.html", findings=_findings(), notice=request.args.get("done", ""))
+        rows = sorted(_findings(), key=lambda f: (not f["open"], -f["last_seen"]))  # open ones first
+        pages = max(1, -(-len(rows) // PAGE))
+        page = min(pages, max(1, request.args.get("page", 1, type=int) or 1))
+        shown = rows[(page - 1) * PAGE : page * PAGE]
+        notice = request.args.get("done", "")
+        return render_template("findings.html", findings=shown, notice=notice, page=page, pages=pages)
 
     @app.post("/findings/<int:finding_id>/acknowledge")
     def acknowledge(finding_id: int) -> BaseResponse:

@@ -59,6 +59,10 @@ WORDS: dict[str, dict[str, str]] = {
         "not_found": "There is no such page.",
         "forbidden": "This form has expired. Go back, reload the page and try again.",
         "unnamed": "an unnamed device",
+        "pages": "Pages",
+        "newer": "Newer",
+        "older": "Older",
+        "page_of": "page {page} of {pages}",
     },
     "nl": {
         "skip": "Naar de inhoud",
@@ -113,6 +117,10 @@ WORDS: dict[str, dict[str, str]] = {
         "not_found": "Die pagina bestaat niet.",
         "forbidden": "Dit formulier is verlopen. Ga terug, laad de pagina opnieuw en probeer het nog eens.",
         "unnamed": "een naamloos apparaat",
+        "pages": "Pagina's",
+        "newer": "Nieuwer",
+        "older": "Ouder",
+        "page_of": "pagina {page} van {pages}",
     },
 }
 SEVERITY = {
