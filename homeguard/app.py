@@ -45,6 +45,7 @@ from homeguard.store.ledger import known_pairs
 from homeguard.store.queries import learned_infrastructure, load_device_rows
 from homeguard.store.resilient import ResilientWriter
 from homeguard.store.retention import enforce
+from homeguard.store.web import with_dashboard_targets
 
 log = logging.getLogger("homeguard.app")
 # How long a stopping program waits for a database that cannot be written: a daemon
@@ -114,11 +115,14 @@ def build(
     rules; in `replay`, outputs wait rather than drop. The plugins come from `manager`
     (default: the shipped ones and every installed one)."""
     registry = Registry.gather(manager or plugin_manager(), config)
-    targets = usable_targets(config) if alert_targets and store else []
+    writer = open_store(config, clock, None) if store else None
+    if writer is not None:
+        with_dashboard_targets(config, writer.db)  # targets added in the dashboard too
+    targets = usable_targets(config) if alert_targets and writer is not None else []
     direct = None
-    if targets and not replay:
+    if targets and writer is not None and not replay:
         direct = DirectSender(targets, AppriseNotifier(), clock, config.values["quiet_hours"])
-    writer = open_store(config, clock, direct) if store else None
+        writer.bypass = direct
     db = writer.db if writer is not None else None
     if alert_targets and writer is not None and not config.values["notify"]:
         log.warning(

@@ -25,6 +25,7 @@ from homeguard.store.web import set_user
 from homeguard.web.app import create_app
 from homeguard.web.security import check_listen, hash_password
 from tests.conftest import homeguard
+from tests.receivers import Webhook
 from tests.test_report import TS0, TV, replay_household
 
 PASSWORD = "correct horse battery"
@@ -191,3 +192,22 @@ def test_passwords_come_from_standard_input(tmp_path: Path) -> None:
     homeguard("web", "--db", str(db), "passwd", input=PASSWORD + "\n")
     (stored,) = Database(db).execute("SELECT password FROM web_users WHERE name = 'admin'").fetchone()
     assert stored.startswith("scrypt$") and PASSWORD not in stored
+
+
+def test_a_webhook_target_added_here_gets_a_test_and_the_daemon_uses_it(site: Site, webhook: Webhook) -> None:
+    browser = Browser(site)
+    browser.log_in()
+    csrf = browser.csrf("/alerts")
+    form = {"csrf": csrf, "service": "webhook", "name": "phone", "min_severity": "high"}
+    bad = browser.post("/alerts/targets", {**form, "address": "ftp://nowhere"})
+    assert bad[0] == 400 and "Webhook: give an address starting with https://" in bad[2]
+    address = webhook.url.replace("json://", "http://")
+    assert browser.post("/alerts/targets", {**form, "address": address})[0] == 302
+    assert "phone" in browser.get("/alerts")[2]
+    assert browser.post("/alerts/targets/phone/test", {"csrf": csrf})[0] == 302
+    assert [m["title"] for m in webhook.received] == ["HomeGuard test"]
+    config = load_config(None, {"db_path": str(site.db)})
+    from homeguard.store.web import with_dashboard_targets
+
+    targets = with_dashboard_targets(config, Database(site.db)).values["notify"]
+    assert [(t.name, t.url, t.min_severity) for t in targets] == [("phone", webhook.url, "high")]

@@ -23,12 +23,13 @@ from homeguard.store.web import set_user
 from homeguard.web.app import create_app
 from homeguard.web.security import hash_password
 from tests.conftest import homeguard
+from tests.receivers import Webhook
 from tests.test_hostile_names import forged_lines, hostile_capture
 from tests.test_report import TS0, TV, replay_household
 from tests.test_report_browser import AXE, chromium  # noqa: F401 - the browser fixture
 from tests.test_web import PASSWORD, Site
 
-PAGES = ("/", "/devices", f"/devices/{TV[0]}", "/findings", "/report")
+PAGES = ("/", "/devices", f"/devices/{TV[0]}", "/findings", "/alerts", "/report")
 WIDTHS = {"desktop": 1280, "phone": 360}
 
 
@@ -52,34 +53,38 @@ def log_in(driver: Any, site: Site) -> None:
     driver.get(site.url + "/login")
     driver.find_element("id", "user").send_keys("admin")
     driver.find_element("id", "password").send_keys(PASSWORD)
-    status_after_login = driver.find_element("css selector", "form.stacked button")
-    status_after_login.click()
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(status_after_login))
+    click_and_wait(driver, driver.find_element("css selector", "form.stacked button"))
     assert driver.current_url.rstrip("/") == site.url
 
 
 def choose_language(driver: Any, site: Site, language: str) -> None:
+    from selenium.webdriver.support.ui import Select
+
     driver.get(site.url + "/devices")
-    select = driver.find_element("id", "language")
-    select.find_element("css selector", f"option[value={language}]").click()
-    button = driver.find_element("css selector", "form.language button")
-    button.click()
-    from selenium.webdriver.support import expected_conditions
+    Select(driver.find_element("id", "language")).select_by_value(language)
+    click_and_wait(driver, driver.find_element("css selector", "form.language button"))
+
+
+def click_and_wait(driver: Any, element: Any) -> None:
+    """Click, then wait until the page the click led to has replaced this one and loaded
+    (while it is replaced, Chromium answers for the old element with one error or another)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))
+    def replaced(_driver: Any) -> bool:
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return driver.execute_script("return document.readyState") == "complete"  # type: ignore[no-any-return]
+
+    element.click()
+    WebDriverWait(driver, 10).until(replaced)
 
 
 def status_after(driver: Any, click: Any) -> str:
     """Click a form's button, wait for the page it leads to, and return its status line."""
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    click.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(click))
+    click_and_wait(driver, click)
     return str(driver.find_element("css selector", "p[role=status]").text)
 
 
@@ -96,6 +101,7 @@ def serious_violations(driver: Any) -> list[tuple[str, str]]:
 def test_a_household_renames_a_device_mutes_a_rule_and_acknowledges_a_finding(
     chromium: Any,  # noqa: F811
     hostile_site: Site,
+    webhook: Webhook,
 ) -> None:
     driver, site = chromium, hostile_site
     log_in(driver, site)
@@ -112,9 +118,21 @@ def test_a_household_renames_a_device_mutes_a_rule_and_acknowledges_a_finding(
     acknowledge = first.find_element("xpath", ".//form[contains(@action, 'acknowledge')]//button")
     assert status_after(driver, acknowledge) == "Acknowledged"
     mute = driver.find_element("xpath", "//form[.//input[@name='kind' and @value='rule']]")
-    mute.find_element("css selector", "option[value=week]").click()
+    from selenium.webdriver.support.ui import Select
+
+    Select(mute.find_element("tag name", "select")).select_by_value("week")
     assert status_after(driver, mute.find_element("css selector", "button")) == "Muted."
     assert Database(site.db).execute("SELECT count(*) FROM mutes").fetchone()[0] == 1
+    # a webhook for alerts, and a test that arrives at the real receiver
+    driver.get(site.url + "/alerts")
+    driver.find_element("xpath", "//summary[normalize-space()='Webhook (JSON)']").click()
+    driver.find_element("id", "webhook-name").send_keys("phone")
+    driver.find_element("id", "webhook-address").send_keys(webhook.url.replace("json://", "http://"))
+    add = driver.find_element("xpath", "//form[.//input[@value='webhook']]//button")
+    assert status_after(driver, add).startswith("Target added.")
+    test = driver.find_element("xpath", "//form[contains(@action, '/alerts/targets/phone/test')]//button")
+    assert status_after(driver, test).startswith("The test was accepted")
+    assert [m["title"] for m in webhook.received] == ["HomeGuard test"]
     assert (
         Database(site.db)
         .execute("SELECT count(*) FROM findings WHERE acknowledged IS NOT NULL")

@@ -225,6 +225,17 @@ def _v8_web(db: Database) -> None:
     )
 
 
+def _v9_dashboard_targets(db: Database) -> None:
+    # Alert targets added in the dashboard, beside those of the config file.
+    db.executescript(
+        """
+        CREATE TABLE notify_targets (
+            name TEXT PRIMARY KEY, url TEXT NOT NULL, min_severity TEXT NOT NULL, created REAL NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
@@ -234,5 +245,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v6_output_drops_and_stops,
     _v7_ledger,
     _v8_web,
+    _v9_dashboard_targets,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from homeguard.settings import Config
+from homeguard.settings.targets import Target, url_secrets
+
 Row = dict[str, Any]
 
 
@@ -94,3 +97,37 @@ def acknowledge(db: Database, finding_id: int, now: float) -> bool:
             "UPDATE findings SET acknowledged = ? WHERE rowid = ? AND acknowledged IS NULL", [now, finding_id]
         )
         return int(done.rowcount) > 0
+
+
+DASHBOARD = "the dashboard"  # where a target added there was set, for its errors
+
+
+def add_target(db: Database, name: str, url: str, min_severity: str, now: float) -> None:
+    with db.atomic():
+        db.execute(
+            "INSERT INTO notify_targets (name, url, min_severity, created) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET url = excluded.url, min_severity = excluded.min_severity",
+            [name, url, min_severity, now],
+        )
+
+
+def remove_target(db: Database, name: str) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM notify_targets WHERE name = ?", [name])
+
+
+def dashboard_targets(db: Database) -> list[Target]:
+    return [
+        Target(row["name"], row["url"], DASHBOARD, row["min_severity"], secrets=url_secrets(row["url"]))
+        for row in db.query("SELECT * FROM notify_targets ORDER BY name")
+    ]
+
+
+def with_dashboard_targets(config: Config, db: Database) -> Config:
+    """The config with the dashboard's targets after its own (a name in the file wins)."""
+    own = {t.name for t in config.values["notify"]}
+    extra = [t for t in dashboard_targets(db) if t.name not in own]
+    if extra:
+        values: dict[str, Any] = config.values  # type: ignore[assignment]
+        values["notify"] = [*config.values["notify"], *extra]
+    return config

@@ -11,13 +11,17 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from homeguard.clock import Clock
+from homeguard.errors import ConfigError
+from homeguard.notify.delivery import AppriseNotifier, apprise_problem, masked_url
 from homeguard.report.build import build_report
 from homeguard.report.render import bar_chart, device_section, legend
 from homeguard.settings import Config
+from homeguard.settings.targets import SEVERITIES, Target
 from homeguard.store import outbox
 from homeguard.store import web as store
 from homeguard.store.queries import device_listing, finding_listing, latest_capture_stats
 from homeguard.web import security
+from homeguard.web.services import SERVICES, apprise_url
 from homeguard.web.words import LANGUAGES, SEVERITY
 
 MUTE_FOR = {"day": 86400.0, "week": 7 * 86400.0, "forever": None}
@@ -32,6 +36,7 @@ def register(app: Flask, config: Config, clock: Clock, secure: bool) -> None:
     _login_pages(app, clock, secure)
     _device_pages(app, config)
     _finding_pages(app)
+    _alert_pages(app, config)
 
     @app.get("/")
     def overview() -> str:
@@ -157,6 +162,65 @@ def _finding_pages(app: Flask) -> None:
         seconds = MUTE_FOR[span]
         outbox.mute(g.db, kind, value, g.now + seconds if seconds else None, g.now)
         return redirect(url_for("findings", done="muted"))
+
+
+def _alert_pages(app: Flask, config: Config) -> None:
+    @app.get("/alerts")
+    def alerts() -> str:
+        return _alerts_page(config, request.args.get("done", ""), "")
+
+    @app.post("/alerts/targets")
+    def add_target() -> BaseResponse | tuple[str, int]:
+        name = request.form.get("name", "").strip()[:40]
+        severity = request.form.get("min_severity", "medium")
+        try:
+            if not name or severity not in SEVERITIES:
+                raise ConfigError(g.words["target_name"])
+            url = apprise_url(request.form.get("service", ""), dict(request.form))
+            problem = apprise_problem(Target(name, url, store.DASHBOARD))
+            if problem:
+                raise ConfigError(problem)
+        except ConfigError as exc:
+            return _alerts_page(config, "", str(exc)), 400
+        store.add_target(g.db, name, url, severity, g.now)
+        return redirect(url_for("alerts", done="added"))
+
+    @app.post("/alerts/targets/<name>/test")
+    def test_target(name: str) -> BaseResponse | tuple[str, int]:
+        target = next((t for t in _targets(config) if t.name == name), None)
+        if target is None:
+            abort(404)
+        problem = AppriseNotifier().send(target, g.words["test_title"], g.words["test_body"])
+        if problem:
+            return _alerts_page(config, "", g.words["test_failed"].format(reason=problem)), 502
+        return redirect(url_for("alerts", done="tested"))
+
+    @app.post("/alerts/targets/<name>/remove")
+    def remove_target(name: str) -> BaseResponse:
+        store.remove_target(g.db, name)
+        return redirect(url_for("alerts", done="removed"))
+
+
+def _targets(config: Config) -> list[Target]:
+    own = {t.name for t in config.values["notify"]}
+    return [*config.values["notify"], *(t for t in store.dashboard_targets(g.db) if t.name not in own)]
+
+
+def _alerts_page(config: Config, done: str, problem: str) -> str:
+    targets = [
+        {"name": t.name, "url": masked_url(t), "from_file": t.where != store.DASHBOARD, "min": t.min_severity}
+        for t in _targets(config)
+    ]
+    rows = list(reversed(outbox.listing(g.db)))[:100]
+    return render_template(
+        "alerts.html",
+        targets=targets,
+        rows=rows,
+        services=SERVICES,
+        done=done,
+        problem=problem,
+        severities=SEVERITIES,
+    )
 
 
 # -- what the pages show ------------------------------------------------------------
