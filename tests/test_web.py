@@ -211,3 +211,80 @@ def test_a_webhook_target_added_here_gets_a_test_and_the_daemon_uses_it(site: Si
 
     targets = with_dashboard_targets(config, Database(site.db)).values["notify"]
     assert [(t.name, t.url, t.min_severity) for t in targets] == [("phone", webhook.url, "high")]
+
+
+def test_the_first_password_is_chosen_in_the_browser_with_the_setup_code(tmp_path: Path) -> None:
+    from homeguard.store.database import open_database
+    from homeguard.store.web import setup_code
+
+    db = tmp_path / "hg.db"
+    clock = ManualClock(TS0)
+    code = setup_code(open_database(db), clock.time(), "ABCD-EFGH", 86400)
+    assert code == "ABCD-EFGH" and setup_code(open_database(db), clock.time(), "OTHER", 86400) == code
+    config = load_config(None, {"db_path": str(db), "rules_dir": str(tmp_path / "none")})
+    server = create_server(create_app(config, db, clock), host="127.0.0.1", port=0, threads=2)
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        browser = Browser(Site(f"http://127.0.0.1:{server.effective_port}", db, clock))  # type: ignore[union-attr]
+        assert "First time here?" in browser.get("/login")[2]
+        csrf = browser.csrf("/setup")
+        form = {"csrf": csrf, "password": PASSWORD, "again": PASSWORD}
+        assert browser.post("/setup", {**form, "code": "WXYZ-WXYZ"})[0] == 403
+        assert browser.post("/setup", {**form, "code": "abcd-efgh", "again": "different"})[0] == 400
+        assert browser.post("/setup", {**form, "code": "abcd-efgh"})[0] == 302
+        assert browser.get("/devices")[0] == 200  # logged in
+        assert browser.get("/setup")[0] == 302  # the code is used up
+        assert Browser(browser.site).log_in() == 302  # and the password works
+    finally:
+        server.close()
+
+
+def test_run_serves_the_dashboard_and_logs_the_setup_code(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from homeguard.web.serve import listen_address
+    from tests.receivers import free_port
+
+    if os.geteuid() != 0:
+        pytest.skip("live capture needs root")
+    assert listen_address("never", "lo") is None and listen_address("auto", "lo") == ("127.0.0.1", 8780)
+    port = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"web_listen: 127.0.0.1:{port}\nrules_dir: {tmp_path / 'none'}\n")
+    log = tmp_path / "hg.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "homeguard",
+                "run",
+                "-i",
+                "lo",
+                "--db",
+                str(tmp_path / "hg.db"),
+                "--config",
+                str(config),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while "capturing on lo" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        text = log.read_text()
+        assert f"dashboard on http://127.0.0.1:{port}/" in text
+        code = re.search(r"/setup and enter the code ([A-Z0-9]{4}-[A-Z0-9]{4})", text)
+        assert code is not None
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/setup", timeout=10) as page:
+            assert "Setup code" in page.read().decode()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

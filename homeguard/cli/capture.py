@@ -56,7 +56,12 @@ def run(
         clock=clock,
     )
     household = app.build(config, clock)
+    dashboard = None
     try:
+        from homeguard.store.database import database_path
+        from homeguard.web.serve import Dashboard
+
+        dashboard = Dashboard(config, database_path(config.values["db_path"]), clock, source.name)
         with app.background(household) as restart_sender:
             live = LiveConfig(
                 config_file, overrides, config, household.pipeline, household.alerts, restart_sender
@@ -69,6 +74,8 @@ def run(
             daemon.install_signal_handlers()
             daemon.run()
     finally:
+        if dashboard is not None:
+            dashboard.close()
         household.close()
 
 

@@ -199,6 +199,13 @@ class ConfigValues(TypedDict):
             written_as=str,
         ),
     ]
+    web_listen: Annotated[
+        str,
+        About(
+            "auto",
+            "Where homeguard run serves the dashboard (docs/web.md): auto (the capture interface's LAN address, port 8780), an ADDR:PORT on the LAN, or never.",
+        ),
+    ]
     report_email: Annotated[
         str,
         About(

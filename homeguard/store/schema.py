@@ -236,6 +236,12 @@ def _v9_dashboard_targets(db: Database) -> None:
     )
 
 
+def _v10_web_setup(db: Database) -> None:
+    # A one-time code for choosing the dashboard's first password in the browser; shown
+    # in the journal and by setup, gone once used or after a day.
+    db.executescript("CREATE TABLE web_setup (code TEXT NOT NULL, expires REAL NOT NULL);")
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
@@ -246,5 +252,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v7_ledger,
     _v8_web,
     _v9_dashboard_targets,
+    _v10_web_setup,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

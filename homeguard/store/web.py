@@ -131,3 +131,27 @@ def with_dashboard_targets(config: Config, db: Database) -> Config:
         values: dict[str, Any] = config.values  # type: ignore[assignment]
         values["notify"] = [*config.values["notify"], *extra]
     return config
+
+
+def setup_code(db: Database, now: float, new_code: str, lifetime: float) -> str | None:
+    """The one-time code for choosing the first password: the one waiting, else
+    `new_code` (kept for `lifetime` seconds); None once an account exists."""
+    if has_users(db):
+        return None
+    with db.atomic():
+        db.execute("DELETE FROM web_setup WHERE expires <= ?", [now])
+        row = db.execute("SELECT code FROM web_setup").fetchone()
+        if row is not None:
+            return str(row[0])
+        db.execute("INSERT INTO web_setup (code, expires) VALUES (?, ?)", [new_code, now + lifetime])
+    return new_code
+
+
+def waiting_setup_code(db: Database, now: float) -> str | None:
+    row = db.execute("SELECT code FROM web_setup WHERE expires > ?", [now]).fetchone()
+    return str(row[0]) if row and not has_users(db) else None
+
+
+def use_setup_code(db: Database) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM web_setup")

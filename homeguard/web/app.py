@@ -45,7 +45,7 @@ def create_app(config: Config, db_path: Path, clock: Clock, secure_cookies: bool
         found = store.session(g.db, security.token_hash(token), g.now) if token else None
         if found is not None:
             g.user, g.csrf, g.role = found["user"], found["csrf"], found["role"]
-        if request.endpoint in ("login", "static", "language"):
+        if request.endpoint in ("login", "first_account", "static", "language"):
             return None
         if g.user is None:
             return redirect(url_for("login"))

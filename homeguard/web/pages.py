@@ -86,6 +86,31 @@ def _login_pages(app: Flask, clock: Clock, secure: bool) -> None:
         response.set_cookie("homeguard_login", nonce, httponly=True, samesite="Strict", secure=secure)
         return response
 
+    @app.route("/setup", methods=["GET", "POST"])
+    def first_account() -> BaseResponse | tuple[str, int] | str:
+        """The first password, chosen in the browser with the setup code from the journal."""
+        code = store.waiting_setup_code(g.db, g.now)
+        if code is None:
+            return redirect(url_for("login"))
+        nonce = request.cookies.get("homeguard_login") or security.new_token()
+        problem, status = "", 200
+        if request.method == "POST":
+            if not security.same_token(request.form.get("csrf"), nonce):
+                abort(403)
+            given = request.form.get("code", "").strip().upper()
+            password = request.form.get("password", "")
+            if not security.same_token(given, code):
+                problem, status = g.words["bad_code"], 403
+            elif len(password) < 10 or password != request.form.get("again"):
+                problem, status = g.words["bad_new_password"], 400
+            else:
+                store.set_user(g.db, "admin", "admin", security.hash_password(password), g.now)
+                store.use_setup_code(g.db)
+                return _start_session("admin", clock.time(), secure)
+        response = app.make_response((render_template("setup.html", nonce=nonce, problem=problem), status))
+        response.set_cookie("homeguard_login", nonce, httponly=True, samesite="Strict", secure=secure)
+        return response
+
     @app.post("/logout")
     def logout() -> BaseResponse:
         token = request.cookies.get(security.COOKIE)

@@ -1,0 +1,95 @@
+"""Serving the dashboard from `homeguard run`: on the capture interface's LAN address
+(web_listen: auto), in a thread of its own with its own connections, so capture never
+waits for a page; and, while no account exists, a one-time setup code in the journal so
+that the first password is chosen in the browser, not in a terminal."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from homeguard.clock import Clock
+from homeguard.errors import ConfigError
+from homeguard.settings import Config
+from homeguard.store.database import open_existing_database
+from homeguard.store.web import setup_code
+from homeguard.web.security import check_listen
+
+log = logging.getLogger("homeguard.web")
+DEFAULT_PORT = 8780
+SETUP_CODE_LIFETIME = 86400.0
+
+
+def lan_address(interface: str) -> str | None:
+    for address in psutil.net_if_addrs().get(interface, []):
+        if address.family == socket.AF_INET:
+            return str(address.address)
+    return None
+
+
+def listen_address(setting: str, interface: str) -> tuple[str, int] | None:
+    """Where to serve: None for never; auto is the interface's LAN address, port 8780."""
+    if setting == "never":
+        return None
+    if setting == "auto":
+        return lan_address(interface) or "127.0.0.1", DEFAULT_PORT
+    host, _, port = setting.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(
+            f"web_listen {setting!r}: write auto, never, or ADDR:PORT such as 192.168.1.10:8780"
+        )
+    return host.strip("[]"), int(port)
+
+
+def new_setup_code() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+    raw = "".join(secrets.choice(alphabet) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+class Dashboard:
+    """The dashboard's server thread; close() stops it."""
+
+    def __init__(self, config: Config, db_path: Path, clock: Clock, interface: str) -> None:
+        self.server: Any = None
+        try:
+            where = listen_address(config.values["web_listen"], interface)
+        except ConfigError as exc:
+            log.error("%s", exc)
+            return
+        if where is None:
+            return
+        from waitress.server import create_server
+
+        from homeguard.web.app import create_app
+
+        host, port = where
+        try:
+            check_listen(host, anywhere=False)
+            self.server = create_server(create_app(config, db_path, clock), host=host, port=port, threads=4)
+        except (OSError, ConfigError) as exc:  # capture matters more than the page: go on without it
+            log.error(
+                "no dashboard on %s:%d: %s; set web_listen to a free LAN ADDR:PORT, or never", host, port, exc
+            )
+            return
+        threading.Thread(target=self.server.run, name="homeguard-web", daemon=True).start()
+        log.info("dashboard on http://%s:%d/", host, port)
+        db = open_existing_database(db_path)
+        try:
+            code = setup_code(db, clock.time(), new_setup_code(), SETUP_CODE_LIFETIME)
+        finally:
+            db.close()
+        if code is not None:
+            log.warning(
+                "no dashboard account yet: open http://%s:%d/setup and enter the code %s", host, port, code
+            )
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
