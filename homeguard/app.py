@@ -45,7 +45,7 @@ from homeguard.store.ledger import known_pairs
 from homeguard.store.queries import learned_infrastructure, load_device_rows
 from homeguard.store.resilient import ResilientWriter
 from homeguard.store.retention import enforce
-from homeguard.store.web import with_dashboard_targets
+from homeguard.store.web import with_dashboard_changes
 
 log = logging.getLogger("homeguard.app")
 # How long a stopping program waits for a database that cannot be written: a daemon
@@ -117,7 +117,7 @@ def build(
     registry = Registry.gather(manager or plugin_manager(), config)
     writer = open_store(config, clock, None) if store else None
     if writer is not None:
-        with_dashboard_targets(config, writer.db)  # targets added in the dashboard too
+        with_dashboard_changes(config, writer.db)  # targets added in the dashboard too
     targets = usable_targets(config) if alert_targets and writer is not None else []
     direct = None
     if targets and writer is not None and not replay:

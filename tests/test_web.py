@@ -207,9 +207,9 @@ def test_a_webhook_target_added_here_gets_a_test_and_the_daemon_uses_it(site: Si
     assert browser.post("/alerts/targets/phone/test", {"csrf": csrf})[0] == 302
     assert [m["title"] for m in webhook.received] == ["HomeGuard test"]
     config = load_config(None, {"db_path": str(site.db)})
-    from homeguard.store.web import with_dashboard_targets
+    from homeguard.store.web import with_dashboard_changes
 
-    targets = with_dashboard_targets(config, Database(site.db)).values["notify"]
+    targets = with_dashboard_changes(config, Database(site.db)).values["notify"]
     assert [(t.name, t.url, t.min_severity) for t in targets] == [("phone", webhook.url, "high")]
 
 
@@ -288,3 +288,20 @@ def test_run_serves_the_dashboard_and_logs_the_setup_code(tmp_path: Path) -> Non
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_household_changes_its_few_settings_and_sees_all_of_them(site: Site) -> None:
+    from homeguard.store.web import with_dashboard_changes
+
+    browser = Browser(site)
+    browser.log_in()
+    csrf = browser.csrf("/settings")
+    form = {"csrf": csrf, "language": "nl", "report_email": "weekly"}
+    bad = browser.post("/settings", {**form, "quiet_hours": "late"})
+    assert bad[0] == 400 and "quiet_hours must look like 22:00-07:00, not &#39;late&#39;" in bad[2]
+    assert browser.post("/settings", {**form, "quiet_hours": "22:30-07:00"})[0] == 302
+    page = browser.get("/settings")[2]
+    assert 'value="22:30-07:00"' in page and "retention_ledger_days" in page  # every setting, read-only
+    config = with_dashboard_changes(load_config(None, {"db_path": str(site.db)}), Database(site.db))
+    assert config.values["language"] == "nl" and config.values["quiet_hours"] == (22 * 60 + 30, 7 * 60)
+    assert config.values["report_email"] == "weekly" and config.source["language"] == "the dashboard"

@@ -29,7 +29,7 @@ from tests.test_report import TS0, TV, replay_household
 from tests.test_report_browser import AXE, chromium  # noqa: F401 - the browser fixture
 from tests.test_web import PASSWORD, Site
 
-PAGES = ("/", "/devices", f"/devices/{TV[0]}", "/findings", "/alerts", "/report")
+PAGES = ("/", "/devices", f"/devices/{TV[0]}", "/findings", "/alerts", "/settings", "/report")
 WIDTHS = {"desktop": 1280, "phone": 360}
 
 

@@ -88,9 +88,9 @@ def send(retry_now: bool, db_path: str | None, config_file: str | None) -> None:
 
     config = load_config(config_file)
     db = _db(config, db_path)
-    from homeguard.store.web import with_dashboard_targets
+    from homeguard.store.web import with_dashboard_changes
 
-    with_dashboard_targets(config, db)
+    with_dashboard_changes(config, db)
     if retry_now:
         outbox.retry_now(db)
     sender = Sender(

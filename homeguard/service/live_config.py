@@ -51,9 +51,9 @@ class LiveConfig:
             log.error("config not reloaded (the running one stays): %s", exc)
             return
         if self.pipeline.writer is not None:  # the targets added in the dashboard (SIGHUP picks them up)
-            from homeguard.store.web import with_dashboard_targets
+            from homeguard.store.web import with_dashboard_changes
 
-            with_dashboard_targets(fresh, self.pipeline.writer.db)
+            with_dashboard_changes(fresh, self.pipeline.writer.db)
         changed = {name for name in fresh.values if fresh.value(name) != self.config.value(name)}
         for name in sorted(changed & NEEDS_RESTART):
             log.warning("%s changed: takes effect after a restart (systemctl restart homeguard)", name)

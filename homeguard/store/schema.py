@@ -242,6 +242,14 @@ def _v10_web_setup(db: Database) -> None:
     db.executescript("CREATE TABLE web_setup (code TEXT NOT NULL, expires REAL NOT NULL);")
 
 
+def _v11_web_settings(db: Database) -> None:
+    # The few settings a household changes in the dashboard (language, quiet hours, the
+    # e-mailed report); they apply over the config file's.
+    db.executescript(
+        "CREATE TABLE web_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated REAL NOT NULL);"
+    )
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
@@ -253,5 +261,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v8_web,
     _v9_dashboard_targets,
     _v10_web_setup,
+    _v11_web_settings,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

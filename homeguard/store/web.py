@@ -4,14 +4,17 @@ transaction on the dashboard's own connection, so capture never waits for it."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlite_utils import Database
 
+from homeguard.errors import ConfigError
 from homeguard.settings import Config
 from homeguard.settings.targets import Target, url_secrets
 
 Row = dict[str, Any]
+log = logging.getLogger("homeguard.web")
 
 
 def set_user(db: Database, name: str, role: str, password_hash: str, now: float) -> None:
@@ -123,8 +126,32 @@ def dashboard_targets(db: Database) -> list[Target]:
     ]
 
 
-def with_dashboard_targets(config: Config, db: Database) -> Config:
-    """The config with the dashboard's targets after its own (a name in the file wins)."""
+HOUSEHOLD_SETTINGS = ("language", "quiet_hours", "report_email")  # changed in the dashboard
+
+
+def set_setting(db: Database, name: str, value: str, now: float) -> None:
+    with db.atomic():
+        db.execute(
+            "INSERT INTO web_settings (name, value, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated = excluded.updated",
+            [name, value, now],
+        )
+
+
+def dashboard_settings(db: Database) -> dict[str, str]:
+    return {str(n): str(v) for n, v in db.execute("SELECT name, value FROM web_settings").fetchall()}
+
+
+def with_dashboard_changes(config: Config, db: Database) -> Config:
+    """The config with what the household changed in the dashboard: its few settings
+    (over the file's) and its alert targets (after the file's; a name in the file wins).
+    A value the checks refuse (from an older HomeGuard) is logged and left out."""
+    for name, value in dashboard_settings(db).items():
+        if name in HOUSEHOLD_SETTINGS:
+            try:
+                config.set(name, value or None, DASHBOARD)
+            except ConfigError as exc:
+                log.error("%s", exc)
     own = {t.name for t in config.values["notify"]}
     extra = [t for t in dashboard_targets(db) if t.name not in own]
     if extra:

@@ -37,6 +37,7 @@ def register(app: Flask, config: Config, clock: Clock, secure: bool) -> None:
     _device_pages(app, config)
     _finding_pages(app)
     _alert_pages(app, config)
+    _settings_pages(app, config)
 
     @app.get("/")
     def overview() -> str:
@@ -224,6 +225,50 @@ def _alert_pages(app: Flask, config: Config) -> None:
     def remove_target(name: str) -> BaseResponse:
         store.remove_target(g.db, name)
         return redirect(url_for("alerts", done="removed"))
+
+
+def _settings_pages(app: Flask, config: Config) -> None:
+    @app.get("/settings")
+    def settings() -> str:
+        return _settings_page(config, request.args.get("done", ""), "")
+
+    @app.post("/settings")
+    def change_settings() -> BaseResponse | tuple[str, int]:
+        wanted = {name: request.form.get(name, "").strip() for name in store.HOUSEHOLD_SETTINGS}
+        trial = Config()
+        try:
+            for name, value in wanted.items():
+                trial.set(name, value or None, store.DASHBOARD)  # the same checks as the file's
+        except ConfigError as exc:
+            return _settings_page(config, "", str(exc)), 400
+        for name, value in wanted.items():
+            store.set_setting(g.db, name, value, g.now)
+        return redirect(url_for("settings", done="settings_saved"))
+
+
+def _settings_page(config: Config, done: str, problem: str) -> str:
+    changed = store.dashboard_settings(g.db)
+    current = {name: changed.get(name, _shown(config.value(name))) for name in store.HOUSEHOLD_SETTINGS}
+    rows = [
+        {
+            "name": name,
+            "value": _shown(config.value(name)),
+            "source": config.source.get(name, g.words["default"]),
+        }
+        for name in sorted(config.values)
+        if name != "notify"
+    ]
+    return render_template("settings.html", rows=rows, current=current, done=done, problem=problem)
+
+
+def _shown(value: object) -> str:
+    """A setting as the config file writes it (quiet hours as 22:00-07:00)."""
+    if value is None:
+        return ""
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        start, end = value
+        return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+    return str(value)
 
 
 def _targets(config: Config) -> list[Target]:
