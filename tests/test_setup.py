@@ -31,6 +31,7 @@ def root(tmp_path: Path) -> Path:
 def test_setup_installs_everything_once_and_uninstall_removes_it(root: Path) -> None:
     first = homeguard("setup", "--root", str(root), "--interface", "eth1", "--no-start").stdout
     assert "done: created system user homeguard" in first
+    assert "next: open http://" in first and ":8780/setup in a browser" in first  # where the dashboard is
     assert re.search(
         r"^homeguard:x:\d+:\d+::/nonexistent:/usr/sbin/nologin$", (root / "etc/passwd").read_text(), re.M
     )

@@ -305,3 +305,29 @@ def test_the_household_changes_its_few_settings_and_sees_all_of_them(site: Site)
     config = with_dashboard_changes(load_config(None, {"db_path": str(site.db)}), Database(site.db))
     assert config.values["language"] == "nl" and config.values["quiet_hours"] == (22 * 60 + 30, 7 * 60)
     assert config.values["report_email"] == "weekly" and config.source["language"] == "the dashboard"
+
+
+def test_a_device_set_to_metadata_only_shows_no_lookups_and_joins_the_setting(site: Site) -> None:
+    from homeguard.store.web import with_dashboard_changes
+
+    browser = Browser(site)
+    browser.log_in()
+    assert "log-ingestion.samsungacr.com" in browser.get(f"/devices/{TV[0]}")[2]  # its lookups, before
+    csrf = browser.csrf(f"/devices/{TV[0]}")
+    assert browser.post(f"/devices/{TV[0]}", {"csrf": csrf, "name": "", "metadata_only": "on"})[0] == 302
+    page = browser.get(f"/devices/{TV[0]}")[2]
+    assert "log-ingestion.samsungacr.com (A" not in page and "No lookups kept" in page
+    config = with_dashboard_changes(load_config(None, {"db_path": str(site.db)}), Database(site.db))
+    assert TV[0] in config.values["metadata_only"]
+
+
+def test_the_report_page_filters_by_period_and_device(site: Site) -> None:
+    browser = Browser(site)
+    browser.log_in()
+    everything = browser.get("/report?days=30")[2]
+    assert "Spotify" in everything and "Samsung" in everything
+    only_tv = browser.get(f"/report?days=30&device={TV[0]}")[2]
+    assert "Samsung" in only_tv and "Spotify" not in only_tv
+    assert '<option value="30" selected>' in only_tv
+    site.clock.advance(40 * 86400)
+    assert "Samsung" not in browser.get("/report?days=7")[2]  # a month and more later: not this week

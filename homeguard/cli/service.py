@@ -37,6 +37,23 @@ def setup(interface: str | None, uninstall: bool, purge: bool, root: str, no_sta
         click.echo(f"kept: {line}")
     for line in report.todo:
         click.echo(f"todo: {line}")
+    if not uninstall:
+        click.echo(f"next: {dashboard_hint(interface)}")
+
+
+def dashboard_hint(interface: str | None) -> str:
+    """Where the household opens the dashboard, and where its first-time code is."""
+    from homeguard.capture.live import default_interface
+    from homeguard.web.serve import DEFAULT_PORT, lan_address
+
+    try:
+        address = lan_address(interface or default_interface()) or "this machine's address"
+    except Exception:  # no default route yet: still say where to look
+        address = "this machine's address"
+    return (
+        f"open http://{address}:{DEFAULT_PORT}/setup in a browser on the household network and enter "
+        "the setup code that HomeGuard logs: sudo journalctl -u homeguard | grep 'setup'"
+    )
 
 
 @click.group(name="config")

@@ -250,6 +250,11 @@ def _v11_web_settings(db: Database) -> None:
     )
 
 
+def _v12_metadata_only_from_the_dashboard(db: Database) -> None:
+    # A device set to metadata-only in the dashboard (joins the metadata_only setting).
+    db.executescript("ALTER TABLE device_notes ADD COLUMN metadata_only INTEGER NOT NULL DEFAULT 0;")
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
@@ -262,5 +267,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v9_dashboard_targets,
     _v10_web_setup,
     _v11_web_settings,
+    _v12_metadata_only_from_the_dashboard,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

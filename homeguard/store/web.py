@@ -80,13 +80,15 @@ def forget_failures(db: Database, client: str) -> None:
         db.execute("DELETE FROM web_failures WHERE client = ?", [client])
 
 
-def note_device(db: Database, mac: str, name: str | None, known: bool, now: float) -> None:
+def note_device(
+    db: Database, mac: str, name: str | None, known: bool, now: float, metadata_only: bool = False
+) -> None:
     with db.atomic():
         db.execute(
-            "INSERT INTO device_notes (mac, name, known, updated) VALUES (?, ?, ?, ?) "
+            "INSERT INTO device_notes (mac, name, known, updated, metadata_only) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (mac) DO UPDATE SET name = excluded.name, known = excluded.known, "
-            "updated = excluded.updated",
-            [mac, name or None, int(known), now],
+            "updated = excluded.updated, metadata_only = excluded.metadata_only",
+            [mac, name or None, int(known), now, int(metadata_only)],
         )
 
 
@@ -144,7 +146,8 @@ def dashboard_settings(db: Database) -> dict[str, str]:
 
 def with_dashboard_changes(config: Config, db: Database) -> Config:
     """The config with what the household changed in the dashboard: its few settings
-    (over the file's) and its alert targets (after the file's; a name in the file wins).
+    (over the file's), its alert targets (after the file's; a name in the file wins) and
+    the devices it set to metadata-only (added to the file's).
     A value the checks refuse (from an older HomeGuard) is logged and left out."""
     for name, value in dashboard_settings(db).items():
         if name in HOUSEHOLD_SETTINGS:
@@ -152,11 +155,14 @@ def with_dashboard_changes(config: Config, db: Database) -> Config:
                 config.set(name, value or None, DASHBOARD)
             except ConfigError as exc:
                 log.error("%s", exc)
+    values: dict[str, Any] = config.values  # type: ignore[assignment]
     own = {t.name for t in config.values["notify"]}
     extra = [t for t in dashboard_targets(db) if t.name not in own]
     if extra:
-        values: dict[str, Any] = config.values  # type: ignore[assignment]
         values["notify"] = [*config.values["notify"], *extra]
+    private = [str(mac) for (mac,) in db.execute("SELECT mac FROM device_notes WHERE metadata_only = 1")]
+    if private:
+        values["metadata_only"] = sorted({*config.values["metadata_only"], *private})
     return config
 
 

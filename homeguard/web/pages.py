@@ -27,6 +27,7 @@ from homeguard.web.words import LANGUAGES, SEVERITY
 MUTE_FOR = {"day": 86400.0, "week": 7 * 86400.0, "forever": None}
 DNS_SHOWN = 50
 PAGE = 50  # findings per page
+PERIODS = (1, 7, 30, 365)  # days the report page offers
 STALE_STATS = 600.0  # seconds without a statistics row: the daemon is not running
 ATTENTION = ("high", "critical")
 
@@ -47,9 +48,21 @@ def register(app: Flask, config: Config, clock: Clock, secure: bool) -> None:
 
     @app.get("/report")
     def report() -> str:
-        data = build_report(g.db, g.now, 7, g.language, _device_arg())
+        days = request.args.get("days", 7, type=int)
+        days = days if days in PERIODS else 7
+        mac = _device_arg()
+        data = build_report(g.db, g.now, days, g.language, mac)
         sections = Markup("".join(device_section(d, g.language) for d in data["devices"]))
-        return render_template("report.html", data=data, sections=sections)
+        choices = [(d["mac"], d["label"]) for d in _devices()]
+        return render_template(
+            "report.html",
+            data=data,
+            sections=sections,
+            days=days,
+            periods=PERIODS,
+            device=mac,
+            choices=choices,
+        )
 
     @app.post("/language")
     def language() -> BaseResponse:
@@ -148,7 +161,7 @@ def _device_pages(app: Flask, config: Config) -> None:
         found = next((d for d in _devices() if d["mac"] == mac), None)
         if found is None:
             abort(404)
-        private = mac in {m.lower() for m in config.values["metadata_only"]}
+        private = found["metadata_only"] or mac in {m.lower() for m in config.values["metadata_only"]}
         data = build_report(g.db, g.now, 7, g.language, mac)
         sections = Markup("".join(device_section(d, g.language) for d in data["devices"]))
         lookups = [] if private else _lookups(mac)
@@ -161,7 +174,8 @@ def _device_pages(app: Flask, config: Config) -> None:
     @app.post("/devices/<mac>")
     def note_device(mac: str) -> BaseResponse:
         name = request.form.get("name", "").strip()[:64]
-        store.note_device(g.db, mac, name or None, request.form.get("known") == "on", g.now)
+        known, private = (request.form.get(k) == "on" for k in ("known", "metadata_only"))
+        store.note_device(g.db, mac, name or None, known, g.now, private)
         return redirect(url_for("device", mac=mac, saved=1))
 
 
@@ -309,6 +323,7 @@ def _devices() -> list[dict[str, Any]]:
         row["label"] = _label(row["mac"], notes, known)
         row["your_name"] = note.get("name") or ""
         row["known"] = bool(note.get("known"))
+        row["metadata_only"] = bool(note.get("metadata_only"))
         row["open"] = open_counts.get(row["mac"], 0)
     return rows
 
