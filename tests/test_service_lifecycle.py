@@ -73,24 +73,8 @@ def test_notify_watchdog_status_and_sigterm(tmp_path: Path) -> None:
         listener.close()
 
 
-def wait_for_text(path: Path, text: str, timeout: float = 15.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        content = path.read_text()
-        if text in content:
-            return content
-        time.sleep(0.2)
-    raise AssertionError(f"{text!r} never appeared in:\n{path.read_text()}")
-
-
-def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        import pytest
-
-        pytest.skip("live capture needs root")
-    config = tmp_path / "config.yaml"
-    base = f"stats_interval: 1\nflush_interval: 1\nrules_dir: {tmp_path / 'none'}\n"
-    config.write_text(base)
+def daemon_on_lo(tmp_path: Path, config: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """`homeguard run` on loopback with this config and tmp_path/hg.db; its log in tmp_path/hg.log."""
     log = tmp_path / "hg.log"
     with log.open("w") as err:
         proc = subprocess.Popen(
@@ -109,6 +93,28 @@ def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(tmp_path: Pa
             stdout=subprocess.DEVNULL,
             stderr=err,
         )
+    return proc, log
+
+
+def wait_for_text(path: Path, text: str, timeout: float = 15.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = path.read_text()
+        if text in content:
+            return content
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared in:\n{path.read_text()}")
+
+
+def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        import pytest
+
+        pytest.skip("live capture needs root")
+    config = tmp_path / "config.yaml"
+    base = f"stats_interval: 1\nflush_interval: 1\nrules_dir: {tmp_path / 'none'}\n"
+    config.write_text(base)
+    proc, log = daemon_on_lo(tmp_path, config)
     try:
         loaded = wait_for_text(log, "rules loaded")
         count = int(loaded.split(" rules loaded")[0].rsplit(" ", 1)[-1])
@@ -158,14 +164,8 @@ def test_sigterm_stops_the_daemon_within_5_s_while_hostile_names_arrive(tmp_path
     )
     config = tmp_path / "config.yaml"
     config.write_text(f"stats_interval: 1\nflush_interval: 1\nrules_dir: {rules}\n")
-    log = tmp_path / "hg.log"
     db = tmp_path / "hg.db"
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "homeguard", "run", "-i", "lo", "--db", str(db), "--config", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+    proc, log = daemon_on_lo(tmp_path, config)
     try:
         wait_for_text(log, "capturing on lo")
         subprocess.run([sys.executable, "-c", HOSTILE_QUERIES, "3000"], check=True, timeout=30)

@@ -242,12 +242,10 @@ def test_the_first_password_is_chosen_in_the_browser_with_the_setup_code(tmp_pat
 def test_run_serves_the_dashboard_and_logs_the_setup_code(tmp_path: Path) -> None:
     import os
     import signal
-    import subprocess
-    import sys
-    import time
 
     from homeguard.web.serve import listen_address
     from tests.receivers import free_port
+    from tests.test_service_lifecycle import daemon_on_lo, wait_for_text
 
     if os.geteuid() != 0:
         pytest.skip("live capture needs root")
@@ -255,28 +253,9 @@ def test_run_serves_the_dashboard_and_logs_the_setup_code(tmp_path: Path) -> Non
     port = free_port()
     config = tmp_path / "config.yaml"
     config.write_text(f"web_listen: 127.0.0.1:{port}\nrules_dir: {tmp_path / 'none'}\n")
-    log = tmp_path / "hg.log"
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "homeguard",
-                "run",
-                "-i",
-                "lo",
-                "--db",
-                str(tmp_path / "hg.db"),
-                "--config",
-                str(config),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+    proc, log = daemon_on_lo(tmp_path, config)
     try:
-        deadline = time.monotonic() + 20
-        while "capturing on lo" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for_text(log, "capturing on lo")
         text = log.read_text()
         assert f"dashboard on http://127.0.0.1:{port}/" in text
         code = re.search(r"/setup and enter the code ([A-Z0-9]{4}-[A-Z0-9]{4})", text)
