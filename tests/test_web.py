@@ -310,3 +310,18 @@ def test_the_report_page_filters_by_period_and_device(site: Site) -> None:
     assert '<option value="30" selected>' in only_tv
     site.clock.advance(40 * 86400)
     assert "Samsung" not in browser.get("/report?days=7")[2]  # a month and more later: not this week
+
+
+def test_a_resolved_finding_opens_again_when_it_recurs(site: Site) -> None:
+    browser = Browser(site)
+    browser.log_in()
+    page = browser.get("/findings")[2]
+    found = re.search(r"/findings/(\d+)/resolve", page)
+    assert found is not None
+    finding_id = found.group(1)
+    assert browser.post(f"/findings/{finding_id}/resolve", {"csrf": browser.csrf("/findings")})[0] == 302
+    assert f"/findings/{finding_id}/resolve" not in browser.get("/findings")[2]  # closed: no buttons
+    db = Database(site.db)
+    with db.conn:  # the rule fires again after the fix
+        db.execute("UPDATE findings SET last_seen = resolved + 60 WHERE rowid = ?", [finding_id])
+    assert f"/findings/{finding_id}/resolve" in browser.get("/findings")[2]

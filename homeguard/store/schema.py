@@ -255,6 +255,11 @@ def _v12_metadata_only_from_the_dashboard(db: Database) -> None:
     db.executescript("ALTER TABLE device_notes ADD COLUMN metadata_only INTEGER NOT NULL DEFAULT 0;")
 
 
+def _v13_resolved_findings(db: Database) -> None:
+    # A finding the household says it fixed (beside one it only acknowledged).
+    db.executescript("ALTER TABLE findings ADD COLUMN resolved REAL;")
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
@@ -268,5 +273,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v10_web_setup,
     _v11_web_settings,
     _v12_metadata_only_from_the_dashboard,
+    _v13_resolved_findings,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

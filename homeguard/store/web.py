@@ -96,11 +96,11 @@ def device_notes(db: Database) -> dict[str, Row]:
     return {row["mac"]: row for row in db.query("SELECT * FROM device_notes")}
 
 
-def acknowledge(db: Database, finding_id: int, now: float) -> bool:
+def acknowledge(db: Database, finding_id: int, now: float, resolved: bool = False) -> bool:
+    """Mark a finding seen (acknowledged) or fixed (resolved); it opens again if it recurs."""
+    column = "resolved" if resolved else "acknowledged"
     with db.atomic():
-        done = db.execute(
-            "UPDATE findings SET acknowledged = ? WHERE rowid = ? AND acknowledged IS NULL", [now, finding_id]
-        )
+        done = db.execute(f"UPDATE findings SET {column} = ? WHERE rowid = ?", [now, finding_id])
         return int(done.rowcount) > 0
 
 

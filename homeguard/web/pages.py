@@ -194,6 +194,11 @@ def _finding_pages(app: Flask) -> None:
         store.acknowledge(g.db, finding_id, g.now)
         return redirect(url_for("findings", done="acknowledged"))
 
+    @app.post("/findings/<int:finding_id>/resolve")
+    def resolve(finding_id: int) -> BaseResponse:
+        store.acknowledge(g.db, finding_id, g.now, resolved=True)
+        return redirect(url_for("findings", done="resolved"))
+
     @app.post("/mute")
     def mute() -> BaseResponse:
         kind, value, span = (request.form.get(k, "") for k in ("kind", "value", "for"))
@@ -354,8 +359,9 @@ def _findings() -> list[dict[str, Any]]:
     nl = g.language == "nl"
     titles = current_app.config["RULE_TITLES"]
     for row in rows:
-        acknowledged = row.get("acknowledged")
-        row["open"] = acknowledged is None or row["last_seen"] > acknowledged  # it came back since
+        closed = max(row.get("acknowledged") or 0.0, row.get("resolved") or 0.0)
+        row["open"] = not closed or row["last_seen"] > closed  # it came back since
+        row["fixed"] = bool(row.get("resolved")) and not row["open"]
         row["device"] = _label(row["device_mac"], notes, known) if row["device_mac"] else ""
         row["severity_text"] = SEVERITY[g.language].get(row["severity"], row["severity"])
         row["text"] = (row["message_nl"] if nl and row["message_nl"] else row["message"]) or ""
