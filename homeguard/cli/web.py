@@ -31,7 +31,6 @@ def web(
     ctx: click.Context, listen: str, any_address: bool, db_path: str | None, config_file: str | None
 ) -> None:
     """Serve the dashboard: devices, findings and where the household's data goes."""
-    ctx.ensure_object(object)
     ctx.meta["homeguard.web"] = (db_path, config_file)
     if ctx.invoked_subcommand is not None:
         return
