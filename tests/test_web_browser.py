@@ -172,3 +172,19 @@ def test_the_hostile_device_is_inert_and_every_page_is_accessible(
     driver.get(site.url + "/devices")
     assert "PWNED" in driver.find_element("tag name", "main").text  # shown, as text
     assert shutil.which("chromium")
+
+
+def test_large_text_at_phone_width_still_fits(
+    chromium: Any,  # noqa: F811
+    hostile_site: Site,
+) -> None:
+    """WCAG 1.4.4: text at twice its size, on a 360 px phone, without scrolling sideways."""
+    driver, site = chromium, hostile_site
+    log_in(driver, site)
+    driver.set_window_size(WIDTHS["phone"], 900)
+    for path in PAGES:
+        driver.get(site.url + path)
+        driver.execute_script("document.documentElement.style.fontSize = '200%'")  # CSSOM: the CSP allows it
+        assert driver.execute_script("return getComputedStyle(document.body).fontSize") == "32px"
+        scroll = driver.execute_script("return document.documentElement.scrollWidth")
+        assert scroll <= WIDTHS["phone"] + 1, f"{path} scrolls sideways with large text"
