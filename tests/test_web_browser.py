@@ -7,7 +7,6 @@ desktop or phone width. Screenshots go to $HOMEGUARD_SCREENSHOTS when it is set.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,7 +170,6 @@ def test_the_hostile_device_is_inert_and_every_page_is_accessible(
                     driver.save_screenshot(str(shots / name))
     driver.get(site.url + "/devices")
     assert "PWNED" in driver.find_element("tag name", "main").text  # shown, as text
-    assert shutil.which("chromium")
 
 
 def test_large_text_at_phone_width_still_fits(

@@ -315,22 +315,27 @@ def _alerts_page(config: Config, done: str, problem: str) -> str:
 # -- what the pages show ------------------------------------------------------------
 
 
+def _known() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The household's notes and the device rows, by MAC: read once per request."""
+    if "known" not in g:
+        g.known = store.device_notes(g.db), {row["mac"]: row for row in device_listing(g.db)}
+    return g.known  # type: ignore[no-any-return]
+
+
 def _devices() -> list[dict[str, Any]]:
-    notes = store.device_notes(g.db)
+    notes, known = _known()
     open_counts: dict[str, int] = {}
     for finding in _findings():
         if finding["open"]:
             open_counts[finding["device_mac"]] = open_counts.get(finding["device_mac"], 0) + 1
-    rows = device_listing(g.db)
-    known = {row["mac"]: row for row in rows}
-    for row in rows:
+    for row in known.values():
         note = notes.get(row["mac"]) or {}
-        row["label"] = _label(row["mac"], notes, known)
+        row["label"] = _label(row["mac"])
         row["your_name"] = note.get("name") or ""
         row["known"] = bool(note.get("known"))
         row["metadata_only"] = bool(note.get("metadata_only"))
         row["open"] = open_counts.get(row["mac"], 0)
-    return rows
+    return list(known.values())
 
 
 def rule_titles(config: Config) -> dict[str, dict[str, str]]:
@@ -341,8 +346,9 @@ def rule_titles(config: Config) -> dict[str, dict[str, str]]:
     return {rule_id: {lang: t.title for lang, t in rule.texts.items()} for rule_id, rule in rules.items()}
 
 
-def _label(mac: str, notes: dict[str, Any], known: dict[str, Any]) -> str:
+def _label(mac: str) -> str:
     """The household's name for a device, else the name it gave, else its maker and MAC."""
+    notes, known = _known()
     note = notes.get(mac) or {}
     row = known.get(mac) or {}
     if note.get("name"):
@@ -353,8 +359,9 @@ def _label(mac: str, notes: dict[str, Any], known: dict[str, Any]) -> str:
 
 
 def _findings() -> list[dict[str, Any]]:
-    notes = store.device_notes(g.db)
-    known = {row["mac"]: row for row in device_listing(g.db)}
+    """Every finding, in the visitor's language: read once per request."""
+    if "findings" in g:
+        return g.findings  # type: ignore[no-any-return]
     rows = finding_listing(g.db)
     nl = g.language == "nl"
     titles = current_app.config["RULE_TITLES"]
@@ -362,11 +369,12 @@ def _findings() -> list[dict[str, Any]]:
         closed = max(row.get("acknowledged") or 0.0, row.get("resolved") or 0.0)
         row["open"] = not closed or row["last_seen"] > closed  # it came back since
         row["fixed"] = bool(row.get("resolved")) and not row["open"]
-        row["device"] = _label(row["device_mac"], notes, known) if row["device_mac"] else ""
+        row["device"] = _label(row["device_mac"]) if row["device_mac"] else ""
         row["severity_text"] = SEVERITY[g.language].get(row["severity"], row["severity"])
         row["text"] = (row["message_nl"] if nl and row["message_nl"] else row["message"]) or ""
         row["title"] = titles.get(row["rule"], {}).get(g.language) or row["title"]
         row["fix"] = (row["remediation_nl"] if nl and row["remediation_nl"] else row["remediation"]) or ""
+    g.findings = rows
     return rows
 
 
@@ -386,9 +394,7 @@ def _attention() -> list[dict[str, Any]]:
 
 def _week_chart() -> Markup | None:
     data = build_report(g.db, g.now, 7, g.language)
-    notes = store.device_notes(g.db)
-    known = {row["mac"]: row for row in device_listing(g.db)}
-    items = [(_label(d["mac"], notes, known), d["bytes_out"], d["bytes_in"]) for d in data["devices"][:12]]
+    items = [(_label(d["mac"]), d["bytes_out"], d["bytes_in"]) for d in data["devices"][:12]]
     if not items:
         return None
     return Markup(bar_chart(items, g.words["week"], "week-chart"))
