@@ -88,7 +88,7 @@ def test_config_errors_name_file_line_and_suggest(tmp_path: Path, write_pcap: An
     assert f"{config}:3: unknown setting 'max_flow'; did you mean 'max_flows'?" in done.stderr
     config.write_text("flow_idle_timeout: soon\n")
     done = homeguard("replay", str(write_pcap(web_visit())), "--config", str(config), check=False)
-    assert f"{config}:1: flow_idle_timeout must be float, not 'soon'" in done.stderr
+    assert f"{config}:1: flow_idle_timeout must be a number, not 'soon'" in done.stderr
 
 
 def test_fields_and_settings_list_their_declarations() -> None:
@@ -153,7 +153,7 @@ def test_config_check_reports_every_error_and_never_a_traceback(tmp_path: Path) 
     done = homeguard("config", "check", str(config), check=False)
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
-        f"{config}:1: flow_idle_timeout must be float, not 'soon'",
+        f"{config}:1: flow_idle_timeout must be a number, not 'soon'",
         f"{config}:2: unknown setting 'max_flow'; did you mean 'max_flows'?",
         f"{config}:3: language must be one of en, nl",
         f"{config}:5: target 'phone': 'ntfy://' says where to send, but not to whom: "

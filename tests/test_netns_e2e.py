@@ -9,13 +9,17 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
+from homeguard.clock import ManualClock
+from homeguard.settings import load_config
 from tests.conftest import make_certificate
 from tests.netns_lab import MACS, Lab, start_homeguard, start_webhook, stop, wait_for
+from tests.test_web import Browser, serving
 
 pytestmark = pytest.mark.netns
 HOUSEHOLD_NAMES = {"printer.home.test": "192.168.77.13", "nas.home.test": "192.168.77.20"}
@@ -402,3 +406,59 @@ def test_doctor_tells_a_mirror_port_from_a_port_that_sees_only_broadcast(lab: La
     said = "HomeGuard only sees broadcast traffic: connect it to a mirror port, or run it on the router."
     assert f"PROBLEM  Visibility: {said}" in ordinary
     assert "0 unicast between other devices" in ordinary
+
+
+def test_the_dashboard_says_whether_the_daemon_sees_the_household(lab: Lab) -> None:
+    """doctor's verdict, from the running daemon's own counts, on its overview page."""
+    lab.run("laptop", "ip", "addr", "add", "192.168.77.12/24", "dev", "eth0")
+    lab.spawn(
+        "printer", [sys.executable, "-u", "-m", "http.server", "8080", "--bind", "192.168.77.13"], "http.log"
+    )
+    wait_for(lambda: "Serving HTTP" in (lab.workdir / "http.log").read_text(), "the printer's web server")
+    mirror_db = lab.workdir / "mirror.db"
+    homeguard = start_homeguard(lab, mirror_db)
+    fetch = "for i in $(seq 25); do curl -s -o /dev/null --max-time 5 http://192.168.77.13:8080/; done"
+    lab.run("laptop", "sh", "-c", fetch)
+    wait_for(
+        lambda: _latest_stats(mirror_db, "flows_answered") >= 25, "the daemon to count 25 answered flows"
+    )
+    assert "It sees the traffic between the household" in _overview(mirror_db)
+    stop(homeguard, lab)
+
+    # An ordinary switch port: the bridge learns where each MAC is and stops flooding.
+    lab.sh("ip", "-n", lab.ns("sw"), "link", "set", "br0", "type", "bridge", "ageing_time", "30000")
+    lab.run("laptop", "busybox", "ping", "-c", "2", "-W", "2", "192.168.77.13")  # the bridge learns both MACs
+    switch_db = lab.workdir / "switch.db"
+    homeguard = start_homeguard(lab, switch_db)
+    lab.run("laptop", "sh", "-c", fetch)
+    lab.run("laptop", sys.executable, "-c", ANNOUNCERS)
+    wait_for(lambda: _latest_stats(switch_db, "flows_group") >= 25, "the daemon to count 25 broadcast flows")
+    assert _latest_stats(switch_db, "flows_between_others") == 0
+    page = _overview(switch_db)
+    assert "It sees only the announcements devices send to everyone" in page
+    stop(homeguard, lab)
+
+
+ANNOUNCERS = (  # 25 announcements, each its own flow (a new source port), all broadcast
+    "import socket\n"
+    "for port in range(20000, 20025):\n"
+    "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    "    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)\n"
+    "    s.bind(('192.168.77.12', port)); s.sendto(b'hello', ('192.168.77.255', 9)); s.close()\n"
+)
+
+
+def _latest_stats(db: Path, column: str) -> int:
+    if not db.exists():
+        return 0
+    row = Database(db).execute(f"SELECT {column} FROM capture_stats ORDER BY id DESC LIMIT 1").fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def _overview(db: Path) -> str:
+    """The overview page, served on the running daemon's database."""
+    config = load_config(None, {"db_path": str(db)})
+    with serving(db, config, ManualClock(time.time())) as site:
+        user = Browser(site)
+        user.log_in()
+        return str(user.get("/")[2])

@@ -202,6 +202,30 @@ def test_first_seen_learns_then_fires_once_and_survives_a_restart(tmp_path: Path
     db.close()
 
 
+def test_the_household_learning_period_governs_rules_without_their_own(tmp_path: Path) -> None:
+    from homeguard.rules.configured import load_rules_for
+    from homeguard.settings import load_config
+
+    def device(ts: float, n: int) -> dict[str, Any]:
+        mac = f"00:1b:a9:00:00:{n:02x}"
+        return {"type": "device_new", "ts": ts, "device.mac": mac, "device.identity": mac}
+
+    week = load_rules_for(load_config(None, {"db_path": str(tmp_path / "hg.db")}))
+    assert week.learning_period == 7 * 86400.0
+    found: list[Finding] = []
+    engine = RuleEngine(week, [found.append])
+    engine(device(TS0, 1))  # starts learning
+    engine(device(TS0 + 3 * 86400, 2))  # day 3 of 7: learned, not reported
+    two_days = load_rules_for(load_config(None, {"db_path": str(tmp_path / "hg.db"), "learning_days": 2}))
+    engine.set_rules(two_days)  # the household chose 2 days in the dashboard; the daemon reloads
+    engine(device(TS0 + 3 * 86400, 2))  # known from learning
+    engine(device(TS0 + 3 * 86400, 3))  # new, and learning is over
+    assert [f.device_mac for f in found if f.rule == "new-device"] == ["00:1b:a9:00:00:03"]
+    own = parse(FIRST_SEEN_RULE)  # learn_for: 1h of its own, whatever the household chose
+    state = RuleEngine(RuleSet(rules={own.id: own}, learning_period=0.0)).runtimes["fs"].first_seen
+    assert state is not None and state.learn_for == 3600.0
+
+
 def test_repeats_update_one_finding_row_with_a_count(tmp_path: Path) -> None:
     db = open_database(tmp_path / "hg.db")
     writer = BatchWriter(db, 1000)

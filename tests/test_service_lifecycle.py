@@ -137,6 +137,37 @@ def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(tmp_path: Pa
             proc.kill()
 
 
+def test_a_change_made_in_the_dashboard_reaches_the_running_daemon_by_itself(tmp_path: Path) -> None:
+    """No SIGHUP: the daemon notices the dashboard's change count and reloads."""
+    if os.geteuid() != 0:
+        import pytest
+
+        pytest.skip("live capture needs root")
+    from sqlite_utils import Database
+
+    from homeguard.store.web import set_setting
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"stats_interval: 1\nflush_interval: 1\nrules_dir: {tmp_path / 'none'}\nweb_listen: never\n"
+    )
+    proc, log = daemon_on_lo(tmp_path, config)
+    try:
+        wait_for_text(log, "capturing on lo")
+        db = Database(tmp_path / "hg.db")
+        set_setting(db, "learning_days", "0", time.time())  # what the settings form writes
+        db.close()
+        text = wait_for_text(log, "setting(s) changed")
+        assert "changed in the dashboard: reloading the config and the rules" in text
+        assert "1 setting(s) changed" in text
+        wait_for_text(log, "rules reloaded")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 HOSTILE_QUERIES = (  # a bounded burst of DNS queries chosen to make a pattern backtrack
     "import socket, struct, sys\n"
     "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"

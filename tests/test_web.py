@@ -4,6 +4,7 @@ changes a household makes (a name for a device, an acknowledged finding, a mute)
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import re
 import threading
@@ -20,7 +21,7 @@ from waitress.server import create_server
 
 from homeguard.clock import ManualClock
 from homeguard.errors import ConfigError
-from homeguard.settings import load_config
+from homeguard.settings import Config, load_config
 from homeguard.store.web import set_user
 from homeguard.web.app import create_app
 from homeguard.web.security import check_listen, hash_password
@@ -42,7 +43,13 @@ class Site:
 def site(tmp_path: Path) -> Iterator[Site]:
     db, config_path = replay_household(tmp_path)
     config = load_config(str(config_path), {"db_path": str(db)})
-    clock = ManualClock(TS0 + 3600)
+    with serving(db, config, ManualClock(TS0 + 3600)) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def serving(db: Path, config: Config, clock: ManualClock) -> Iterator[Site]:
+    """The dashboard on a database, served by waitress on loopback, with an admin and a viewer."""
     set_user(Database(db), "admin", "admin", hash_password(PASSWORD), clock.time())
     set_user(Database(db), "kid", "viewer", hash_password(PASSWORD + "!"), clock.time())
     server = create_server(create_app(config, db, clock), host="127.0.0.1", port=0, threads=2)
@@ -275,15 +282,18 @@ def test_the_household_changes_its_few_settings_and_sees_all_of_them(site: Site)
     browser = Browser(site)
     browser.log_in()
     csrf = browser.csrf("/settings")
-    form = {"csrf": csrf, "language": "nl", "report_email": "weekly"}
+    form = {"csrf": csrf, "language": "nl", "report_email": "weekly", "learning_days": "3,5"}
     bad = browser.post("/settings", {**form, "quiet_hours": "late"})
     assert bad[0] == 400 and "quiet_hours must look like 22:00-07:00, not &#39;late&#39;" in bad[2]
+    bad = browser.post("/settings", {**form, "quiet_hours": "", "learning_days": "a week"})
+    assert bad[0] == 400 and "learning_days must be a number, not &#39;a week&#39;" in bad[2]
     assert browser.post("/settings", {**form, "quiet_hours": "22:30-07:00"})[0] == 302
     page = browser.get("/settings")[2]
     assert 'value="22:30-07:00"' in page and "retention_ledger_days" in page  # every setting, read-only
     config = with_dashboard_changes(load_config(None, {"db_path": str(site.db)}), Database(site.db))
     assert config.values["language"] == "nl" and config.values["quiet_hours"] == (22 * 60 + 30, 7 * 60)
     assert config.values["report_email"] == "weekly" and config.source["language"] == "the dashboard"
+    assert config.values["learning_days"] == 3.5
 
 
 def test_a_device_set_to_metadata_only_shows_no_lookups_and_joins_the_setting(site: Site) -> None:

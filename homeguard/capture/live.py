@@ -3,6 +3,7 @@ filter through libpcap; we read raw frames from it and decode them ourselves."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import select
@@ -168,3 +169,26 @@ class LiveSource:
     def close(self) -> None:
         self.read_kernel_drops()
         self._scapy_socket.close()
+
+
+def interface_mac(interface: str) -> bytes | None:
+    """This machine's MAC on `interface`, None when it has none (or no such interface)."""
+    try:
+        text = Path(f"/sys/class/net/{interface}/address").read_text().strip()
+        return bytes.fromhex(text.replace(":", ""))
+    except (OSError, ValueError):
+        return None
+
+
+def machine_addresses() -> frozenset[bytes]:
+    """Every IPv4 and IPv6 address of this machine, packed: traffic to one of them is its
+    own, not traffic it forwards as a router."""
+    import psutil
+
+    packed = set()
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if address.family in (socket.AF_INET, socket.AF_INET6):
+                with contextlib.suppress(OSError):
+                    packed.add(socket.inet_pton(address.family, address.address.split("%")[0]))
+    return frozenset(packed)

@@ -35,8 +35,9 @@ def run(
 ) -> None:
     """Capture live on an interface and keep watch until stopped (SIGTERM or Ctrl-C)."""
     from homeguard import app
-    from homeguard.capture.live import LiveSource, default_interface
+    from homeguard.capture.live import LiveSource, default_interface, interface_mac, machine_addresses
     from homeguard.service.daemon import Daemon, RuleReloader
+    from homeguard.service.dashboard_watch import DashboardWatch
     from homeguard.service.live_config import LiveConfig
 
     clock = command_clock()
@@ -56,18 +57,22 @@ def run(
         clock=clock,
     )
     household = app.build(config, clock)
+    household.pipeline.visibility.own_mac = interface_mac(source.name)
+    household.pipeline.visibility.own_ips = machine_addresses()
     dashboard = None
     try:
         from homeguard.store.database import database_path
         from homeguard.web.serve import Dashboard
 
-        dashboard = Dashboard(config, database_path(config.values["db_path"]), clock, source.name)
+        db_file = database_path(config.values["db_path"])
+        dashboard = Dashboard(config, db_file, clock, source.name)
         with app.background(household) as restart_sender:
             live = LiveConfig(
                 config_file, overrides, config, household.pipeline, household.alerts, restart_sender
             )
             daemon = Daemon(household.pipeline, source, config.values["stats_interval"], clock)
             daemon.reload_config = live.reload
+            daemon.dashboard = DashboardWatch(db_file)
             daemon.rules = RuleReloader(
                 household.engine, household.ruleset, app.rule_loader(household, lambda: live.config)
             )

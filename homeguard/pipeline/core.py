@@ -46,6 +46,7 @@ from homeguard.state.flow_events import flow_end_event, flow_row, flow_start_eve
 from homeguard.state.flows import Flow, FlowTable
 from homeguard.state.infrastructure import Infrastructure
 from homeguard.state.names import ServerNames
+from homeguard.state.visibility import Visibility
 from homeguard.store.household import learn_infrastructure
 from homeguard.store.writer import BatchWriter
 
@@ -118,6 +119,7 @@ class Pipeline:
         )
         self.arrivals = Arrivals()
         self.flood = MacFloodGuard()
+        self.visibility = Visibility()  # the daemon sets its own MAC
         self._now = 0.0
         self._next_sweep = 0.0
 
@@ -282,6 +284,7 @@ class Pipeline:
         infrastructure = self.infrastructure  # where the flow goes, and whose it is: once per flow
         flow.direction = builders.flow_direction(key[1], key[3], infrastructure.is_home)
         flow.device_mac = infrastructure.household_mac(key[1], key[3], src_mac, dst_mac)
+        self.visibility.flow_started(src_mac, dst_mac, key[1], key[3])
         self.emit(flow_start_event(flow), flow.device_mac)
         return flow
 
@@ -429,6 +432,10 @@ class Pipeline:
 
     def _end_flow(self, flow: Flow) -> None:
         self.stats.flows_ended += 1
+        key = flow.key
+        self.visibility.flow_ended(
+            flow.src_mac, flow.dst_mac, key[1], key[3], bool(flow.packets_in and flow.packets_out)
+        )
         self.sessions.release(flow)
         event = flow_end_event(flow)
         self.emit(event, flow.device_mac)
@@ -523,6 +530,10 @@ class Pipeline:
                 "malformed": self.stats.malformed,
                 "events": self.stats.events,
                 "stopped": now if final else None,
+                "flows_between_others": self.visibility.between_others,
+                "flows_answered": self.visibility.answered,
+                "flows_group": self.visibility.group,
+                "flows_own": self.visibility.own,
                 **self.health(),
             },
         )

@@ -32,10 +32,13 @@ def load_rules_for(
     list_dirs = [shipped / "lists", lists_directory(config), user / "lists"]
     if not paths:
         ruleset = load_ruleset([shipped, user], disabled, previous, tuple(list_dirs), catalog)
+        ruleset.learning_period = config.values["learning_days"] * 86400.0
         for rule_id in config.values["alert_rules"]:  # record-only rules the household wants to hear of
             rule = ruleset.rules.get(rule_id)
             if rule is not None and rule.mode == "record":
                 rule.mode = "alert"
         return ruleset
     beside = [Path(p).parent / "lists" if Path(p).is_file() else Path(p) / "lists" for p in paths]
-    return load_ruleset([Path(p) for p in paths], disabled, None, (*list_dirs, *beside), catalog)
+    ruleset = load_ruleset([Path(p) for p in paths], disabled, None, (*list_dirs, *beside), catalog)
+    ruleset.learning_period = config.values["learning_days"] * 86400.0
+    return ruleset

@@ -49,24 +49,28 @@ class RuleEngine:
         rules_by_type: dict[str, list[Rule]] = {}
         for rule in ruleset.rules.values():
             old = self.runtimes.get(rule.id)
-            runtimes[rule.id] = self._runtime(rule, old)
+            runtimes[rule.id] = self._runtime(rule, old, ruleset.learning_period)
             for event_type in rule.when:
                 rules_by_type.setdefault(event_type, []).append(rule)
         self.runtimes = runtimes
         self.by_type = {t: TypeDispatch.of(rules) for t, rules in rules_by_type.items()}
 
-    def _runtime(self, rule: Rule, old: RuleRuntime | None) -> RuleRuntime:
+    def _runtime(self, rule: Rule, old: RuleRuntime | None, learning_period: float) -> RuleRuntime:
         runtime = RuleRuntime(rule)
         if rule.threshold is not None:
             same = old is not None and old.threshold is not None and old.rule.threshold == rule.threshold
             runtime.threshold = old.threshold if same and old else ThresholdState(rule.threshold)
         if rule.first_seen is not None:
             same = old is not None and old.first_seen is not None and old.rule.first_seen == rule.first_seen
-            runtime.first_seen = (
-                old.first_seen
-                if same and old
-                else FirstSeenState(rule.id, rule.first_seen, self.store, self.learning)
-            )
+            learn_for = rule.first_seen.learn_for
+            learn_for = learning_period if learn_for is None else learn_for
+            if same and old and old.first_seen is not None:
+                runtime.first_seen = old.first_seen
+                runtime.first_seen.learn_for = learn_for  # the household's period may have changed
+            else:
+                runtime.first_seen = FirstSeenState(
+                    rule.id, rule.first_seen, self.store, learn_for, self.learning
+                )
         if rule.suppress is not None:
             same = old is not None and old.suppress is not None and old.rule.suppress == rule.suppress
             runtime.suppress = old.suppress if same and old else SuppressState(rule.suppress.seconds)

@@ -35,6 +35,9 @@ def rule_files(directory: Path) -> list[Path]:
     )
 
 
+DEFAULT_LEARNING_PERIOD = 7 * 86400.0  # the learning_days setting's default
+
+
 @dataclass(slots=True)
 class RuleSet:
     rules: dict[str, Rule] = field(default_factory=dict)  # active rules by id
@@ -45,6 +48,7 @@ class RuleSet:
     stamps: dict[str, float] = field(default_factory=dict)  # file -> mtime, to notice edits
     directories: list[Path] = field(default_factory=list)  # where the rules were loaded from
     list_directories: tuple[Path, ...] = ()  # where the lists were, when not beside the rules
+    learning_period: float = DEFAULT_LEARNING_PERIOD  # seconds, for first_seen rules without learn_for
 
     def rules_for(self, event_type: str) -> list[Rule]:
         return [r for r in self.rules.values() if event_type in r.when]

@@ -38,7 +38,7 @@ class Threshold:
 @dataclass(slots=True, frozen=True)
 class FirstSeen:
     key: tuple[str, ...]
-    learn_for: float
+    learn_for: float | None = None  # None: the household's learning period (learning_days)
     forget_after: float | None = None
 
 

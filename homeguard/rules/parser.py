@@ -383,7 +383,7 @@ class RuleParser:
             return None
         learn_for = self.duration(keys.get("learn_for"), "first_seen.learn_for")
         forget_after = self.duration(keys.get("forget_after"), "first_seen.forget_after")
-        return FirstSeen(key, learn_for or 0.0, forget_after)
+        return FirstSeen(key, learn_for, forget_after)
 
     def suppress(self, entry: Entry | None) -> Suppress | None:
         if entry is None:

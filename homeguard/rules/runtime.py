@@ -103,10 +103,16 @@ class ThresholdState:
 
 class FirstSeenState:
     def __init__(
-        self, rule_id: str, first_seen: FirstSeen, store: FirstSeenStore | None, learning: bool = True
+        self,
+        rule_id: str,
+        first_seen: FirstSeen,
+        store: FirstSeenStore | None,
+        learn_for: float,
+        learning: bool = True,
     ) -> None:
         self.rule_id = rule_id
         self.first_seen = first_seen
+        self.learn_for = learn_for  # the rule's own, else the household's learning period
         self.store = store
         self.learning = learning
         started, keys = store.load(rule_id) if store is not None else (None, {})
@@ -127,7 +133,7 @@ class FirstSeenState:
         self.keys[key] = ts
         if self.store is not None and (last is None or ts - last > KEY_SAVE_INTERVAL):
             self.store.save_key(self.rule_id, key, ts)  # not on every sighting: spare the disk
-        still_learning = self.learning and ts < self.learning_started + fs.learn_for
+        still_learning = self.learning and ts < self.learning_started + self.learn_for
         return new and not still_learning
 
 

@@ -15,6 +15,7 @@ from homeguard.clock import Clock
 from homeguard.pipeline.core import Pipeline
 from homeguard.rules.engine import RuleEngine
 from homeguard.rules.loader import RuleSet, file_stamps
+from homeguard.service.dashboard_watch import DashboardWatch
 from homeguard.service.sdnotify import sd_notify, watchdog_interval
 
 log = logging.getLogger("homeguard.daemon")
@@ -96,6 +97,7 @@ class Daemon:
         self.stop = source.stop
         self.rules: RuleReloader | None = None
         self.reload_config: Callable[[], None] | None = None  # SIGHUP: the config file again
+        self.dashboard: DashboardWatch | None = None  # changes made in the dashboard
         self._config_requested = threading.Event()
         self._drops_seen = 0
         self._calm_reports = 0
@@ -134,6 +136,11 @@ class Daemon:
                         continue  # a busy source yields no idle ticks: look up every 1024 frames
                 now = clock.time()
                 pipeline.maintain(now)
+                if self.dashboard is not None and self.dashboard.changed(now):
+                    log.info("changed in the dashboard: reloading the config and the rules")
+                    self._config_requested.set()
+                    if self.rules is not None:  # the learning period shapes the rules
+                        self.rules.requested.set()
                 if self._config_requested.is_set() and self.reload_config is not None:
                     self._config_requested.clear()
                     self.reload_config()  # before the rules: they load with the new config
@@ -148,6 +155,8 @@ class Daemon:
                     next_keepalive = now + keepalive
         finally:
             sd_notify("STOPPING=1")
+            if self.dashboard is not None:
+                self.dashboard.close()
             source.close()
             self._report(clock.time(), final=True)
             pipeline.close()

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from homeguard.capture.live import interface_mac, machine_addresses
 from homeguard.capture.source import Frame
 from homeguard.clock import Clock
 from homeguard.decode.addresses import is_unicast_mac
 from homeguard.decode.packet import PROTO_UDP, decode_frame
 from homeguard.errors import HomeGuardError
 from homeguard.settings import Config
+from homeguard.state.visibility import BROADCAST_ONLY, NOTHING, visibility_verdict
 
 DEFAULT_PORTS = {"json": 80, "jsons": 443, "xml": 80, "xmls": 443, "mailto": 25, "mailtos": 587, "ntfy": 80}
 PORT_DNS = 53
@@ -48,7 +50,11 @@ class Traffic:
     dns: dict[bytes, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def count_frames(frames: list[Frame], own_mac: bytes | None) -> Traffic:
+def count_frames(
+    frames: list[Frame], own_mac: bytes | None, own_ips: frozenset[bytes] = frozenset()
+) -> Traffic:
+    """Who talks to whom. A frame with this machine's MAC but neither of its addresses is
+    one it forwards as the router, and counts as traffic between others."""
     traffic = Traffic(frames=len(frames))
     for _ts, linktype, data, wirelen in frames:
         pkt = decode_frame(linktype, data, wirelen)
@@ -56,7 +62,9 @@ def count_frames(frames: list[Frame], own_mac: bytes | None) -> Traffic:
             continue
         if not is_unicast_mac(pkt.dst_mac):
             traffic.group += 1
-        elif own_mac in (pkt.src_mac, pkt.dst_mac):
+        elif own_mac in (pkt.src_mac, pkt.dst_mac) and (
+            not own_ips or pkt.src_ip in own_ips or pkt.dst_ip in own_ips
+        ):
             traffic.own += 1
         else:
             traffic.between_others += 1
@@ -83,14 +91,6 @@ def listen(interface: str, seconds: float, clock: Clock, bpf_filter: str | None 
     finally:
         source.close()
     return frames
-
-
-def own_mac(interface: str) -> bytes | None:
-    try:
-        text = Path(f"/sys/class/net/{interface}/address").read_text().strip()
-        return bytes.fromhex(text.replace(":", ""))
-    except (OSError, ValueError):
-        return None
 
 
 def check_link(interface: str) -> Check:
@@ -121,7 +121,8 @@ def check_visibility(traffic: Traffic, interface: str) -> Check:
         f"{traffic.group} broadcast or multicast",
         f"{traffic.own} to or from this machine",
     ]
-    if traffic.frames == 0:
+    verdict = visibility_verdict(traffic.between_others, traffic.group + traffic.own)
+    if verdict == NOTHING:
         return Check(
             "Visibility",
             "PROBLEM",
@@ -129,7 +130,7 @@ def check_visibility(traffic: Traffic, interface: str) -> Check:
             "Check the cable and that this is the interface facing your network.",
             figures,
         )
-    if traffic.between_others == 0:
+    if verdict == BROADCAST_ONLY:
         return Check(
             "Visibility",
             "PROBLEM",
@@ -309,7 +310,7 @@ def run_checks(config: Config, interface: str, seconds: float, db_path: Path, cl
     try:
         started = clock.monotonic()
         frames = listen(interface, seconds, clock, config.values["bpf_filter"])
-        traffic = count_frames(frames, own_mac(interface))
+        traffic = count_frames(frames, interface_mac(interface), machine_addresses())
         traffic.seconds = clock.monotonic() - started
         checks.append(Check("Capture permission", "OK", f"HomeGuard may capture on {interface}."))
         checks += [check_visibility(traffic, interface), check_devices(traffic)]

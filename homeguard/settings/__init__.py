@@ -6,6 +6,7 @@ reference in docs/settings.md are all derived from it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import re
@@ -122,6 +123,14 @@ class ConfigValues(TypedDict):
         ),
     ]
     disabled_rules: Annotated[list[str], About([], "Ids of rules to switch off, such as [new-device].")]
+    learning_days: Annotated[
+        float,
+        About(
+            7.0,
+            "Days HomeGuard learns the household before it reports new devices, companies and countries (every first_seen rule without a learn_for of its own). 0: report from the start.",
+            minimum=0,
+        ),
+    ]
     alert_rules: Annotated[
         list[str],
         About(
@@ -353,6 +362,15 @@ class Config:
             values[name] = _checked(setting, value, where)
         self.source[name] = where
 
+    def set_text(self, name: str, text: str, where: str) -> None:
+        """A setting as typed into a form: a number is read as one (a decimal comma too)."""
+        setting = SETTINGS_BY_NAME.get(name)
+        value: Any = text or None
+        if text and setting is not None and setting.type in (int, float):
+            with contextlib.suppress(ValueError):  # else the check below says what it must be
+                value = setting.type(text.replace(",", "."))
+        self.set(name, value, where)
+
 
 def _macs(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not all(
@@ -369,6 +387,9 @@ def _did_you_mean(name: str) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+TYPE_WORDS = {str: "a text", int: "a whole number", float: "a number", bool: "true or false"}
+
+
 def _checked(setting: Setting, value: Any, where: str) -> Any:
     if value is None or value == "":
         if setting.default is None:
@@ -383,7 +404,7 @@ def _checked(setting: Setting, value: Any, where: str) -> Any:
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True
     if not ok:
-        raise ConfigError(f"{where}: {setting.name} must be {expected.__name__}, not {value!r}")
+        raise ConfigError(f"{where}: {setting.name} must be {TYPE_WORDS[expected]}, not {value!r}")
     if setting.choices and value not in setting.choices:
         raise ConfigError(f"{where}: {setting.name} must be one of {', '.join(setting.choices)}")
     if setting.minimum is not None and value < setting.minimum:

@@ -260,6 +260,23 @@ def _v13_resolved_findings(db: Database) -> None:
     db.executescript("ALTER TABLE findings ADD COLUMN resolved REAL;")
 
 
+def _v14_visibility_and_dashboard_changes(db: Database) -> None:
+    # What the daemon can see (flows between other devices, and so on: state/visibility.py),
+    # and a counter the dashboard raises on every change a running daemon should take up.
+    db.executescript(
+        """
+        ALTER TABLE capture_stats ADD COLUMN flows_between_others INTEGER;
+        ALTER TABLE capture_stats ADD COLUMN flows_answered INTEGER;
+        ALTER TABLE capture_stats ADD COLUMN flows_group INTEGER;
+        ALTER TABLE capture_stats ADD COLUMN flows_own INTEGER;
+        CREATE TABLE dashboard_changes (
+            id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL, changed REAL
+        );
+        INSERT INTO dashboard_changes (id, count, changed) VALUES (1, 0, NULL);
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
@@ -274,5 +291,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v11_web_settings,
     _v12_metadata_only_from_the_dashboard,
     _v13_resolved_findings,
+    _v14_visibility_and_dashboard_changes,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -90,6 +90,7 @@ def note_device(
             "updated = excluded.updated, metadata_only = excluded.metadata_only",
             [mac, name or None, int(known), now, int(metadata_only)],
         )
+        _changed(db, now)
 
 
 def device_notes(db: Database) -> dict[str, Row]:
@@ -114,11 +115,13 @@ def add_target(db: Database, name: str, url: str, min_severity: str, now: float)
             "ON CONFLICT (name) DO UPDATE SET url = excluded.url, min_severity = excluded.min_severity",
             [name, url, min_severity, now],
         )
+        _changed(db, now)
 
 
-def remove_target(db: Database, name: str) -> None:
+def remove_target(db: Database, name: str, now: float) -> None:
     with db.atomic():
         db.execute("DELETE FROM notify_targets WHERE name = ?", [name])
+        _changed(db, now)
 
 
 def dashboard_targets(db: Database) -> list[Target]:
@@ -128,7 +131,7 @@ def dashboard_targets(db: Database) -> list[Target]:
     ]
 
 
-HOUSEHOLD_SETTINGS = ("language", "quiet_hours", "report_email")  # changed in the dashboard
+HOUSEHOLD_SETTINGS = ("language", "quiet_hours", "learning_days", "report_email")  # changed in the dashboard
 
 
 def set_setting(db: Database, name: str, value: str, now: float) -> None:
@@ -138,10 +141,21 @@ def set_setting(db: Database, name: str, value: str, now: float) -> None:
             "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated = excluded.updated",
             [name, value, now],
         )
+        _changed(db, now)
 
 
 def dashboard_settings(db: Database) -> dict[str, str]:
     return {str(n): str(v) for n, v in db.execute("SELECT name, value FROM web_settings").fetchall()}
+
+
+def _changed(db: Database, now: float) -> None:
+    """Count a change a running daemon should take up (service/dashboard_watch.py)."""
+    db.execute("UPDATE dashboard_changes SET count = count + 1, changed = ? WHERE id = 1", [now])
+
+
+def dashboard_change_count(db: Database) -> int:
+    row = db.execute("SELECT count FROM dashboard_changes WHERE id = 1").fetchone()
+    return int(row[0]) if row else 0
 
 
 def with_dashboard_changes(config: Config, db: Database) -> Config:
@@ -152,7 +166,7 @@ def with_dashboard_changes(config: Config, db: Database) -> Config:
     for name, value in dashboard_settings(db).items():
         if name in HOUSEHOLD_SETTINGS:
             try:
-                config.set(name, value or None, DASHBOARD)
+                config.set_text(name, value, DASHBOARD)
             except ConfigError as exc:
                 log.error("%s", exc)
     values: dict[str, Any] = config.values  # type: ignore[assignment]

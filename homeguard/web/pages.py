@@ -17,6 +17,7 @@ from homeguard.report.build import build_report
 from homeguard.report.render import bar_chart, device_section, legend
 from homeguard.settings import Config
 from homeguard.settings.targets import SEVERITIES, Target
+from homeguard.state.visibility import BROADCAST_ONLY, NOTHING, ONE_WAY, SEES_ALL, visibility_verdict
 from homeguard.store import outbox
 from homeguard.store import web as store
 from homeguard.store.queries import device_listing, finding_listing, latest_capture_stats
@@ -30,6 +31,14 @@ PAGE = 50  # findings per page
 PERIODS = (1, 7, 30, 365)  # days the report page offers
 STALE_STATS = 600.0  # seconds without a statistics row: the daemon is not running
 ATTENTION = ("high", "critical")
+VISIBILITY_MINIMUM = 20  # flows before the overview says what HomeGuard can see...
+VISIBILITY_PATIENCE = 300.0  # ...or seconds since it started, on a quiet network
+VISIBILITY_WORDS = {
+    NOTHING: "sees_nothing",
+    BROADCAST_ONLY: "sees_broadcast",
+    ONE_WAY: "sees_one_way",
+    SEES_ALL: "sees_all",
+}
 
 
 def register(app: Flask, config: Config, clock: Clock, secure: bool) -> None:
@@ -242,7 +251,7 @@ def _alert_pages(app: Flask, config: Config) -> None:
 
     @app.post("/alerts/targets/<name>/remove")
     def remove_target(name: str) -> BaseResponse:
-        store.remove_target(g.db, name)
+        store.remove_target(g.db, name, g.now)
         return redirect(url_for("alerts", done="removed"))
 
 
@@ -257,7 +266,7 @@ def _settings_pages(app: Flask, config: Config) -> None:
         trial = Config()
         try:
             for name, value in wanted.items():
-                trial.set(name, value or None, store.DASHBOARD)  # the same checks as the file's
+                trial.set_text(name, value, store.DASHBOARD)  # the same checks as the file's
         except ConfigError as exc:
             return _settings_page(config, "", str(exc)), 400
         for name, value in wanted.items():
@@ -378,14 +387,27 @@ def _findings() -> list[dict[str, Any]]:
     return rows
 
 
-def _health() -> dict[str, Any]:
+def _health() -> list[dict[str, Any]]:
+    """Whether the daemon runs, and doctor's verdict on what it sees, from its last report."""
     rows = latest_capture_stats(g.db, 1)
     if not rows:
-        return {"state": "none", "text": g.words["no_stats"]}
-    age = g.now - rows[0]["ts"]
-    if rows[0]["stopped"] or age > STALE_STATS:
-        return {"state": "down", "text": g.words["not_running"].format(minutes=int(age // 60))}
-    return {"state": "ok", "text": g.words["running"].format(packets=rows[0]["packets"])}
+        return [{"state": "none", "text": g.words["no_stats"]}]
+    row, age = rows[0], g.now - rows[0]["ts"]
+    if row["stopped"] or age > STALE_STATS:
+        return [{"state": "down", "text": g.words["not_running"].format(minutes=int(age // 60))}]
+    running = {"state": "ok", "text": g.words["running"].format(packets=row["packets"])}
+    return [running, _visibility(row)]
+
+
+def _visibility(row: dict[str, Any]) -> dict[str, Any]:
+    between, answered = row["flows_between_others"] or 0, row["flows_answered"] or 0
+    other = (row["flows_group"] or 0) + (row["flows_own"] or 0)
+    running_for = row["ts"] - (row["started"] or row["ts"])
+    if between + other < VISIBILITY_MINIMUM and running_for < VISIBILITY_PATIENCE:
+        return {"state": "none", "text": g.words["sees_not_yet"]}
+    verdict = visibility_verdict(between, other, answered)
+    state = "ok" if verdict == SEES_ALL else "down"
+    return {"state": state, "text": g.words[VISIBILITY_WORDS[verdict]].format(flows=f"{between:,}")}
 
 
 def _attention() -> list[dict[str, Any]]:
