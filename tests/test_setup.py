@@ -8,12 +8,15 @@ import re
 import shutil
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from homeguard.service.install import default_config_text
 from homeguard.settings import SETTINGS, load_config
+from homeguard.store.web import set_user, waiting_setup_code
 from tests.conftest import homeguard
 
 ANALYZE = shutil.which("systemd-analyze")
@@ -32,6 +35,13 @@ def test_setup_installs_everything_once_and_uninstall_removes_it(root: Path) -> 
     first = homeguard("setup", "--root", str(root), "--interface", "eth1", "--no-start").stdout
     assert "done: created system user homeguard" in first
     assert "next: open http://" in first and ":8780/setup in a browser" in first  # where the dashboard is
+    code = re.search(r"enter the setup code ([A-Z0-9]{4}-[A-Z0-9]{4})", first)
+    assert code is not None, first
+    db = root / "var/lib/homeguard/homeguard.db"  # made now, the service user's, holding that code
+    owner = re.search(r"^homeguard:x:(\d+):(\d+):", (root / "etc/passwd").read_text(), re.M)
+    assert owner is not None and (db.stat().st_uid, db.stat().st_gid) == (int(owner[1]), int(owner[2]))
+    assert stat.S_IMODE(db.stat().st_mode) == 0o640
+    assert waiting_setup_code(Database(db), time.time()) == code[1]
     assert re.search(
         r"^homeguard:x:\d+:\d+::/nonexistent:/usr/sbin/nologin$", (root / "etc/passwd").read_text(), re.M
     )
@@ -44,6 +54,10 @@ def test_setup_installs_everything_once_and_uninstall_removes_it(root: Path) -> 
     assert re.search(r"^ExecStart=\S+/homeguard run --config /etc/homeguard/config.yaml$", unit, re.M)
     second = homeguard("setup", "--root", str(root), "--no-start").stdout
     assert "done:" not in second  # idempotent: everything is kept
+    assert f"enter the setup code {code[1]}" in second  # the same code, while it is unused
+    set_user(Database(db), "admin", "admin", "scrypt-hash", time.time())
+    third = homeguard("setup", "--root", str(root), "--no-start").stdout
+    assert "setup code" not in third and ":8780/ in a browser on the household network and log in" in third
     assert "kept: system user homeguard" in second and "(yours: not overwritten)" in second
     gone = homeguard("setup", "--root", str(root), "--uninstall", "--purge").stdout
     assert "removed system user homeguard" in gone

@@ -265,7 +265,7 @@ def test_run_serves_the_dashboard_and_logs_the_setup_code(tmp_path: Path) -> Non
         wait_for_text(log, "capturing on lo")
         text = log.read_text()
         assert f"dashboard on http://127.0.0.1:{port}/" in text
-        code = re.search(r"/setup and enter the code ([A-Z0-9]{4}-[A-Z0-9]{4})", text)
+        code = re.search(r"/setup and enter the setup code ([A-Z0-9]{4}-[A-Z0-9]{4})", text)
         assert code is not None
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/setup", timeout=10) as page:
             assert "Setup code" in page.read().decode()

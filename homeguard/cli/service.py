@@ -38,11 +38,11 @@ def setup(interface: str | None, uninstall: bool, purge: bool, root: str, no_sta
     for line in report.todo:
         click.echo(f"todo: {line}")
     if not uninstall:
-        click.echo(f"next: {dashboard_hint(interface)}")
+        click.echo(f"next: {dashboard_hint(interface, report.setup_code)}")
 
 
-def dashboard_hint(interface: str | None) -> str:
-    """Where the household opens the dashboard, and where its first-time code is."""
+def dashboard_hint(interface: str | None, code: str | None) -> str:
+    """Where the household opens the dashboard, and the code for its first password."""
     from homeguard.capture.live import default_interface
     from homeguard.web.serve import DEFAULT_PORT, lan_address
 
@@ -50,9 +50,12 @@ def dashboard_hint(interface: str | None) -> str:
         address = lan_address(interface or default_interface()) or "this machine's address"
     except Exception:  # no default route yet: still say where to look
         address = "this machine's address"
+    if code is None:
+        return f"open http://{address}:{DEFAULT_PORT}/ in a browser on the household network and log in"
     return (
         f"open http://{address}:{DEFAULT_PORT}/setup in a browser on the household network and enter "
-        "the setup code that HomeGuard logs: sudo journalctl -u homeguard | grep 'setup'"
+        f"the setup code {code} to choose the dashboard's password. It is good for a day; after that, "
+        "HomeGuard logs a new one: sudo journalctl -u homeguard | grep 'setup code'"
     )
 
 

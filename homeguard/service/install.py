@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homeguard.errors import HomeGuardError
-from homeguard.settings import SETTINGS
+from homeguard.settings import SETTINGS, load_config
 from homeguard.shipped import shipped_dir
 
 USER = "homeguard"
@@ -37,6 +37,7 @@ class SetupReport:
     done: list[str] = field(default_factory=list)  # what changed
     kept: list[str] = field(default_factory=list)  # what was already in place
     todo: list[str] = field(default_factory=list)  # what the user must still do
+    setup_code: str | None = None  # for the dashboard's first password; None once an account exists
 
 
 def default_config_text(interface: str | None = None) -> str:
@@ -136,6 +137,7 @@ def setup(root: Path = Path("/"), interface: str | None = None, start: bool = Tr
     state.mkdir(parents=True, exist_ok=True)
     os.chown(state, uid, gid)
     state.chmod(0o750)
+    report.setup_code = _first_setup_code(root, config, uid, gid)
     executable = homeguard_executable()
     for name in UNITS:
         unit_path = root / "etc" / "systemd" / "system" / name
@@ -156,6 +158,28 @@ def setup(root: Path = Path("/"), interface: str | None = None, start: bool = Tr
             f"({_why_not_started(root, start)})"
         )
     return report
+
+
+def _first_setup_code(root: Path, config: Path, uid: int, gid: int) -> str | None:
+    """The database, made now and given to the service user, holding the one-time code
+    for the dashboard's first password, so that setup can print it (the daemon logs the
+    same code when it starts). None when an account exists."""
+    import time
+
+    from homeguard.store.database import DB_FILENAME, open_database
+    from homeguard.store.web import setup_code
+
+    configured = load_config(config).values["db_path"] if config.exists() else None
+    path = root / (configured or f"var/lib/homeguard/{DB_FILENAME}").lstrip("/")
+    db = open_database(path)
+    try:
+        code = setup_code(db, time.time())
+    finally:
+        db.close()
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            os.chown(file, uid, gid)
+    return code
 
 
 def _why_not_started(root: Path, start: bool) -> str:

@@ -5,6 +5,7 @@ transaction on the dashboard's own connection, so capture never waits for it."""
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from sqlite_utils import Database
@@ -180,9 +181,21 @@ def with_dashboard_changes(config: Config, db: Database) -> Config:
     return config
 
 
-def setup_code(db: Database, now: float, new_code: str, lifetime: float) -> str | None:
-    """The one-time code for choosing the first password: the one waiting, else
-    `new_code` (kept for `lifetime` seconds); None once an account exists."""
+SETUP_CODE_LIFETIME = 86400.0
+
+
+def new_setup_code() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+    raw = "".join(secrets.choice(alphabet) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def setup_code(
+    db: Database, now: float, new_code: str | None = None, lifetime: float = SETUP_CODE_LIFETIME
+) -> str | None:
+    """The one-time code for choosing the first password: the one waiting, else a new
+    one (kept for `lifetime` seconds); None once an account exists. `homeguard setup`
+    makes it and prints it; the daemon logs the same one (or a new one, a day later)."""
     if has_users(db):
         return None
     with db.atomic():
@@ -190,8 +203,9 @@ def setup_code(db: Database, now: float, new_code: str, lifetime: float) -> str 
         row = db.execute("SELECT code FROM web_setup").fetchone()
         if row is not None:
             return str(row[0])
-        db.execute("INSERT INTO web_setup (code, expires) VALUES (?, ?)", [new_code, now + lifetime])
-    return new_code
+        code = new_code or new_setup_code()
+        db.execute("INSERT INTO web_setup (code, expires) VALUES (?, ?)", [code, now + lifetime])
+    return code
 
 
 def waiting_setup_code(db: Database, now: float) -> str | None:

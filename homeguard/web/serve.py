@@ -6,7 +6,6 @@ that the first password is chosen in the browser, not in a terminal."""
 from __future__ import annotations
 
 import logging
-import secrets
 import socket
 import threading
 from pathlib import Path
@@ -23,7 +22,6 @@ from homeguard.web.security import check_listen
 
 log = logging.getLogger("homeguard.web")
 DEFAULT_PORT = 8780
-SETUP_CODE_LIFETIME = 86400.0
 
 
 def lan_address(interface: str) -> str | None:
@@ -45,12 +43,6 @@ def listen_address(setting: str, interface: str) -> tuple[str, int] | None:
             f"web_listen {setting!r}: write auto, never, or ADDR:PORT such as 192.168.1.10:8780"
         )
     return host.strip("[]"), int(port)
-
-
-def new_setup_code() -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
-    raw = "".join(secrets.choice(alphabet) for _ in range(8))
-    return f"{raw[:4]}-{raw[4:]}"
 
 
 class Dashboard:
@@ -82,12 +74,15 @@ class Dashboard:
         log.info("dashboard on http://%s:%d/", host, port)
         db = open_existing_database(db_path)
         try:
-            code = setup_code(db, clock.time(), new_setup_code(), SETUP_CODE_LIFETIME)
+            code = setup_code(db, clock.time())
         finally:
             db.close()
         if code is not None:
             log.warning(
-                "no dashboard account yet: open http://%s:%d/setup and enter the code %s", host, port, code
+                "no dashboard account yet: open http://%s:%d/setup and enter the setup code %s",
+                host,
+                port,
+                code,
             )
 
     def close(self) -> None:
