@@ -86,7 +86,9 @@ def write_pcap(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-def make_certificate(folder: Path, subject: str = "/CN=camera.home.test", der: bool = True) -> Path:
+def make_certificate(
+    folder: Path, subject: str = "/CN=camera.home.test", der: bool = True, names: str | None = None
+) -> Path:
     """A self-signed certificate made by the openssl command (skips the test without it)."""
     import shutil
 
@@ -105,6 +107,7 @@ def make_certificate(folder: Path, subject: str = "/CN=camera.home.test", der: b
             "-nodes",
             "-subj",
             subject,
+            *(["-addext", f"subjectAltName={names}"] if names else []),
             "-days",
             "1",
             "-keyout",

@@ -1,13 +1,13 @@
-"""The dashboard over plain HTTP, served for real by waitress on loopback: logins and how
+"""The dashboard over plain HTTP, served for real by cheroot on loopback: logins and how
 they are slowed, sessions, CSRF, the security headers, where it may listen, and the
 changes a household makes (a name for a device, an acknowledged finding, a mute)."""
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import http.cookiejar
 import re
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
-from waitress.server import create_server
 
 from homeguard.clock import ManualClock
 from homeguard.errors import ConfigError
@@ -25,6 +24,7 @@ from homeguard.settings import Config, load_config
 from homeguard.store.web import set_user
 from homeguard.web.app import create_app
 from homeguard.web.security import check_listen, hash_password
+from homeguard.web.server import WebServer
 from tests.conftest import homeguard
 from tests.receivers import Webhook
 from tests.test_report import TS0, TV, replay_household
@@ -49,14 +49,13 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 @contextlib.contextmanager
 def serving(db: Path, config: Config, clock: ManualClock) -> Iterator[Site]:
-    """The dashboard on a database, served by waitress on loopback, with an admin and a viewer."""
+    """The dashboard on a database, served by cheroot on loopback, with an admin and a viewer."""
     set_user(Database(db), "admin", "admin", hash_password(PASSWORD), clock.time())
     set_user(Database(db), "kid", "viewer", hash_password(PASSWORD + "!"), clock.time())
-    server = create_server(create_app(config, db, clock), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    server = WebServer(create_app(config, db, clock), "127.0.0.1", 0)
+    server.start()
     try:
-        yield Site(f"http://127.0.0.1:{server.effective_port}", db, clock)  # type: ignore[union-attr]
+        yield Site(server.url.rstrip("/"), db, clock)
     finally:
         server.close()
 
@@ -229,10 +228,10 @@ def test_the_first_password_is_chosen_in_the_browser_with_the_setup_code(tmp_pat
     code = setup_code(open_database(db), clock.time(), "ABCD-EFGH", 86400)
     assert code == "ABCD-EFGH" and setup_code(open_database(db), clock.time(), "OTHER", 86400) == code
     config = load_config(None, {"db_path": str(db), "rules_dir": str(tmp_path / "none")})
-    server = create_server(create_app(config, db, clock), host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
+    server = WebServer(create_app(config, db, clock), "127.0.0.1", 0)
+    server.start()
     try:
-        browser = Browser(Site(f"http://127.0.0.1:{server.effective_port}", db, clock))  # type: ignore[union-attr]
+        browser = Browser(Site(server.url.rstrip("/"), db, clock))
         assert "First time here?" in browser.get("/login")[2]
         csrf = browser.csrf("/setup")
         form = {"csrf": csrf, "password": PASSWORD, "again": PASSWORD}
@@ -335,3 +334,101 @@ def test_a_resolved_finding_opens_again_when_it_recurs(site: Site) -> None:
     with db.conn:  # the rule fires again after the fix
         db.execute("UPDATE findings SET last_seen = resolved + 60 WHERE rowid = ?", [finding_id])
     assert f"/findings/{finding_id}/resolve" in browser.get("/findings")[2]
+
+
+def https_get(url: str, certificate: Path) -> tuple[int, dict[str, str], str, bytes]:
+    """GET over TLS, trusting only `certificate` and checking the host name against it.
+    Returns the status, headers, body and the certificate the server presented (DER)."""
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(certificate))
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPSConnection(parts.hostname or "", parts.port, context=context, timeout=10)
+    try:
+        connection.request("GET", parts.path or "/")
+        response = connection.getresponse()
+        presented = connection.sock.getpeercert(binary_form=True)
+        return response.status, dict(response.getheaders()), response.read().decode(), presented or b""
+    finally:
+        connection.close()
+
+
+def test_run_serves_https_with_a_self_signed_certificate_whose_fingerprint_it_logs(tmp_path: Path) -> None:
+    import hashlib
+    import os
+    import signal
+    import stat
+
+    from tests.receivers import free_port
+    from tests.test_service_lifecycle import daemon_on_lo, wait_for_text
+
+    if os.geteuid() != 0:
+        pytest.skip("live capture needs root")
+    port = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"web_listen: 127.0.0.1:{port}\nweb_tls: true\nrules_dir: {tmp_path / 'none'}\n")
+    proc, log = daemon_on_lo(tmp_path, config)
+    try:
+        text = wait_for_text(log, "capturing on lo")
+        assert f"dashboard on https://127.0.0.1:{port}/" in text
+        assert f"open https://127.0.0.1:{port}/setup and enter the setup code" in text
+        certificate, key = tmp_path / "web-certificate.pem", tmp_path / "web-key.pem"  # beside hg.db
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+        status, headers, page, presented = https_get(f"https://127.0.0.1:{port}/login", certificate)
+        assert status == 200 and "Log in" in page
+        assert "Secure" in headers["Set-Cookie"] and "HttpOnly" in headers["Set-Cookie"]
+        logged = re.search(r"SHA-256 fingerprint ([0-9A-F:]{95})", text)
+        assert logged is not None and logged[1] == hashlib.sha256(presented).digest().hex(":").upper()
+        with pytest.raises((urllib.error.URLError, http.client.HTTPException, ConnectionError)):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5).read()  # no plain HTTP
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_the_self_signed_certificate_is_kept_and_made_again_when_it_must(tmp_path: Path) -> None:
+    from homeguard.web.tls import RENEW_DAYS, VALID_DAYS, fingerprint, self_signed
+
+    clock = ManualClock(TS0)
+    first = self_signed(tmp_path, "192.168.1.10", clock)
+    kept = fingerprint(first.certificate)
+    assert fingerprint(self_signed(tmp_path, "192.168.1.10", clock).certificate) == kept  # a restart
+    moved = fingerprint(self_signed(tmp_path, "192.168.1.11", clock).certificate)  # a new address
+    assert moved != kept
+    clock.advance((VALID_DAYS - RENEW_DAYS + 1) * 86400.0)  # near its end
+    assert fingerprint(self_signed(tmp_path, "192.168.1.11", clock).certificate) != moved
+
+
+def test_homeguard_web_serves_https_with_the_households_own_certificate(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import make_certificate
+    from tests.receivers import free_port
+
+    db, config_path = replay_household(tmp_path)
+    certificate = make_certificate(tmp_path, "/CN=HomeGuard", der=False, names="IP:127.0.0.1")
+    config = tmp_path / "tls.yaml"
+    config.write_text(
+        config_path.read_text() + f"web_tls_certificate: {certificate}\nweb_tls_key: {tmp_path / 'key.pem'}\n"
+    )
+    port = free_port()
+    command = [sys.executable, "-m", "homeguard", "web", "--tls", "--listen", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(
+        [*command, "--db", str(db), "--config", str(config)], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stderr is not None
+        assert f"dashboard on https://127.0.0.1:{port}/" in proc.stderr.readline()
+        status, _, page, _ = https_get(f"https://127.0.0.1:{port}/login", certificate)
+        assert status == 200 and "Log in" in page
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    half = tmp_path / "half.yaml"
+    half.write_text(f"web_tls_certificate: {certificate}\n")
+    done = homeguard("web", "--tls", "--db", str(db), "--config", str(half), check=False)
+    assert done.returncode != 0
+    assert "web_tls_certificate and web_tls_key go together: set both, or neither" in done.stderr

@@ -7,20 +7,19 @@ desktop or phone width. Screenshots go to $HOMEGUARD_SCREENSHOTS when it is set.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlite_utils import Database
-from waitress.server import create_server
 
 from homeguard.clock import ManualClock
 from homeguard.settings import load_config
 from homeguard.store.web import set_user
 from homeguard.web.app import create_app
 from homeguard.web.security import hash_password
+from homeguard.web.server import WebServer
 from tests.conftest import homeguard
 from tests.receivers import Webhook
 from tests.test_hostile_names import forged_lines, hostile_capture
@@ -39,10 +38,10 @@ def hostile_site(tmp_path: Path) -> Iterator[Site]:
     config = load_config(str(config_path), {"db_path": str(db)})
     clock = ManualClock(TS0 + 3600)
     set_user(Database(db), "admin", "admin", hash_password(PASSWORD), clock.time())
-    server = create_server(create_app(config, db, clock), host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
+    server = WebServer(create_app(config, db, clock), "127.0.0.1", 0)
+    server.start()
     try:
-        yield Site(f"http://127.0.0.1:{server.effective_port}", db, clock)  # type: ignore[union-attr]
+        yield Site(server.url.rstrip("/"), db, clock)
     finally:
         server.close()
 

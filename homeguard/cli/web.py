@@ -3,6 +3,7 @@ password."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -23,34 +24,49 @@ DEFAULT_LISTEN = "127.0.0.1:8780"
 @click.option(
     "--any-address", is_flag=True, help="Allow an address outside the LAN, or every address (0.0.0.0)."
 )
+@click.option(
+    "--tls",
+    is_flag=True,
+    help="Serve over HTTPS (as the web_tls setting): your certificate if set, else a self-signed one.",
+)
 @click.option("--db", "db_path", help="The database. Default: see 'homeguard settings'.")
 @config_option
 @version_option
 @click.pass_context
 def web(
-    ctx: click.Context, listen: str, any_address: bool, db_path: str | None, config_file: str | None
+    ctx: click.Context,
+    listen: str,
+    any_address: bool,
+    tls: bool,
+    db_path: str | None,
+    config_file: str | None,
 ) -> None:
     """Serve the dashboard: devices, findings and where the household's data goes."""
     ctx.meta["homeguard.web"] = (db_path, config_file)
     if ctx.invoked_subcommand is not None:
         return
-    from waitress import serve
-
     from homeguard.settings import load_config
     from homeguard.store.database import database_path, open_existing_database
     from homeguard.web.app import create_app
     from homeguard.web.security import check_listen
+    from homeguard.web.serve import tls_files
+    from homeguard.web.server import WebServer
 
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
     if not host or not port.isdigit():
         raise ConfigError(f"--listen {listen!r}: write it as ADDR:PORT, such as 192.168.1.10:8780")
     check_listen(host, any_address)
-    config = load_config(config_file, {"db_path": db_path})
+    config = load_config(config_file, {"db_path": db_path, "web_tls": tls or None})
     path = database_path(config.values["db_path"])
     open_existing_database(path).close()  # a clear error now rather than on the first page
-    click.echo(f"HomeGuard's dashboard on http://{listen}/ (Ctrl-C stops it)", err=True)
-    serve(create_app(config, path, command_clock()), host=host, port=int(port), threads=4, ident="HomeGuard")
+    clock = command_clock()
+    files = tls_files(config, host, path, clock)
+    app = create_app(config, path, clock, secure_cookies=files is not None)
+    server = WebServer(app, host, int(port), files)
+    click.echo(f"HomeGuard's dashboard on {server.url} (Ctrl-C stops it)", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve()
 
 
 @web.command()

@@ -215,6 +215,18 @@ class ConfigValues(TypedDict):
             "Where homeguard run serves the dashboard (docs/web.md): auto (the capture interface's LAN address, port 8780), an ADDR:PORT on the LAN, or never.",
         ),
     ]
+    web_tls: Annotated[
+        bool,
+        About(
+            False,
+            "Serve the dashboard over HTTPS: with web_tls_certificate and web_tls_key if set, else with a self-signed certificate HomeGuard makes beside the database (its fingerprint is logged; browsers warn about it once).",
+        ),
+    ]
+    web_tls_certificate: Annotated[
+        str | None,
+        About(None, "A PEM certificate (chain) for the dashboard's HTTPS, such as one from your own CA."),
+    ]
+    web_tls_key: Annotated[str | None, About(None, "The PEM private key of web_tls_certificate.")]
     report_email: Annotated[
         str,
         About(

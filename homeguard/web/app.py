@@ -2,9 +2,9 @@
 working without JavaScript. Reads and writes go through the store's functions on a
 connection of the request's own, so capture never waits for a page.
 
-Why Flask (with waitress to serve it): the smallest well-kept stack that parses forms and
-cookies safely, renders Jinja2 with autoescaping, and runs in a thread of the daemon on
-a Pi. Everything else here (sessions, CSRF, headers) is ours, in security.py.
+Why Flask (with cheroot to serve it, server.py): the smallest well-kept stack that parses
+forms and cookies safely, renders Jinja2 with autoescaping, and runs in a thread of the
+daemon on a Pi. Everything else here (sessions, CSRF, headers) is ours, in security.py.
 """
 
 from __future__ import annotations

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 from pathlib import Path
-from typing import Any
 
 import psutil
 
@@ -19,6 +17,7 @@ from homeguard.settings import Config
 from homeguard.store.database import open_existing_database
 from homeguard.store.web import setup_code
 from homeguard.web.security import check_listen
+from homeguard.web.server import TlsFiles, WebServer
 
 log = logging.getLogger("homeguard.web")
 DEFAULT_PORT = 8780
@@ -49,7 +48,7 @@ class Dashboard:
     """The dashboard's server thread; close() stops it."""
 
     def __init__(self, config: Config, db_path: Path, clock: Clock, interface: str) -> None:
-        self.server: Any = None
+        self.server: WebServer | None = None
         try:
             where = listen_address(config.values["web_listen"], interface)
         except ConfigError as exc:
@@ -57,21 +56,21 @@ class Dashboard:
             return
         if where is None:
             return
-        from waitress.server import create_server
-
         from homeguard.web.app import create_app
 
         host, port = where
         try:
             check_listen(host, anywhere=False)
-            self.server = create_server(create_app(config, db_path, clock), host=host, port=port, threads=4)
+            tls = tls_files(config, host, db_path, clock)
+            app = create_app(config, db_path, clock, secure_cookies=tls is not None)
+            self.server = WebServer(app, host, port, tls)
         except (OSError, ConfigError) as exc:  # capture matters more than the page: go on without it
             log.error(
                 "no dashboard on %s:%d: %s; set web_listen to a free LAN ADDR:PORT, or never", host, port, exc
             )
             return
-        threading.Thread(target=self.server.run, name="homeguard-web", daemon=True).start()
-        log.info("dashboard on http://%s:%d/", host, port)
+        self.server.start()
+        log.info("dashboard on %s", self.server.url)
         db = open_existing_database(db_path)
         try:
             code = setup_code(db, clock.time())
@@ -79,12 +78,28 @@ class Dashboard:
             db.close()
         if code is not None:
             log.warning(
-                "no dashboard account yet: open http://%s:%d/setup and enter the setup code %s",
-                host,
-                port,
-                code,
+                "no dashboard account yet: open %ssetup and enter the setup code %s", self.server.url, code
             )
 
     def close(self) -> None:
         if self.server is not None:
             self.server.close()
+
+
+def tls_files(config: Config, host: str, db_path: Path, clock: Clock) -> TlsFiles | None:
+    """None without web_tls; else the household's own certificate, or a self-signed one
+    kept beside the database (its fingerprint is logged, to check the browser's warning)."""
+    if not config.values["web_tls"]:
+        return None
+    from homeguard.web.tls import check_files, fingerprint, self_signed
+
+    files = check_files(config.values["web_tls_certificate"], config.values["web_tls_key"])
+    if files is None:
+        files = self_signed(db_path.parent, host, clock)
+        log.info(
+            "dashboard certificate (self-signed, %s): SHA-256 fingerprint %s; a browser warns about it "
+            "once: check that its fingerprint is this one",
+            files.certificate,
+            fingerprint(files.certificate),
+        )
+    return files
