@@ -26,6 +26,7 @@ from homeguard.notify.delivery import AppriseNotifier
 from homeguard.notify.direct import DirectSender
 from homeguard.notify.queue import AlertQueue
 from homeguard.notify.service import sender_thread, usable_targets
+from homeguard.outputs.export.sender import sender_for
 from homeguard.outputs.queued import QueuedSink
 from homeguard.pipeline import Pipeline
 from homeguard.plugins.hookspecs import OutputContext
@@ -52,6 +53,7 @@ log = logging.getLogger("homeguard.app")
 # must stop within systemd's patience (and our 5 s promise); a replay has time.
 DAEMON_EXIT_PATIENCE = 1.0
 REPLAY_EXIT_PATIENCE = 60.0
+EXPORT_INTERVAL = 1.0  # seconds between the syslog sender's passes
 
 
 @dataclass
@@ -134,12 +136,12 @@ def build(
     for error in ruleset.errors:
         logging.getLogger("homeguard.rules").error("%s", error)
     log.info("%d rules loaded", len(ruleset.rules))
-    context = OutputContext(config, clock, replay, db, writer, alerts)
-    first_seen = DatabaseFirstSeenStore(writer) if writer is not None else None
-    engine = RuleEngine(ruleset, registry.finding_sinks(context), first_seen)
     pipeline = Pipeline(
         config, writer, clock=clock, protocols=registry.dispatch(), enrichers=registry.enrich_functions()
     )
+    context = OutputContext(config, clock, replay, db, writer, alerts, pipeline.devices.identity_of)
+    first_seen = DatabaseFirstSeenStore(writer) if writer is not None else None
+    engine = RuleEngine(ruleset, registry.finding_sinks(context), first_seen)
     queued = [
         QueuedSink(sink.name, sink.write, sink.max_queue, wait_when_full=replay, close=sink.close)
         for sink in registry.event_sinks(context)
@@ -192,12 +194,19 @@ def background(household: Household) -> Iterator[Callable[[Config], None]]:
         restart_sender(config)
     retention = PeriodicThread("retention", db_file, config.values["retention_interval"], retain)
     retention.start()
+    exports = sender_for(config.values, clock)  # the SIEM: from the queue on disk
+    export_thread = PeriodicThread("export", db_file, EXPORT_INTERVAL, exports.work) if exports else None
+    if export_thread is not None:
+        export_thread.start()
     try:
         yield restart_sender
     finally:
         retention.close()
         for sender in senders:
             sender.close()
+        if export_thread is not None and exports is not None:
+            export_thread.close()
+            exports.close()
 
 
 def tracker_lists(ruleset: RuleSet) -> list[IndicatorList]:

@@ -9,7 +9,7 @@ import sys
 import click
 
 from homeguard.cli.options import command_clock, config_option, setup_logging, version_option
-from homeguard.settings import load_config
+from homeguard.settings import Config, load_config
 
 events_option = click.option(
     "--events",
@@ -17,6 +17,9 @@ events_option = click.option(
     type=click.Path(dir_okay=False, writable=True),
     help="Also write every event to this file, one JSON object per line ('-' for stdout).",
 )
+
+
+REPLAY_EXPORT_PATIENCE = 60.0
 
 
 @click.command()
@@ -128,6 +131,8 @@ def replay(
             summary = replay_files(household.pipeline, paths, on_bytes, separate)
     finally:
         household.close()
+    if db_path is not None:
+        _deliver_exports(config)
     for line in summary.failed:
         click.echo(f"error: {line}", err=True)
     for path in summary.truncated:
@@ -157,3 +162,23 @@ def replay(
         )
     if summary.failed:
         sys.exit(1)
+
+
+def _deliver_exports(config: Config) -> None:
+    """A replay's exported findings go to the syslog destination before it ends (at most
+    REPLAY_EXPORT_PATIENCE seconds); what is left waits on disk for the daemon."""
+    from homeguard.outputs.export.sender import deliver, sender_for
+    from homeguard.store.database import database_path, open_database
+
+    sender = sender_for(config.values, command_clock())
+    if sender is None:
+        return
+    db = open_database(database_path(config.values["db_path"]))
+    try:
+        left = deliver(db, sender, REPLAY_EXPORT_PATIENCE)
+    finally:
+        db.close()
+    if left:
+        click.echo(
+            f"export: {left} document(s) wait for {sender.destination} (the daemon sends them)", err=True
+        )

@@ -94,6 +94,12 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
     ),
     field("capture.drop_ratio", "float", "capture_stats", "drops / (packets + drops), from 0 to 1."),
     field(
+        "capture.visibility",
+        "str",
+        "capture_stats",
+        "What HomeGuard sees, from its flows since the start (state/visibility.py): sees_all, one_way, broadcast_only or nothing.",
+    ),
+    field(
         "data.first", "str", "data_first", "What is new: organisation (org.name) or country (server.country)."
     ),
     field("flood.state", "str", "mac_flood", "started or ended."),

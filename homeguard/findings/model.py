@@ -27,3 +27,9 @@ class Finding:
     tags: tuple[str, ...] = ()  # the rule's tags, for targets that only want some
     device: str = ""  # the device as a person knows it: its name, else maker and MAC
     suppress_for: float = 0.0  # the rule's suppress.for: no second alert for this finding within it
+    endpoints: dict[str, Any] = field(default_factory=dict)  # the event's ENDPOINT_FIELDS, for exports
+
+
+# Who talked to whom in the event behind a finding: what an export to an IT department's
+# SIEM may carry about the work device's side (outputs/export/partition.py decides).
+ENDPOINT_FIELDS = ("src.mac", "src.ip", "src.port", "dst.mac", "dst.ip", "dst.port", "proto", "server.name")

@@ -514,6 +514,7 @@ class Pipeline:
             "capture.packets": packets,
             "capture.drops": drops,
             "capture.drop_ratio": round(drops / (packets + drops), 4) if packets + drops else 0.0,
+            "capture.visibility": self.visibility.verdict(),
             **self._store_fields(now),
         }
         self.emit(event, None)

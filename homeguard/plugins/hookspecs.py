@@ -65,6 +65,7 @@ class OutputContext:
     db: Database | None = None
     writer: BatchWriter | None = None
     alerts: AlertRows | None = None
+    identity_of: Callable[[str], str | None] | None = None  # a device's identity by its MAC
 
 
 class HookSpecs:

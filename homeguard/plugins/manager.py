@@ -7,6 +7,7 @@ import pluggy
 
 from homeguard.errors import PluginError
 from homeguard.plugins import default_enrichers, default_outputs, default_protocols
+from homeguard.plugins.default_exports import ExportPlugin
 from homeguard.plugins.hookspecs import PROJECT, HookSpecs
 
 SHIPPED_PLUGINS = (default_protocols, default_enrichers, default_outputs)
@@ -20,6 +21,7 @@ def plugin_manager(entry_points: bool = True) -> pluggy.PluginManager:
     manager.add_hookspecs(HookSpecs)
     for plugin in SHIPPED_PLUGINS:
         manager.register(plugin, name=f"homeguard.{plugin.__name__.rsplit('.', 1)[1]}")
+    manager.register(ExportPlugin(), name="homeguard.default_exports")  # one per manager: it holds state
     if entry_points:
         try:
             manager.load_setuptools_entrypoints(PROJECT)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from homeguard.events import Event
-from homeguard.findings.model import Finding
+from homeguard.findings.model import ENDPOINT_FIELDS, Finding
 from homeguard.rules.dispatch import TypeDispatch
 from homeguard.rules.loader import RuleSet
 from homeguard.rules.model import Rule
@@ -122,6 +122,7 @@ def make_finding(rule: Rule, event: Mapping[str, Any], ts: float) -> Finding:
         messages={lang: render(t.message, event, lang) for lang, t in rule.texts.items()},
         remediations={lang: render(t.remediation, event, lang) for lang, t in rule.texts.items()},
         evidence=evidence(rule, event),
+        endpoints={name: event[name] for name in ENDPOINT_FIELDS if event.get(name) is not None},
     )
 
 

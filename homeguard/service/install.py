@@ -166,7 +166,8 @@ def _first_setup_code(root: Path, config: Path, uid: int, gid: int) -> str | Non
     same code when it starts). None when an account exists."""
     import time
 
-    from homeguard.store.database import DB_FILENAME, open_database
+    from homeguard.settings.places import DB_FILENAME
+    from homeguard.store.database import open_database
     from homeguard.store.web import setup_code
 
     configured = load_config(config).values["db_path"] if config.exists() else None

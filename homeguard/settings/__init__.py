@@ -20,6 +20,7 @@ from typing import Annotated, Any, TypedDict, cast
 import yaml
 
 from homeguard.errors import ConfigError
+from homeguard.settings.places import fleet_directory
 from homeguard.settings.quiet_hours import QuietHours, parse_quiet_hours
 from homeguard.settings.targets import Target, parse_targets
 
@@ -290,6 +291,91 @@ class ConfigValues(TypedDict):
     retention_interval: Annotated[
         float, About(600.0, "Seconds between retention and size-cap passes in the daemon.", minimum=1)
     ]
+    fleet_work_devices: Annotated[
+        list[str],
+        About(
+            [],
+            "For an IT department (docs/fleet.md): the work devices, by MAC or by HomeGuard's device identity (homeguard devices shows it). Exports carry findings about these devices only; attacks on the home network go out without naming any other device.",
+        ),
+    ]
+    fleet_site: Annotated[
+        str | None,
+        About(None, "A label for this sensor in the IT department's SIEM (labels.site), such as home-0421."),
+    ]
+    fleet_organization: Annotated[
+        str | None, About(None, "The IT department's organisation, for exports (organization.name).")
+    ]
+    fleet_url: Annotated[
+        str | None,
+        About(
+            None,
+            "An HTTPS URL of the IT department's signed bundle (rules, lists and settings), fetched by homeguard fleet pull. Empty: none.",
+        ),
+    ]
+    fleet_public_key: Annotated[
+        str | None,
+        About(
+            None,
+            "The IT department's Ed25519 public key in minisign's format (the base64 line of its .pub file); a bundle must carry its signature.",
+        ),
+    ]
+    fleet_ca_file: Annotated[
+        str | None,
+        About(
+            None, "A PEM file of the CA that signed fleet_url's HTTPS certificate. Empty: the system's CAs."
+        ),
+    ]
+    export_ecs_file: Annotated[
+        str | None,
+        About(
+            None,
+            "Write the exported findings and health as ECS JSON, one document a line, to this file (for Filebeat, Elastic Agent, Vector, Fluent Bit). Empty: no file.",
+        ),
+    ]
+    export_ecs_max_mb: Annotated[
+        int, About(50, "Rotate the ECS file when it reaches this many MiB.", minimum=1)
+    ]
+    export_ecs_files_kept: Annotated[
+        int, About(5, "Rotated ECS files kept (FILE.1 is the newest).", minimum=1, maximum=100)
+    ]
+    export_syslog: Annotated[
+        str | None,
+        About(
+            None,
+            "Send the exported findings and health by syslog (RFC 5424) to tls://HOST:PORT (RFC 5425, usually 6514), tcp://HOST:PORT or udp://HOST:PORT. Empty: none.",
+        ),
+    ]
+    export_syslog_format: Annotated[
+        str,
+        About(
+            "ecs",
+            "What each syslog message carries: ecs (an ECS JSON document) or cef (ArcSight CEF, for Splunk, QRadar, ArcSight).",
+            choices=("ecs", "cef"),
+        ),
+    ]
+    export_syslog_ca: Annotated[
+        str | None,
+        About(
+            None,
+            "A PEM file of the CA that signed the syslog server's certificate (tls://). Empty: the system's CAs.",
+        ),
+    ]
+    export_min_severity: Annotated[
+        str,
+        About(
+            "low",
+            "The lowest severity of the findings exported.",
+            choices=("info", "low", "medium", "high", "critical"),
+        ),
+    ]
+    export_health_minutes: Annotated[
+        float,
+        About(
+            15.0,
+            "Minutes between the sensor's health documents in the exports (capture loss, visibility, version).",
+            minimum=1,
+        ),
+    ]
     log_level: Annotated[
         str, About("info", "How much to log.", choices=("debug", "info", "warning", "error"))
     ]
@@ -436,7 +522,39 @@ def load_config(path: str | Path | None, overrides: Mapping[str, Any] | None = N
     for name, value in (overrides or {}).items():
         if value is not None:
             config.set(name, value, f"--{name.replace('_', '-')}")
+    overlay = fleet_directory(config.values["db_path"]) / "current" / "config.yaml"
+    if overlay.exists():
+        apply_fleet_overlay(config, overlay)
     return config
+
+
+# What an IT department's bundle may set (docs/fleet.md): its exports and work devices,
+# and which rules run. Never where HomeGuard captures or stores, the household's alerts,
+# its dashboard, or whom the bundles must come from.
+FLEET_MAY_SET = ("fleet_work_devices", "fleet_site", "fleet_organization", "disabled_rules")
+FLEET_MAY_NOT_SET = ("fleet_url", "fleet_public_key", "fleet_ca_file")
+
+
+def fleet_may_set(name: str) -> bool:
+    return name in FLEET_MAY_SET or (name.startswith("export_") and name not in FLEET_MAY_NOT_SET)
+
+
+def apply_fleet_overlay(config: Config, path: Path) -> None:
+    """The settings of the fleet bundle in force, over the config file's."""
+    overlay, errors = read_config(path)
+    errors += [
+        ConfigError(
+            f"{where}: a fleet bundle may not set {name} (only {', '.join(FLEET_MAY_SET)} and export_*)"
+        )
+        for name, where in overlay.source.items()
+        if not fleet_may_set(name)
+    ]
+    if errors:
+        raise ConfigError("\n".join(str(e) for e in errors))
+    values = cast(dict[str, Any], config.values)
+    for name, where in overlay.source.items():
+        values[name] = overlay.values[name]  # type: ignore[literal-required]
+        config.source[name] = where
 
 
 MAX_CONFIG_BYTES = 1 << 20

@@ -121,6 +121,14 @@ class DeviceInventory:
         self.by_mac[mac] = dev
         return dev
 
+    def identity_of(self, mac: str) -> str | None:
+        """The identity of the device with this MAC (aa:bb:...), None when unknown."""
+        try:
+            dev = self.by_mac.get(bytes.fromhex(mac.replace(":", "")))
+        except ValueError:
+            return None
+        return dev.identity if dev is not None else None
+
     def last_heard(self, mac: bytes) -> float | None:
         """When the MAC last sent a frame, if it is in memory."""
         dev = self.by_mac.get(mac)

@@ -9,21 +9,9 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from homeguard.errors import StoreError
+from homeguard.settings.places import default_db_path
 from homeguard.store.faults import advice, move_aside, problem_of
 from homeguard.store.schema import MIGRATIONS, SCHEMA_VERSION
-
-DB_FILENAME = "homeguard.db"
-
-
-def default_db_path() -> Path:
-    """The system state dir when run as a service, else the user's data dir."""
-    state_dir = os.environ.get("STATE_DIRECTORY")  # set by systemd's StateDirectory=
-    if state_dir:
-        return Path(state_dir.split(":")[0]) / DB_FILENAME
-    if os.geteuid() == 0:
-        return Path("/var/lib/homeguard") / DB_FILENAME
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "homeguard" / DB_FILENAME
 
 
 def database_path(configured: str | None, given: str | None = None) -> Path:

@@ -277,6 +277,19 @@ def _v14_visibility_and_dashboard_changes(db: Database) -> None:
     )
 
 
+def _v15_export_spool(db: Database) -> None:
+    # Documents waiting for a network export (store/spool.py): the SIEM may be out for hours.
+    db.executescript(
+        """
+        CREATE TABLE export_spool (
+            id INTEGER PRIMARY KEY, created REAL NOT NULL, event_id TEXT NOT NULL,
+            severity TEXT NOT NULL, msgid TEXT NOT NULL, body TEXT NOT NULL, sent REAL
+        );
+        CREATE INDEX export_spool_unsent ON export_spool (sent, id);
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
@@ -292,5 +305,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v12_metadata_only_from_the_dashboard,
     _v13_resolved_findings,
     _v14_visibility_and_dashboard_changes,
+    _v15_export_spool,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

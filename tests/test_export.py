@@ -1,0 +1,154 @@
+"""Exports for an IT department: the crafted household (tests/household.py) replayed with
+Anna's laptop as the work device. What leaves is valid ECS, holds the laptop's findings
+and the attacks on the network, and not one byte that names the household's other
+devices, their addresses or what they looked up."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scapy.all import wrpcap
+from sqlite_utils import Database
+
+from homeguard.outputs.export.cef import cef_line
+from homeguard.outputs.export.syslog import message
+from tests import household
+from tests.conftest import homeguard
+
+ECS_FIELDS = Path(__file__).parent / "samples" / "ecs" / "fields-8.12.txt"
+# Allowed values of ECS's categorization fields (ECS reference: event.kind, event.category).
+EVENT_KINDS = {"alert", "asset", "enrichment", "event", "metric", "state", "pipeline_error", "signal"}
+EVENT_CATEGORIES = {
+    "api", "authentication", "configuration", "database", "driver", "file", "host", "iam",
+    "intrusion_detection", "library", "malware", "network", "package", "process", "registry",
+    "session", "threat", "vulnerability", "web",
+}  # fmt: skip
+WORK = household.LAPTOP
+EXPECTED = {  # (rule, subject): the laptop's own findings, and the attacks on its network
+    ("cleartext-password", "work_device"),
+    ("mail-without-tls", "work_device"),
+    ("telnet-in-use", "work_device"),
+    ("default-password", "work_device"),
+    ("arp-spoofing-gateway", "home_network"),
+    ("rogue-dhcp", "home_network"),
+    ("rogue-router-advertisement", "home_network"),
+    ("host-sweep", "home_network"),
+}
+
+
+def ecs_fields() -> set[str]:
+    lines = ECS_FIELDS.read_text().splitlines()
+    return {line for line in lines if line and not line.startswith("#")}
+
+
+def flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def replay_with_exports(folder: Path, extra: str = "") -> tuple[Path, Path]:
+    """The learning week and today, with the ECS file export; returns (database, file)."""
+    rules_dir = folder / "rules.d"
+    (rules_dir / "lists").mkdir(parents=True)
+    (rules_dir / "lists" / "threats.txt").write_text("\n".join(household.THREATS) + "\n")
+    ecs_file = folder / "export" / "homeguard.ndjson"
+    config = folder / "config.yaml"
+    config.write_text(
+        f"rules_dir: {rules_dir}\nexport_ecs_file: {ecs_file}\nfleet_work_devices: ['{WORK[0]}']\n"
+        f"fleet_site: home-0421\nfleet_organization: Example Corp\nexport_health_minutes: 60\n{extra}"
+    )
+    db = folder / "homeguard.db"
+    week, day = folder / "week.pcap", folder / "today.pcap"
+    wrpcap(str(week), household.learning_week())
+    wrpcap(str(day), household.today())
+    for capture in (week, day):
+        homeguard("replay", str(capture), "--db", str(db), "--config", str(config))
+    return db, ecs_file
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[dict[str, Any]], bytes]]:
+    db, ecs_file = replay_with_exports(tmp_path_factory.mktemp("export"))
+    raw = ecs_file.read_bytes()
+    yield db, [json.loads(line) for line in raw.splitlines()], raw
+
+
+def test_every_document_is_ecs_or_under_homeguard(exported: tuple[Path, list[Any], bytes]) -> None:
+    _, docs, _ = exported
+    known = ecs_fields()
+    assert docs
+    for doc in docs:
+        for name, value in flatten(doc).items():
+            assert name in known or name.startswith(("homeguard.", "labels.")), name
+            assert not isinstance(value, dict), name
+        event = doc["event"]
+        assert event["kind"] in EVENT_KINDS and set(event["category"]) <= EVENT_CATEGORIES
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", doc["@timestamp"])
+        assert doc["observer"]["name"] == "home-0421" and doc["labels"]["site"] == "home-0421"
+        assert doc["organization"]["name"] == "Example Corp" and doc["ecs"]["version"].startswith("8.")
+    ids = [doc["event"]["id"] for doc in docs]
+    assert len(ids) == len(set(ids))  # one id per document
+
+
+def test_the_laptops_findings_and_the_attacks_on_its_network_go_out(
+    exported: tuple[Path, list[Any], bytes],
+) -> None:
+    db, docs, _ = exported
+    findings = [d for d in docs if d["event"]["kind"] == "alert"]
+    assert {(d["rule"]["id"], d["homeguard"]["subject"]) for d in findings} == EXPECTED
+    made = {(row["rule"], row["device_mac"]) for row in Database(db)["findings"].rows}
+    assert ("port-scan", household.PI[0]) in made  # a scan of the camera, not of the laptop: stays home
+    telnet = next(d for d in findings if d["rule"]["id"] == "telnet-in-use")
+    assert telnet["source"]["ip"] == WORK[1] and telnet["source"]["mac"] == WORK[0].upper().replace(":", "-")
+    assert "destination" not in telnet and telnet["homeguard"]["peer"] == "a device on the home network"
+    spoof = next(d for d in findings if d["rule"]["id"] == "arp-spoofing-gateway")
+    assert (
+        spoof["message"]
+        == "A device pretends to be your router (ARP spoofing) (a device on the home network)"
+    )
+    assert "source" not in spoof and "destination" not in spoof and spoof["event"]["severity"] == 5
+    health = [d for d in docs if d["event"]["kind"] == "metric"]
+    assert health and health[0]["homeguard"]["health"]["visibility"] in ("sees_all", "one_way")
+
+
+def private_words(db: Path) -> list[str]:
+    """Every name, MAC, address and looked-up name of a device that is not the laptop."""
+    store = Database(db)
+    words: set[str] = set()
+    for row in store["devices"].rows:
+        if row["mac"] != WORK[0]:
+            words |= {row["mac"], row["mac"].upper().replace(":", "-"), row["mac"].replace(":", "")}
+            words |= {row[k] for k in ("hostname", "mdns_name") if row[k]}
+    words |= {row["ip"] for row in store["device_ips"].rows if row["mac"] != WORK[0]}
+    laptops = {row["query"] for row in store["dns_log"].rows if row["device_mac"] == WORK[0]}
+    words |= {row["query"] for row in store["dns_log"].rows if row["device_mac"] != WORK[0]} - laptops
+    return sorted(w for w in words if w)
+
+
+def test_the_privacy_grep_finds_no_other_device_in_any_output(
+    exported: tuple[Path, list[Any], bytes],
+) -> None:
+    db, docs, raw = exported
+    words = private_words(db)
+    assert household.HOSTNAMES[household.TV] in words and household.CAMERA[1] in words  # the grep has teeth
+    outputs = {
+        "ECS file": raw.decode(),
+        "syslog ECS": b"\n".join(
+            message(json.dumps(d), "high", "home-0421", "finding", 0.0) for d in docs
+        ).decode(),
+        "syslog CEF": "\n".join(cef_line(d) for d in docs),
+    }
+    for output, text in outputs.items():
+        for word in words:
+            assert not re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w-]|\.\d)", text, re.I), (output, word)
