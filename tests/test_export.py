@@ -57,7 +57,7 @@ def flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def replay_with_exports(folder: Path, extra: str = "") -> tuple[Path, Path]:
+def replay_with_exports(folder: Path, extra: str = "", site: str = "home-0421") -> tuple[Path, Path]:
     """The learning week and today, with the ECS file export; returns (database, file)."""
     rules_dir = folder / "rules.d"
     (rules_dir / "lists").mkdir(parents=True)
@@ -66,7 +66,7 @@ def replay_with_exports(folder: Path, extra: str = "") -> tuple[Path, Path]:
     config = folder / "config.yaml"
     config.write_text(
         f"rules_dir: {rules_dir}\nexport_ecs_file: {ecs_file}\nfleet_work_devices: ['{WORK[0]}']\n"
-        f"fleet_site: home-0421\nfleet_organization: Example Corp\nexport_health_minutes: 60\n{extra}"
+        f"fleet_site: {site}\nfleet_organization: Example Corp\nexport_health_minutes: 60\n{extra}"
     )
     db = folder / "homeguard.db"
     week, day = folder / "week.pcap", folder / "today.pcap"

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from homeguard.errors import StoreError
 from homeguard.outputs.export.ndjson import RotatingNdjson
 from homeguard.store import spool
@@ -41,7 +39,6 @@ class Exporter:
         self.held: list[dict[str, Any]] = []
         self.given_up = 0
         self.written = 0
-        self._db: Database | None = None
         self._failing = False
 
     def write(self, item: Document) -> None:
@@ -66,13 +63,17 @@ class Exporter:
         self._spool_held()
 
     def _spool_held(self) -> None:
+        """Into the queue on disk, on a connection opened for it: documents are few (a
+        finding, a health report), and a connection must stay in the thread that made it."""
         assert self.spool_path is not None
         try:
-            if self._db is None:
-                self._db = open_database(self.spool_path)  # in this thread: sqlite connections stay in theirs
-            with self._db.atomic():
-                self._db.table("export_spool").insert_all(self.held)
-            spool.trim(self._db)
+            db = open_database(self.spool_path)
+            try:
+                with db.atomic():
+                    db.table("export_spool").insert_all(self.held)
+                spool.trim(db)
+            finally:
+                db.close()
         except (sqlite3.Error, StoreError) as exc:
             if not self._failing:
                 log.warning(
@@ -81,17 +82,11 @@ class Exporter:
                     len(self.held),
                 )
             self._failing = True
-            self._forget_db()
             return
         if self._failing:
             log.info("export queue: written again")
         self._failing = False
         self.held.clear()
-
-    def _forget_db(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
 
     def close(self) -> None:
         if self.held and self.spool_path is not None:
@@ -102,4 +97,3 @@ class Exporter:
             )
         if self.ecs_file is not None:
             self.ecs_file.close()
-        self._forget_db()

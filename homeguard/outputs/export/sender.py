@@ -83,7 +83,8 @@ class SyslogSender:
             self.backoff = min(self.backoff * 2, MAX_BACKOFF)
             return False
         if self.down_since is not None:
-            log.info("export to %s: connected again after %.0f s", self.destination, now - self.down_since)
+            down = max(0.0, self.clock.time() - self.down_since)
+            log.info("export to %s: connected again after %.0f s", self.destination, down)
         self.down_since, self.backoff = None, 1.0
         return True
 
@@ -95,7 +96,6 @@ class SyslogSender:
         log.warning(
             "export to %s: %s; %d unconfirmed message(s) will be sent again", self.destination, why, again
         )
-        self.down_since = self.clock.time()
 
     def _payload(self, row: dict[str, Any]) -> bytes:
         doc = json.loads(row["body"])

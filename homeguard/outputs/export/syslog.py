@@ -89,15 +89,22 @@ class Connection:
             self.sock.send(payload)
 
     def closed_by_peer(self) -> bool:
-        """True when the server has closed or reset the connection (a syslog server never
-        sends anything, so anything readable means the end)."""
+        """True when the server has closed or reset the connection. A syslog server sends
+        no data; over TLS 1.3 it does send session tickets, which a non-blocking read
+        takes in without returning anything."""
         if not self.stream:
             return False
         try:
             readable, _, _ = select.select([self.sock], [], [], 0)
             if not readable:
                 return False
-            return self.sock.recv(1) == b""
+            self.sock.setblocking(False)
+            try:
+                return self.sock.recv(1) == b""
+            finally:
+                self.sock.settimeout(CONNECT_TIMEOUT)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            return False  # nothing to read after all (a ticket, a renegotiation)
         except (OSError, ValueError):
             return True
 
