@@ -7,7 +7,8 @@ HomeGuardError
 │   └── CaptureSourceError   a live interface cannot be opened (names the fix)
 ├── DecodeError          one packet is malformed; the packet is counted and skipped
 ├── PluginError          an installed plugin cannot be loaded, or clashes (names the plugin)
-└── StoreError           the database cannot be opened or migrated
+├── StoreError           the database cannot be opened or migrated
+└── FleetError           an IT department's bundle cannot be fetched, verified or applied
 
 Code outside the CLI raises only these; the CLI turns them into one-line messages.
 """
@@ -43,3 +44,8 @@ class PluginError(HomeGuardError):
 
 class StoreError(HomeGuardError):
     """The database cannot be opened, migrated or written."""
+
+
+class FleetError(HomeGuardError):
+    """An IT department's bundle that cannot be fetched, verified or applied; the one in
+    force stays (homeguard/fleet/)."""

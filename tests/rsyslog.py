@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.receivers import free_port
+from tests.tls import make_pki
 
 CONFIG = """\
 global(
@@ -31,10 +32,6 @@ action(type="omfile" file="{work}/received.log" template="line")
 """
 
 
-def openssl(*args: str) -> None:
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-
 class Rsyslog:
     def __init__(self, work: Path) -> None:
         if shutil.which("rsyslogd") is None or shutil.which("openssl") is None:
@@ -45,26 +42,13 @@ class Rsyslog:
         self.work = work
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
-        self._certificates()
+        self.pki = make_pki(work)
         (work / "rsyslog.conf").write_text(CONFIG.format(work=work, port=self.port))
         self.received = work / "received.log"
 
     @property
     def ca(self) -> Path:
-        return self.work / "ca.pem"
-
-    def _certificates(self) -> None:
-        w = self.work
-        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-subj", "/CN=HomeGuard test CA", "-days", "2", "-keyout", str(w / "ca-key.pem"),
-                "-out", str(w / "ca.pem"), "-addext", "basicConstraints=critical,CA:TRUE")  # fmt: skip
-        key, request = str(w / "server-key.pem"), str(w / "server.csr")
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
-                "/CN=127.0.0.1", "-keyout", key, "-out", request)  # fmt: skip
-        (w / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-        openssl("x509", "-req", "-in", str(w / "server.csr"), "-CA", str(w / "ca.pem"),
-                "-CAkey", str(w / "ca-key.pem"), "-CAcreateserial", "-days", "2",
-                "-extfile", str(w / "san.ext"), "-out", str(w / "server.pem"))  # fmt: skip
+        return self.pki.ca
 
     def start(self) -> None:
         log = (self.work / "rsyslogd.log").open("a")

@@ -76,6 +76,8 @@ def test_the_unit_passes_systemd_analyze_with_exposure_at_most_2(root: Path) -> 
         unit,
         root / "etc/systemd/system/homeguard-lists.service",
         root / "etc/systemd/system/homeguard-lists.timer",
+        root / "etc/systemd/system/homeguard-fleet.service",
+        root / "etc/systemd/system/homeguard-fleet.timer",
     ]
     assert ANALYZE is not None
     verify = subprocess.run([ANALYZE, "verify", *map(str, units)], capture_output=True, text=True)

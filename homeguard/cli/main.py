@@ -10,6 +10,7 @@ import click
 
 from homeguard.cli.alerts import alerts, mute, notify_group, unmute
 from homeguard.cli.capture import replay, run
+from homeguard.cli.fleet import fleet_group
 from homeguard.cli.options import version_option
 from homeguard.cli.report import report
 from homeguard.cli.rules import findings, lists_group, rules
@@ -152,6 +153,7 @@ for command in (
     status,
     report,
     web,
+    fleet_group,
 ):
     cli.add_command(command)
 

@@ -27,11 +27,13 @@ class QueuedSink:
         *,
         wait_when_full: bool = False,
         close: Callable[[], None] | None = None,
+        finish: Callable[[], None] | None = None,
     ) -> None:
         self.name = name
         self.write = write
         self.wait_when_full = wait_when_full
         self.on_close = close
+        self.on_finish = finish  # on the sink's own thread, after the last item (its connections live there)
         self.queue: queue.Queue[Any] = queue.Queue(max_queue)
         self.dropped = 0  # items that found the queue full (live only)
         self.failed = 0  # items the output raised on
@@ -53,6 +55,8 @@ class QueuedSink:
         while True:
             item = self.queue.get()
             if item is _STOP:
+                if self.on_finish is not None:
+                    self.on_finish()
                 return
             try:
                 self.write(item)

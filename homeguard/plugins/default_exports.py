@@ -77,6 +77,7 @@ class ExportPlugin:
                 exporter.write,
                 wait_when_full=context.replay,
                 close=exporter.close,
+                finish=exporter.finish,
             )
             setup = ExportSetup(
                 context,

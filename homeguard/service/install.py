@@ -23,7 +23,9 @@ from homeguard.shipped import shipped_dir
 USER = "homeguard"
 UNIT = "homeguard.service"
 LISTS_TIMER = "homeguard-lists.timer"
-UNITS = (UNIT, "homeguard-lists.service", LISTS_TIMER)  # the daemon; the daily `lists update`
+FLEET_TIMER = "homeguard-fleet.timer"
+# The daemon; the daily `lists update`; the hourly `fleet pull` (fetches nothing without fleet_url).
+UNITS = (UNIT, "homeguard-lists.service", LISTS_TIMER, "homeguard-fleet.service", FLEET_TIMER)
 CONFIG_HEADER = """\
 # HomeGuard's configuration. Every setting is listed with its help and its default;
 # uncomment a line to change it. Reference: docs/settings.md; check a file with
@@ -150,11 +152,11 @@ def setup(root: Path = Path("/"), interface: str | None = None, start: bool = Tr
             report.done.append(f"installed {unit_path}")
     if start and _systemd_running(root):
         _run(["systemctl", "daemon-reload"])
-        _run(["systemctl", "enable", "--now", UNIT, LISTS_TIMER])
-        report.done.append(f"enabled and started {UNIT} and {LISTS_TIMER}")
+        _run(["systemctl", "enable", "--now", UNIT, LISTS_TIMER, FLEET_TIMER])
+        report.done.append(f"enabled and started {UNIT}, {LISTS_TIMER} and {FLEET_TIMER}")
     else:
         report.todo.append(
-            f"systemctl daemon-reload && systemctl enable --now {UNIT} {LISTS_TIMER}  "
+            f"systemctl daemon-reload && systemctl enable --now {UNIT} {LISTS_TIMER} {FLEET_TIMER}  "
             f"({_why_not_started(root, start)})"
         )
     return report
@@ -200,8 +202,12 @@ def uninstall(root: Path = Path("/"), purge: bool = False) -> SetupReport:
     report = SetupReport()
     units = [root / "etc" / "systemd" / "system" / name for name in UNITS]
     if _systemd_running(root) and units[0].exists():
-        subprocess.run(["systemctl", "disable", "--now", UNIT, LISTS_TIMER], capture_output=True, check=False)
-        report.done.append(f"stopped and disabled {UNIT} and {LISTS_TIMER}")
+        subprocess.run(
+            ["systemctl", "disable", "--now", UNIT, LISTS_TIMER, FLEET_TIMER],
+            capture_output=True,
+            check=False,
+        )
+        report.done.append(f"stopped and disabled {UNIT}, {LISTS_TIMER} and {FLEET_TIMER}")
     for unit_path in units:
         if unit_path.exists():
             unit_path.unlink()

@@ -149,8 +149,14 @@ def dashboard_settings(db: Database) -> dict[str, str]:
     return {str(n): str(v) for n, v in db.execute("SELECT name, value FROM web_settings").fetchall()}
 
 
+def note_change(db: Database, now: float) -> None:
+    """Count a change a running daemon should take up (service/dashboard_watch.py): the
+    dashboard's, or a fleet bundle just applied."""
+    with db.atomic():
+        _changed(db, now)
+
+
 def _changed(db: Database, now: float) -> None:
-    """Count a change a running daemon should take up (service/dashboard_watch.py)."""
     db.execute("UPDATE dashboard_changes SET count = count + 1, changed = ? WHERE id = 1", [now])
 
 

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from homeguard.clock import Clock
 from homeguard.errors import ConfigError
+from homeguard.fleet.status import fleet_status
 from homeguard.notify.delivery import AppriseNotifier, apprise_problem, masked_url
 from homeguard.report.build import build_report
 from homeguard.report.render import bar_chart, device_section, legend
@@ -286,7 +287,11 @@ def _settings_page(config: Config, done: str, problem: str) -> str:
         for name in sorted(config.values)
         if name != "notify"
     ]
-    return render_template("settings.html", rows=rows, current=current, done=done, problem=problem)
+    fleet = fleet_status(config)
+    shown = fleet if fleet.url or fleet.version is not None or fleet.exporting else None
+    return render_template(
+        "settings.html", rows=rows, current=current, done=done, problem=problem, fleet=shown
+    )
 
 
 def _shown(value: object) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlite_utils import Database
+
 from homeguard.errors import StoreError
 from homeguard.outputs.export.ndjson import RotatingNdjson
 from homeguard.store import spool
@@ -39,6 +41,7 @@ class Exporter:
         self.held: list[dict[str, Any]] = []
         self.given_up = 0
         self.written = 0
+        self._db: Database | None = None
         self._failing = False
 
     def write(self, item: Document) -> None:
@@ -63,17 +66,13 @@ class Exporter:
         self._spool_held()
 
     def _spool_held(self) -> None:
-        """Into the queue on disk, on a connection opened for it: documents are few (a
-        finding, a health report), and a connection must stay in the thread that made it."""
         assert self.spool_path is not None
         try:
-            db = open_database(self.spool_path)
-            try:
-                with db.atomic():
-                    db.table("export_spool").insert_all(self.held)
-                spool.trim(db)
-            finally:
-                db.close()
+            if self._db is None:
+                self._db = open_database(self.spool_path)  # in this thread: a connection stays in its own
+            with self._db.atomic():
+                self._db.table("export_spool").insert_all(self.held)
+            spool.trim(self._db)
         except (sqlite3.Error, StoreError) as exc:
             if not self._failing:
                 log.warning(
@@ -82,15 +81,27 @@ class Exporter:
                     len(self.held),
                 )
             self._failing = True
+            self._close_db()  # open it afresh next time (the file may have been replaced)
             return
         if self._failing:
             log.info("export queue: written again")
         self._failing = False
         self.held.clear()
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        """On the exporter's thread, after its last document: what is held is tried once
+        more, and the connection closed."""
         if self.held and self.spool_path is not None:
             self._spool_held()
+        self._close_db()
+
+    def _close_db(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def close(self) -> None:
+        """After finish(), from the thread that stops the exporter: report and close the file."""
         if self.held or self.given_up:
             log.error(
                 "export: %d document(s) could not be queued, %d given up", len(self.held), self.given_up

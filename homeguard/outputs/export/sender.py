@@ -25,6 +25,7 @@ log = logging.getLogger("homeguard.export")
 BATCH = 500
 CONFIRM_AFTER = 2.0  # seconds a connection must stay alive after a write for it to count
 MAX_BACKOFF = 30.0
+IDLE_CLOSE = 300.0  # seconds without anything to send before the connection is closed
 
 
 class SyslogSender:
@@ -41,6 +42,7 @@ class SyslogSender:
         self.backoff = 1.0
         self.down_since: float | None = None
         self.sent = 0
+        self.last_sent = 0.0
 
     def work(self, db: Database) -> None:
         """One pass: notice a closed connection, confirm what is due, send what waits."""
@@ -50,7 +52,10 @@ class SyslogSender:
         elif self.connection is not None:
             spool.confirm(db, now - CONFIRM_AFTER)
         rows = spool.pending(db, BATCH)
-        if not rows or not self._connected(now):
+        if not rows:
+            self._close_when_idle(db, now)
+            return
+        if not self._connected(now):
             return
         assert self.connection is not None
         try:
@@ -61,8 +66,16 @@ class SyslogSender:
             return
         spool.mark_sent(db, [row["id"] for row in rows], now)
         self.sent += len(rows)
+        self.last_sent = now
         if not self.connection.stream:
             spool.confirm(db, now)  # UDP: written is all we can know
+
+    def _close_when_idle(self, db: Database, now: float) -> None:
+        """Hang up after IDLE_CLOSE seconds with nothing to send, once all is confirmed: a
+        relay for thousands of sensors then holds only the connections in use."""
+        if self.connection is not None and now - self.last_sent > IDLE_CLOSE and spool.waiting(db) == 0:
+            self.connection.close()
+            self.connection = None
 
     def idle(self, db: Database) -> bool:
         """True when nothing waits, sent or not."""
