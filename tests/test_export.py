@@ -152,3 +152,72 @@ def test_the_privacy_grep_finds_no_other_device_in_any_output(
     for output, text in outputs.items():
         for word in words:
             assert not re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w-]|\.\d)", text, re.I), (output, word)
+
+
+def test_the_ecs_file_rotates_by_size_and_keeps_whole_lines(tmp_path: Path) -> None:
+    from homeguard.outputs.export.ndjson import RotatingNdjson
+
+    path = tmp_path / "hg.ndjson"
+    out = RotatingNdjson(path, max_bytes=1000, keep=2)
+    for n in range(60):
+        out.write({"n": n, "pad": "x" * 80})
+    out.close()
+    kept = [path, path.with_name("hg.ndjson.1"), path.with_name("hg.ndjson.2")]
+    assert all(p.exists() for p in kept) and not path.with_name("hg.ndjson.3").exists()
+    assert all(p.stat().st_size <= 1000 for p in kept)
+    numbers = [json.loads(line)["n"] for p in reversed(kept) for line in p.read_text().splitlines()]
+    assert numbers == list(range(numbers[0], 60))  # the newest, in order, each line whole
+
+
+def test_syslog_over_udp_is_rfc_5424_one_message_a_datagram(tmp_path: Path) -> None:
+    import socket
+
+    from homeguard.clock import ManualClock
+    from homeguard.outputs.export.sender import SyslogSender
+    from homeguard.outputs.export.syslog import Destination
+    from homeguard.store.database import open_database
+
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5)
+    db = open_database(tmp_path / "hg.db")
+    doc = {"@timestamp": "2026-01-09T09:00:00.000Z", "event": {"id": "abc", "severity": 4}, "message": "m"}
+    db.table("export_spool").insert(
+        {
+            "created": 1_767_949_200.0,
+            "event_id": "abc",
+            "severity": "high",
+            "msgid": "finding",
+            "body": json.dumps(doc),
+        }
+    )
+    destination = Destination.parse(f"udp://127.0.0.1:{receiver.getsockname()[1]}")
+    sender = SyslogSender(destination, "ecs", None, "home-0421", ManualClock(1_767_949_300.0))
+    sender.work(db)
+    datagram = receiver.recv(65536).decode()
+    assert re.fullmatch(
+        r'<131>1 2026-01-09T09:00:00\.000000Z home-0421 homeguard - finding - \{"@timestamp".*\}', datagram
+    )  # local0 (16) * 8 + error (3); no octet count over UDP
+    assert db.execute("SELECT count(*) FROM export_spool").fetchone()[0] == 0  # UDP: sent is delivered
+    sender.close()
+    receiver.close()
+    with pytest.raises(Exception, match="write tls://HOST:PORT"):
+        Destination.parse("http://siem.example.org")
+
+
+def test_a_work_device_is_known_by_its_identity_when_its_mac_is_private() -> None:
+    from homeguard.findings.model import Finding
+    from homeguard.outputs.export.partition import Partition
+
+    identity = "dhcp:anna-laptop|1,121,3,6,15,119,252"
+    known = {"da:a1:19:00:00:01": identity}  # today's private MAC, as the device inventory knows it
+    partition = Partition([identity], identity_of=known.get)
+    finding = Finding(
+        rule="cleartext-password", title="t", category="privacy.cleartext-credentials", severity="high",
+        ts=0.0, device_mac="da:a1:19:00:00:01", device_ip="192.168.1.30", key="[]",
+        messages={}, remediations={}, endpoints={"src.mac": "da:a1:19:00:00:01", "src.ip": "192.168.1.30"},
+    )  # fmt: skip
+    exported = partition.export(finding)
+    assert exported is not None and exported.subject == "work_device" and exported.source.ip == "192.168.1.30"
+    finding.device_mac = finding.endpoints["src.mac"] = "fa:b2:33:00:00:02"  # another private device
+    assert partition.export(finding) is None
