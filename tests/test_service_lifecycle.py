@@ -3,6 +3,7 @@ statistics for `homeguard status`, and a clean exit on SIGTERM within seconds.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.conftest import homeguard
@@ -96,6 +98,25 @@ def daemon_on_lo(tmp_path: Path, config: Path) -> tuple[subprocess.Popen[bytes],
     return proc, log
 
 
+@contextlib.contextmanager
+def daemon_running(tmp_path: Path, config: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """`homeguard run` on loopback (daemon_on_lo) until the block ends: then SIGTERM, and
+    it must stop cleanly; killed if the block failed first. Skips without root."""
+    if os.geteuid() != 0:
+        import pytest
+
+        pytest.skip("live capture needs root")
+    proc, log = daemon_on_lo(tmp_path, config)
+    try:
+        wait_for_text(log, "capturing on lo")
+        yield proc, log
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def wait_for_text(path: Path, text: str, timeout: float = 15.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -139,10 +160,6 @@ def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(tmp_path: Pa
 
 def test_a_change_made_in_the_dashboard_reaches_the_running_daemon_by_itself(tmp_path: Path) -> None:
     """No SIGHUP: the daemon notices the dashboard's change count and reloads."""
-    if os.geteuid() != 0:
-        import pytest
-
-        pytest.skip("live capture needs root")
     from sqlite_utils import Database
 
     from homeguard.store.web import set_setting
@@ -151,9 +168,7 @@ def test_a_change_made_in_the_dashboard_reaches_the_running_daemon_by_itself(tmp
     config.write_text(
         f"stats_interval: 1\nflush_interval: 1\nrules_dir: {tmp_path / 'none'}\nweb_listen: never\n"
     )
-    proc, log = daemon_on_lo(tmp_path, config)
-    try:
-        wait_for_text(log, "capturing on lo")
+    with daemon_running(tmp_path, config) as (_, log):
         db = Database(tmp_path / "hg.db")
         set_setting(db, "learning_days", "0", time.time())  # what the settings form writes
         db.close()
@@ -161,11 +176,6 @@ def test_a_change_made_in_the_dashboard_reaches_the_running_daemon_by_itself(tmp
         assert "changed in the dashboard: reloading the config and the rules" in text
         assert "1 setting(s) changed" in text
         wait_for_text(log, "rules reloaded")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
 
 
 HOSTILE_QUERIES = (  # a bounded burst of DNS queries chosen to make a pattern backtrack

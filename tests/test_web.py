@@ -246,33 +246,21 @@ def test_the_first_password_is_chosen_in_the_browser_with_the_setup_code(tmp_pat
 
 
 def test_run_serves_the_dashboard_and_logs_the_setup_code(tmp_path: Path) -> None:
-    import os
-    import signal
-
     from homeguard.web.serve import listen_address
     from tests.receivers import free_port
-    from tests.test_service_lifecycle import daemon_on_lo, wait_for_text
+    from tests.test_service_lifecycle import daemon_running
 
-    if os.geteuid() != 0:
-        pytest.skip("live capture needs root")
     assert listen_address("never", "lo") is None and listen_address("auto", "lo") == ("127.0.0.1", 8780)
     port = free_port()
     config = tmp_path / "config.yaml"
     config.write_text(f"web_listen: 127.0.0.1:{port}\nrules_dir: {tmp_path / 'none'}\n")
-    proc, log = daemon_on_lo(tmp_path, config)
-    try:
-        wait_for_text(log, "capturing on lo")
+    with daemon_running(tmp_path, config) as (_, log):
         text = log.read_text()
         assert f"dashboard on http://127.0.0.1:{port}/" in text
         code = re.search(r"/setup and enter the setup code ([A-Z0-9]{4}-[A-Z0-9]{4})", text)
         assert code is not None
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/setup", timeout=10) as page:
             assert "Setup code" in page.read().decode()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
 
 
 def test_the_household_changes_its_few_settings_and_sees_all_of_them(site: Site) -> None:
@@ -355,21 +343,16 @@ def https_get(url: str, certificate: Path) -> tuple[int, dict[str, str], str, by
 
 def test_run_serves_https_with_a_self_signed_certificate_whose_fingerprint_it_logs(tmp_path: Path) -> None:
     import hashlib
-    import os
-    import signal
     import stat
 
     from tests.receivers import free_port
-    from tests.test_service_lifecycle import daemon_on_lo, wait_for_text
+    from tests.test_service_lifecycle import daemon_running
 
-    if os.geteuid() != 0:
-        pytest.skip("live capture needs root")
     port = free_port()
     config = tmp_path / "config.yaml"
     config.write_text(f"web_listen: 127.0.0.1:{port}\nweb_tls: true\nrules_dir: {tmp_path / 'none'}\n")
-    proc, log = daemon_on_lo(tmp_path, config)
-    try:
-        text = wait_for_text(log, "capturing on lo")
+    with daemon_running(tmp_path, config) as (_, log):
+        text = log.read_text()
         assert f"dashboard on https://127.0.0.1:{port}/" in text
         assert f"open https://127.0.0.1:{port}/setup and enter the setup code" in text
         certificate, key = tmp_path / "web-certificate.pem", tmp_path / "web-key.pem"  # beside hg.db
@@ -381,11 +364,6 @@ def test_run_serves_https_with_a_self_signed_certificate_whose_fingerprint_it_lo
         assert logged is not None and logged[1] == hashlib.sha256(presented).digest().hex(":").upper()
         with pytest.raises((urllib.error.URLError, http.client.HTTPException, ConnectionError)):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5).read()  # no plain HTTP
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
 
 
 def test_the_self_signed_certificate_is_kept_and_made_again_when_it_must(tmp_path: Path) -> None:
