@@ -59,12 +59,16 @@ def test_three_sensors_send_their_findings_over_tls_each_with_its_site(
 
 
 def telnet_attempts(first: int, count: int) -> None:
-    """Telnet SYNs to 127.0.0.FIRST.. on loopback: nothing listens, the daemon sees each."""
+    """Telnet connections to 127.0.0.FIRST.. on loopback, each accepted by a listener made
+    for it (telnet-in-use wants an accepted connection, not a bare SYN)."""
     for n in range(first, first + count):
-        with socket.socket() as s:
-            s.settimeout(1)
+        with socket.socket() as server, socket.socket() as client:
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            server.bind((f"127.0.0.{n}", 23))
+            server.listen()
+            client.settimeout(1)
             with contextlib.suppress(OSError):
-                s.connect((f"127.0.0.{n}", 23))
+                client.connect((f"127.0.0.{n}", 23))
 
 
 def test_an_outage_of_the_siem_loses_no_finding(rsyslog: Rsyslog, tmp_path: Path) -> None:

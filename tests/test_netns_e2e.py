@@ -352,6 +352,9 @@ def test_the_daemon_sends_alerts_to_a_webhook(lab: Lab) -> None:
         ),
     )
     lab.run("laptop", "ip", "addr", "add", "192.168.77.12/24", "dev", "eth0")
+    servers = Path(__file__).parent / "lab_servers.py"
+    telnetd = [sys.executable, "-u", str(servers), "telnet", "192.168.77.13", "23"]
+    serve(lab, "telnet", telnetd, "serving telnet")  # a telnet server that answers: telnet in use
     lab.run("laptop", "sh", "-c", "curl -s --max-time 2 telnet://192.168.77.13:23 < /dev/null; true")
 
     def telnet_alerts() -> list[dict[str, object]]:

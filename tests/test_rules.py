@@ -305,10 +305,10 @@ def test_failing_case_says_what_was_expected_and_which_condition_failed(tmp_path
 
 
 def test_explain_an_event() -> None:
-    event = json.dumps({"type": "flow_start", "proto": "tcp", "dst.port": 23, "dst.ip": "10.0.0.5"})
+    event = json.dumps({"type": "flow_established", "proto": "tcp", "dst.port": 23, "dst.ip": "10.0.0.5"})
     out = homeguard("rules", "explain", "telnet-in-use", "--event", event).stdout
     assert "yes  proto: 'tcp'  <- event has 'tcp'" in out and "=> MATCH: telnet-in-use" in out
-    miss = json.dumps({"type": "flow_start", "proto": "tcp", "dst.port": 22})
+    miss = json.dumps({"type": "flow_established", "proto": "tcp", "dst.port": 22})
     out = homeguard("rules", "explain", "telnet-in-use", "--event", miss).stdout
     assert "NO   dst.port: [23, 2323]  <- event has 22" in out and "=> no match" in out
 
@@ -316,12 +316,21 @@ def test_explain_an_event() -> None:
 def test_replay_produces_findings_that_the_findings_command_lists(write_pcap: Any, tmp_path: Path) -> None:
     from scapy.all import IP, TCP, Ether  # type: ignore[attr-defined]
 
-    telnet = [
-        Ether(src="3c:22:fb:00:00:01", dst="02:00:00:00:00:fe")
-        / IP(src="192.168.1.20", dst="192.168.1.50")
-        / TCP(sport=40000 + i, dport=23, flags="S")
-        for i in range(3)
-    ]
+    up = Ether(src="3c:22:fb:00:00:01", dst="02:00:00:00:00:fe") / IP(src="192.168.1.20", dst="192.168.1.50")
+    down = Ether(src="02:00:00:00:00:fe", dst="3c:22:fb:00:00:01") / IP(
+        src="192.168.1.50", dst="192.168.1.20"
+    )
+    telnet = []
+    for i in range(3):  # three telnet connections the camera accepts
+        telnet += [
+            up / TCP(sport=40000 + i, dport=23, flags="S"),
+            down / TCP(sport=23, dport=40000 + i, flags="SA"),
+        ]
+    scan = Ether(src="3c:22:fb:00:00:01", dst="02:00:00:00:00:fe") / IP(
+        src="192.168.1.20", dst="192.168.1.51"
+    )
+    for i in range(3):  # and three bare SYNs to a host that refuses: a scan, not telnet in use
+        telnet += [scan / TCP(sport=41000 + i, dport=23, flags="S")]
     capture = write_pcap(telnet)
     out = homeguard("replay", str(capture), "--db", str(tmp_path / "hg.db"))
     assert "3 findings" in out.stderr

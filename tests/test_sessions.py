@@ -4,6 +4,7 @@ port mappings. And the rule that matters most: no password ever reaches an event
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import struct
@@ -449,3 +450,51 @@ def test_dns_over_tcp_split_over_segments_is_read_whole() -> None:
         (True, "tcp", "big.example"),
     ]
     assert len(dns[1]["dns.answers"]) == 5
+
+
+def dated_certificate(not_before: float, not_after: float) -> bytes:
+    """A self-signed certificate valid between the two times (packet time, not the clock)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "camera.home.test")])
+    when = functools.partial(datetime.datetime.fromtimestamp, tz=datetime.UTC)
+    builder = x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+    builder = builder.serial_number(1).not_valid_before(when(not_before)).not_valid_after(when(not_after))
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expired", "not_yet"),
+    [(-86400, 86400, False, False), (-2 * 86400, -86400, True, False), (86400, 2 * 86400, False, True)],
+)
+def test_a_certificate_outside_its_dates_is_not_valid_now(
+    start: int, end: int, expired: bool, not_yet: bool
+) -> None:
+    der = dated_certificate(TS0 + start, TS0 + end)
+    messages = [(True, client_hello()), (False, server_hello_and_certificate(0x0303, 0xC02F, der))]
+    (cert,) = of_type(events_of(tcp_conversation(messages, dport=443)), "tls_certificate")
+    assert (cert["tls.cert_expired"], cert["tls.cert_not_yet_valid"]) == (expired, not_yet)
+    assert cert["tls.cert_valid_now"] is not (expired or not_yet)
+
+
+def test_a_refused_ftp_login_still_leaked_its_password() -> None:
+    """The password crossed the network whether the server said 230 or 530."""
+    for answer in (b"530 Login incorrect.\r\n", b"530-Login failed\r\n530 Bye\r\n"):
+        messages = [
+            (False, b"220 (vsFTPd 3.0.3)\r\n"),
+            (True, b"USER anna\r\n"),
+            (False, b"331 Please specify the password.\r\n"),
+            (True, b"PASS hunter22\r\n"),
+            (False, answer),
+            (True, b"QUIT\r\n"),
+        ]
+        events = events_of(tcp_conversation(messages, dport=21))
+        (login,) = of_type(events, "auth")
+        assert (login["auth.protocol"], login["auth.password_seen"]) == ("ftp", True)
+        assert_no_secret(events, "hunter22")

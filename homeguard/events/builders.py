@@ -46,3 +46,17 @@ def flow_direction(src: bytes, dst: bytes, is_home: Callable[[bytes], bool] = is
     if src_home:
         return "internal" if dst_home else "outbound"
     return "inbound" if dst_home else "external"
+
+
+def certificate_dates(event: Event, ts: float) -> None:
+    """Whether the certificate was valid when it was seen: expired after notAfter, and
+    not yet valid before notBefore (a wrong clock, or a certificate made for later)."""
+    not_before, not_after = event.get("tls.cert_not_before"), event.get("tls.cert_not_after")
+    if not_after is not None:
+        event["tls.cert_expired"] = ts > not_after
+    if not_before is not None:
+        event["tls.cert_not_yet_valid"] = ts < not_before
+    if not_before is not None or not_after is not None:
+        event["tls.cert_valid_now"] = not (
+            event.get("tls.cert_expired") or event.get("tls.cert_not_yet_valid")
+        )

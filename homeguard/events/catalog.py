@@ -19,7 +19,7 @@ PACKET_TYPES = ("*packet",)  # every type but capture_stats and mac_flood
 IP_TYPES = ("*ip",)  # every type from an IP packet: not arp, device_new, capture_stats or mac_flood
 NOT_PACKET = frozenset({"capture_stats", "mac_flood"})
 NOT_IP = frozenset({"arp", "device_new", "capture_stats", "mac_flood", "data_first"})
-FLOW_TYPES = ("flow_start", "flow_end")
+FLOW_TYPES = ("flow_start", "flow_established", "flow_end")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,7 @@ def field(name: str, kind: str, types: tuple[str, ...] | str, help_text: str) ->
 
 CORE_EVENT_TYPES: dict[str, str] = {
     "flow_start": "The first packet of a new connection (TCP, UDP, ICMP or other IP).",
+    "flow_established": "The responder accepted the connection (a TCP SYN-ACK, or any answer but a reset): the protocol is really in use, not only tried as a scan does.",
     "flow_end": "A connection ended (FIN, RST, idle, evicted or shutdown), with its totals.",
     "device_new": "A MAC address HomeGuard has not seen before sent its first packet.",
     "auth": "A login seen in clear text (FTP, POP3, IMAP, SMTP, telnet, HTTP, SNMP, MQTT). Never the password.",

@@ -42,7 +42,7 @@ from homeguard.state.devices import Device, DeviceInventory
 from homeguard.state.dnslog import DnsLog
 from homeguard.state.enrichment import Enricher
 from homeguard.state.flood import FLOOD_WINDOW, FloodReport, MacFloodGuard
-from homeguard.state.flow_events import flow_end_event, flow_row, flow_start_event
+from homeguard.state.flow_events import flow_end_event, flow_established_event, flow_row, flow_start_event
 from homeguard.state.flows import Flow, FlowTable
 from homeguard.state.infrastructure import Infrastructure
 from homeguard.state.names import ServerNames
@@ -231,6 +231,9 @@ class Pipeline:
                 flow.packets_in += 1
                 flow.bytes_in += pkt.wirelen
                 outbound = False
+                if not flow.established and self._accepted(pkt):
+                    flow.established = True
+                    self.emit(flow_established_event(flow, ts), flow.device_mac)
         if proto == PROTO_TCP and pkt.tcp_flags & (TCP_FIN | TCP_RST) and not flow.closed_at:
             if pkt.tcp_flags & TCP_RST:
                 flow.closed_at, flow.end_reason = ts, "rst"
@@ -286,7 +289,21 @@ class Pipeline:
         flow.device_mac = infrastructure.household_mac(key[1], key[3], src_mac, dst_mac)
         self.visibility.flow_started(src_mac, dst_mac, key[1], key[3])
         self.emit(flow_start_event(flow), flow.device_mac)
+        if answer:  # the capture began with the server's SYN-ACK: accepted already
+            flow.established = True
+            self.emit(flow_established_event(flow, ts), flow.device_mac)
         return flow
+
+    @staticmethod
+    def _accepted(pkt: Packet) -> bool:
+        """The responder's packet accepts the connection: for TCP a SYN-ACK, or data (a
+        capture that missed the handshake), never a reset; for anything else, any answer."""
+        if pkt.proto != PROTO_TCP:
+            return True
+        flags = pkt.tcp_flags
+        if flags & TCP_RST:
+            return False
+        return flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK or pkt.payload_end > pkt.payload_at
 
     def _name_by_dns(self, flow: Flow, key: tuple[int, bytes, int, bytes, int]) -> None:
         """The name the device looked up for the server's address, and its CNAMEs."""
@@ -340,8 +357,8 @@ class Pipeline:
                 continue
             event = builders.packet_event(event_type, ts, pkt)
             event.update(fields)
-            if event_type == "tls_certificate" and "tls.cert_not_after" in fields:
-                event["tls.cert_expired"] = ts > fields["tls.cert_not_after"]
+            if event_type == "tls_certificate":
+                builders.certificate_dates(event, ts)
             assert pkt.src_ip is not None and pkt.dst_ip is not None
             self.emit(
                 event, self.infrastructure.household_mac(pkt.src_ip, pkt.dst_ip, pkt.src_mac, pkt.dst_mac)

@@ -71,6 +71,18 @@ FIELDS = (
         "tls_certificate",
         "True when the packet came after the certificate's end.",
     ),
+    field(
+        "tls.cert_not_yet_valid",
+        "bool",
+        "tls_certificate",
+        "True when the packet came before the certificate's start (notBefore).",
+    ),
+    field(
+        "tls.cert_valid_now",
+        "bool",
+        "tls_certificate",
+        "False when the certificate was expired or not yet valid when it was seen.",
+    ),
     field("tls.cert_self_signed", "bool", "tls_certificate", "True when subject and issuer are the same."),
 )
 

@@ -10,6 +10,7 @@ CATEGORIES: dict[str, str] = {
     "insecure.cleartext-protocol": "An unencrypted protocol is in use (telnet, FTP, POP3, ...).",
     "insecure.default-credentials": "A device accepts a known factory-default password.",
     "insecure.old-tls": "A connection uses an outdated TLS version or a weak cipher.",
+    "insecure.invalid-certificate": "A server presents a certificate that is expired or not yet valid.",
     "insecure.upnp-port-mapping": "A device opened a port in the router over UPnP or NAT-PMP.",
     "insecure.exposed-service": "A service inside the home is reachable from the internet.",
     "insecure.vulnerable-software": "A device announces software with known vulnerabilities.",

@@ -25,6 +25,7 @@ NAME_FIELDS = {
     "tls_client_hello": "tls.sni",
     "http": "http.host",
     "flow_start": "flow.server_name",
+    "flow_established": "flow.server_name",
     "flow_end": "flow.server_name",
 }
 NAMED_TYPES = tuple(NAME_FIELDS)  # the events that name a server

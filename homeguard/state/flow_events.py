@@ -31,6 +31,12 @@ def flow_start_event(flow: Flow) -> Event:
     return _flow_common("flow_start", flow, flow.start)
 
 
+def flow_established_event(flow: Flow, ts: float) -> Event:
+    """The responder accepted: what "a protocol in use" rules wait for (a bare SYN, as a
+    port scan sends, is not a connection)."""
+    return _flow_common("flow_established", flow, ts)
+
+
 def flow_end_event(flow: Flow) -> Event:
     event = _flow_common("flow_end", flow, flow.last)
     event["flow.duration"] = round(flow.last - flow.start, 6)

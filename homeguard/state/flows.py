@@ -37,6 +37,7 @@ class Flow:
     closed_at: float = 0.0
     end_reason: str = ""
     handshake: bool = False  # TCP: the SYN or SYN-ACK was seen, so src is surely the client
+    established: bool = False  # the responder accepted: a SYN-ACK, or any answer but a reset
     direction: str = ""  # inbound, outbound, internal or external (events/builders.flow_direction)
     device_mac: bytes | None = None  # the household's side of the flow, which its events are about
     # The application session reading this flow's payload (sessions/): None until the first
