@@ -247,3 +247,23 @@ def application_samples(cert_der: bytes) -> list[Any]:
         ),
         udp_packet(pcp_map_request(80, 8080), dport=5351),
     ]
+
+
+def dated_certificate(not_before: float, not_after: float) -> bytes:
+    """A self-signed certificate (DER) valid between the two times: packet time, not the clock."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "camera.home.test")])
+
+    def when(ts: float) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(ts, datetime.UTC)
+
+    builder = x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+    builder = builder.serial_number(1).not_valid_before(when(not_before)).not_valid_after(when(not_after))
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)

@@ -33,6 +33,7 @@ from scapy.all import (  # type: ignore[attr-defined]
 from tests.conversations import (
     Endpoint,
     client_hello,
+    dated_certificate,
     http_message,
     server_hello_and_certificate,
     tcp_conversation,
@@ -60,6 +61,7 @@ HOSTNAMES = {
     PI: "raspberrypi",
 }
 THREATS = ["bad-bank.example", "203.0.113.66"]  # the user's threat list for the test
+CLOUD_CERTIFICATE = dated_certificate(TODAY - 400 * DAY, TODAY - 35 * DAY)  # the camera cloud's: expired
 
 # (rule, device MAC): what today must produce, and nothing else. A finding is one per
 # rule, device and key, so the laptop's two cleartext passwords (POP3, telnet) are two.
@@ -80,7 +82,8 @@ EXPECTED_FINDINGS = [
     ("old-tls-version", TV[0]),  # a server that still picks TLS 1.0
     ("libupnp-vulnerable", TV[0]),  # libupnp 1.6.6 in its SSDP NOTIFY
     ("upnp-port-mapping", CAMERA[0]),  # opened port 8554 on the router
-    ("weak-tls-cipher", CAMERA[0]),  # its cloud picked 3DES
+    ("weak-tls-cipher", CAMERA[0]),  # its cloud picked 3DES ...
+    ("invalid-certificate-dates", CAMERA[0]),  # ... with a certificate that ran out last month (recorded)
     ("cleartext-password", CAMERA[0]),  # FTP upload of snapshots ...
     ("ftp-in-use", CAMERA[0]),  # ... over FTP
     ("inbound-connection", CAMERA[0]),  # reached from the internet on port 554
@@ -357,7 +360,7 @@ def today() -> list[Any]:
     )
     cloud = [
         (True, client_hello(sni="cloud.camera.example")),
-        (False, server_hello_and_certificate(0x0303, 0x000A)),
+        (False, server_hello_and_certificate(0x0303, 0x000A, CLOUD_CERTIFICATE)),
     ]
     day.at(
         t + 11 * 3600 + 300,

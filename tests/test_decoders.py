@@ -201,3 +201,26 @@ def test_fragmented_dns_answer_is_reassembled() -> None:
 def test_tcp_payload_offsets() -> None:
     pkt = decode(Ether() / IP() / TCP(sport=1, dport=2, options=[("MSS", 1460)]) / Raw(b"GET / HTTP/1.1\r\n"))
     assert pkt.payload() == b"GET / HTTP/1.1\r\n"
+
+
+def test_ja4_matches_a_published_fingerprint_and_the_specs_edge_cases() -> None:
+    from homeguard.decode.tls import ClientHello, ja4_alpn
+
+    # A Chrome hello published with its JA4 and JA4_r (the raw lists the hashes are of).
+    ciphers = [0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0xC013, 0xC014,
+               0x009C, 0x009D, 0x002F, 0x0035]  # fmt: skip
+    extensions = [0x002D, 0x0033, 0x0010, 0xFE0D, 0x0017, 0x44CD, 0x0000, 0x000B, 0x000A, 0x002B, 0xFF01,
+                  0x0023, 0x0012, 0x0005, 0x000D, 0x001B]  # fmt: skip
+    sigs = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]
+    chrome = ClientHello(0x0303, [0x5A5A, *ciphers], [0x3A3A, *extensions], sni="tls.example", alpn=["h2"],
+                         supported_versions=[0x0304, 0x0303], signature_algorithms=sigs,
+                         first_alpn=b"h2")  # fmt: skip
+    assert chrome.ja4() == "t13d1516h2_8daaf6152771_d8a2da3f94cd"
+    # Only SNI and ALPN: nothing to hash in the third part, as with no extensions at all.
+    bare = ClientHello(0x0303, ciphers, [0x0000, 0x0010], sni="a.example", alpn=["h2"], first_alpn=b"h2")
+    assert bare.ja4().endswith("_000000000000")
+    assert ClientHello(0x0303, ciphers, []).ja4().endswith("_000000000000")
+    # The ALPN characters, with the spec's own examples.
+    cases = {b"": "00", b"h2": "h2", b"http/1.1": "h1", b"x": "xx", b"\xab": "ab", b"\xab\xcd": "ad",
+             b"\x30\xab": "3b", b"\x30\x31\xab\xcd": "3d", b"\x30\xab\xcd\x31": "01"}  # fmt: skip
+    assert {value: ja4_alpn(value) for value in cases} == cases

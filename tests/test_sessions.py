@@ -4,7 +4,6 @@ port mappings. And the rule that matters most: no password ever reaches an event
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
 import struct
@@ -20,6 +19,7 @@ from tests.conversations import (
     CLIENT_HELLO_GROUPS,
     CLIENT_HELLO_SIGALGS,
     client_hello,
+    dated_certificate,
     mqtt_connect,
     pcp_map_request,
     server_hello_and_certificate,
@@ -452,23 +452,6 @@ def test_dns_over_tcp_split_over_segments_is_read_whole() -> None:
     assert len(dns[1]["dns.answers"]) == 5
 
 
-def dated_certificate(not_before: float, not_after: float) -> bytes:
-    """A self-signed certificate valid between the two times (packet time, not the clock)."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "camera.home.test")])
-    when = functools.partial(datetime.datetime.fromtimestamp, tz=datetime.UTC)
-    builder = x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-    builder = builder.serial_number(1).not_valid_before(when(not_before)).not_valid_after(when(not_after))
-    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
-
-
 @pytest.mark.parametrize(
     ("start", "end", "expired", "not_yet"),
     [(-86400, 86400, False, False), (-2 * 86400, -86400, True, False), (86400, 2 * 86400, False, True)],
@@ -498,3 +481,37 @@ def test_a_refused_ftp_login_still_leaked_its_password() -> None:
         (login,) = of_type(events, "auth")
         assert (login["auth.protocol"], login["auth.password_seen"]) == ("ftp", True)
         assert_no_secret(events, "hunter22")
+
+
+def test_a_second_client_hello_after_a_hello_retry_request_is_an_event_too() -> None:
+    """RFC 8446 4.1.4: the server asks again (HelloRetryRequest); the client's second hello,
+    after a compatibility ChangeCipherSpec, is read like the first (its own JA4)."""
+    from homeguard.sessions.tls import HELLO_RETRY_RANDOM
+
+    def server_hello(random: bytes) -> bytes:
+        body = struct.pack("!H", 0x0303) + random + b"\x00" + struct.pack("!HB", 0x1301, 0)
+        body += struct.pack("!H", 6) + struct.pack("!HHH", 43, 2, 0x0304)
+        return (
+            b"\x16\x03\x03" + struct.pack("!H", len(body) + 4) + b"\x02" + len(body).to_bytes(3, "big") + body
+        )
+
+    ccs = b"\x14\x03\x03\x00\x01\x01"
+    messages = [
+        (True, client_hello(alpn=("http/1.1",))),
+        (False, server_hello(HELLO_RETRY_RANDOM)),
+        (False, ccs),
+        (True, ccs),
+        (True, client_hello(alpn=("h2",))),
+        (False, server_hello(b"\x22" * 32)),
+    ]
+    hellos = of_type(events_of(tcp_conversation(messages, dport=443)), "tls_client_hello")
+    assert [h["tls.alpn"] for h in hellos] == [["http/1.1"], ["h2"]]
+    assert hellos[0]["tls.ja4"] != hellos[1]["tls.ja4"] and hellos[1]["tls.ja4"][8:10] == "h2"
+
+
+def test_a_client_hello_says_the_newest_version_the_client_can_do() -> None:
+    """From the client's side alone: no server answer is needed to see an old TLS stack."""
+    old = events_of(tcp_conversation([(True, client_hello(versions=(), legacy=0x0301))], dport=443))
+    new = events_of(tcp_conversation([(True, client_hello())], dport=443))
+    assert of_type(old, "tls_client_hello")[0]["tls.client_max_name"] == "TLS 1.0"
+    assert of_type(new, "tls_client_hello")[0]["tls.client_max_name"] == "TLS 1.3"  # GREASE left out

@@ -42,6 +42,13 @@ class ClientHello:
     groups: list[int] = field(default_factory=list)
     point_formats: list[int] = field(default_factory=list)
     signature_algorithms: list[int] = field(default_factory=list)
+    first_alpn: bytes = b""  # the first ALPN value as sent (JA4 reads its bytes, not the text)
+
+    @property
+    def max_version(self) -> int:
+        """The newest version offered: supported_versions (GREASE left out), else the legacy field."""
+        offered = [v for v in self.supported_versions if not is_grease(v)]
+        return max(offered) if offered else self.version
 
     def ja3_string(self) -> str:
         parts = [
@@ -58,21 +65,35 @@ class ClientHello:
 
     def ja4(self, transport: str = "t") -> str:
         """JA4 (client): protocol, version, SNI, counts and ALPN; sorted cipher and extension hashes."""
-        versions = [v for v in self.supported_versions if not is_grease(v)]
-        version = JA4_VERSIONS.get(max(versions) if versions else self.version, "00")
+        version = JA4_VERSIONS.get(self.max_version, "00")
         ciphers = [c for c in self.ciphers if not is_grease(c)]
         extensions = [e for e in self.extensions if not is_grease(e)]
-        alpn = self.alpn[0] if self.alpn else ""
-        alpn_code = (alpn[0] + alpn[-1]) if alpn and alpn.isascii() and alpn[0].isalnum() else "00"
+        alpn_code = ja4_alpn(self.first_alpn)
         a = (
             f"{transport}{version}{'d' if self.sni else 'i'}{min(len(ciphers), 99):02d}"
             f"{min(len(extensions), 99):02d}{alpn_code}"
         )
         b = _sha12(",".join(f"{c:04x}" for c in sorted(ciphers))) if ciphers else "000000000000"
-        ext_part = ",".join(f"{e:04x}" for e in sorted(e for e in extensions if e not in (EXT_SNI, EXT_ALPN)))
+        hashed = sorted(e for e in extensions if e not in (EXT_SNI, EXT_ALPN))  # counted above, not hashed
+        ext_part = ",".join(f"{e:04x}" for e in hashed)
         sigs = ",".join(f"{s:04x}" for s in self.signature_algorithms)
-        c = _sha12(f"{ext_part}_{sigs}" if sigs else ext_part) if extensions else "000000000000"
+        c = _sha12(f"{ext_part}_{sigs}" if sigs else ext_part) if hashed else "000000000000"
         return f"{a}_{b}_{c}"
+
+
+def ja4_alpn(first: bytes) -> str:
+    """JA4's two ALPN characters: the first and last of the first value; "00" for none;
+    the first and last hex digits of it when either end byte is not a letter or digit."""
+    if not first:
+        return "00"
+    head, tail = first[0], first[-1]
+    if _alnum(head) and _alnum(tail):
+        return chr(head) + chr(tail)
+    return f"{head:02x}"[0] + f"{tail:02x}"[1]
+
+
+def _alnum(byte: int) -> bool:
+    return 0x30 <= byte <= 0x39 or 0x41 <= byte <= 0x5A or 0x61 <= byte <= 0x7A
 
 
 def _sha12(text: str) -> str:
@@ -140,6 +161,8 @@ def _read_client_extensions(hello: ClientHello, data: bytes) -> None:
             protocols, i = value[2:], 0
             while i < len(protocols):
                 n = protocols[i]
+                if not hello.alpn:
+                    hello.first_alpn = bytes(protocols[i + 1 : i + 1 + n])
                 hello.alpn.append(network_text(protocols[i + 1 : i + 1 + n], 64))
                 i += 1 + n
         elif ext_type == EXT_SUPPORTED_VERSIONS and value:

@@ -30,6 +30,12 @@ FIELDS = (
         "tls_client_hello",
         "Versions the client offers (supported_versions extension).",
     ),
+    field(
+        "tls.client_max_name",
+        "str",
+        "tls_client_hello",
+        "The newest version the client offers, in words (SSLv3, TLS 1.0 ... TLS 1.3): from supported_versions, else the legacy field. A client that offers at most TLS 1.1 cannot do better.",
+    ),
     field("tls.ciphers", "list[str]", "tls_client_hello", "Cipher suites the client offers, in its order."),
     field(
         "tls.alpn",

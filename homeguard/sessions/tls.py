@@ -135,6 +135,7 @@ class Tls:
             "tls.alpn": hello.alpn,
             "tls.ja3": hello.ja3(),
             "tls.ja4": hello.ja4(),
+            "tls.client_max_name": VERSION_NAMES.get(hello.max_version, version_text(hello.max_version)),
         }
         if hello.sni:
             fields["tls.sni"] = hello.sni
