@@ -246,7 +246,14 @@ def application_samples(cert_der: bytes) -> list[Any]:
             bytes(SNMP(community="public", PDU=SNMPget(varbindlist=[SNMPvarbind(oid="1.3.6.1")]))), dport=161
         ),
         udp_packet(pcp_map_request(80, 8080), dport=5351),
+        *(udp_packet(d, dport=443, sport=41011) for d in quic_initials(client_hello(alpn=("h3",)))),
     ]
+
+
+def quic_initials(hello_record: bytes) -> list[bytes]:
+    from tests.quic import client_initials
+
+    return client_initials(hello_record, bytes.fromhex("8394c8f03e515708"))
 
 
 def dated_certificate(not_before: float, not_after: float) -> bytes:

@@ -39,14 +39,24 @@ def telnet_capture(folder: Path) -> Path:
 def flood_capture(folder: Path, count: int = 500) -> Path:
     """The laptop opens telnet to `count` addresses on the internet: as many findings."""
     path = folder / "flood.pcap"
-    packets = [
-        Ether(src=LAPTOP[0], dst=ROUTER[0])
-        / IP(src=LAPTOP[1], dst=f"198.18.{i // 250}.{i % 250 + 1}")
-        / TCP(sport=30000 + i, dport=23, flags="S")
-        for i in range(count)
-    ]
+    packets = []
+    for i in range(count):
+        server = f"198.18.{i // 250}.{i % 250 + 1}"
+        packets += accepted_telnet((LAPTOP[0], LAPTOP[1]), server, 30000 + i)
     wrpcap(str(path), packets)
     return path
+
+
+def accepted_telnet(client: tuple[str, str], server: str, sport: int) -> list[Any]:
+    """A telnet connection the server accepts: its SYN and the SYN-ACK (telnet in use)."""
+    return [
+        Ether(src=client[0], dst=ROUTER[0])
+        / IP(src=client[1], dst=server)
+        / TCP(sport=sport, dport=23, flags="S"),
+        Ether(src=ROUTER[0], dst=client[0])
+        / IP(src=server, dst=client[1])
+        / TCP(sport=23, dport=sport, flags="SA"),
+    ]
 
 
 def write_config(folder: Path, targets: list[dict[str, Any]], **settings: Any) -> Path:
@@ -335,12 +345,9 @@ def test_a_digest_of_a_flood_stays_small_and_counts_the_rest() -> None:
 def telnet_syns(folder: Path, name: str, sources: list[tuple[str, str]]) -> Path:
     """Each (MAC, IP) opens telnet to a new address on the internet: one high alert each."""
     path = folder / name
-    packets = [
-        Ether(src=mac, dst=ROUTER[0])
-        / IP(src=ip, dst=f"198.18.9.{i + 1}")
-        / TCP(sport=31000 + i, dport=23, flags="S")
-        for i, (mac, ip) in enumerate(sources)
-    ]
+    packets = []
+    for i, (mac, ip) in enumerate(sources):
+        packets += accepted_telnet((mac, ip), f"198.18.9.{i + 1}", 31000 + i)
     wrpcap(str(path), packets)
     return path
 

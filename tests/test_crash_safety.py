@@ -23,12 +23,20 @@ KILLS = 6
 
 
 def long_capture(path: Path) -> None:
-    """90,000 telnet SYNs, written straight as pcap records (scapy builds one template)."""
-    template = bytearray(
+    """90,000 telnet connections, each a SYN and the server's SYN-ACK (telnet in use: an
+    accepted connection), written straight as pcap records (scapy builds the templates)."""
+    syn = bytearray(
         bytes(
             Ether(src=LAPTOP[0], dst=ROUTER[0])
             / IP(src=LAPTOP[1], dst="198.18.0.1")
             / TCP(dport=23, flags="S")
+        )
+    )
+    answer = bytearray(
+        bytes(
+            Ether(src=ROUTER[0], dst=LAPTOP[0])
+            / IP(src="198.18.0.1", dst=LAPTOP[1])
+            / TCP(sport=23, flags="SA")
         )
     )
     with path.open("wb") as out:
@@ -36,11 +44,14 @@ def long_capture(path: Path) -> None:
         ts = 1_767_225_600.0
         for round_ in range(CONNECTIONS_PER_TARGET):
             for target in range(TARGETS):
-                template[30:34] = bytes((198, 18, target >> 8, target & 0xFF))
-                template[34:36] = struct.pack("!H", 20000 + round_)  # a new source port: a new flow
-                ts += 0.001
-                out.write(struct.pack("<IIII", int(ts), int(ts % 1 * 1e6), len(template), len(template)))
-                out.write(template)
+                server = bytes((198, 18, target >> 8, target & 0xFF))
+                port = struct.pack("!H", 20000 + round_)  # a new source port: a new flow
+                syn[30:34], syn[34:36] = server, port
+                answer[26:30], answer[36:38] = server, port
+                for packet in (syn, answer):
+                    ts += 0.0005
+                    out.write(struct.pack("<IIII", int(ts), int(ts % 1 * 1e6), len(packet), len(packet)))
+                    out.write(packet)
 
 
 def findings(db: Path) -> dict[str, int]:

@@ -224,3 +224,43 @@ def test_ja4_matches_a_published_fingerprint_and_the_specs_edge_cases() -> None:
     cases = {b"": "00", b"h2": "h2", b"http/1.1": "h1", b"x": "xx", b"\xab": "ab", b"\xab\xcd": "ad",
              b"\x30\xab": "3b", b"\x30\x31\xab\xcd": "3d", b"\x30\xab\xcd\x31": "01"}  # fmt: skip
     assert {value: ja4_alpn(value) for value in cases} == cases
+
+
+def test_tunnels_are_opened_to_the_packet_inside() -> None:
+    """6in4, 4in6, GRE (with key and sequence), VXLAN (ARP inside too) and GTP-U."""
+    import struct
+
+    from scapy.all import GRE, VXLAN  # type: ignore[attr-defined]
+
+    from homeguard.decode.link import ETH_ARP
+
+    outer = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    inner_tcp = IPv6(src="2001:db8::20", dst="2001:db8::80") / TCP(sport=40000, dport=443)
+    inner_dns = IP(src="192.168.1.20", dst="192.168.1.1") / UDP(sport=5353, dport=53) / (b"x" * 12)
+    gtp = b"\x30\xff" + struct.pack("!HI", len(bytes(inner_dns)), 7) + bytes(inner_dns)
+    cases = {
+        "6in4": outer / IP(src="198.51.100.1", dst="203.0.113.1", proto=41) / inner_tcp,
+        "4in6": outer / IPv6(src="2001:db8::1", dst="2001:db8::2", nh=4) / inner_dns,
+        "gre": outer / IP(src="198.51.100.1", dst="203.0.113.1")
+        / GRE(key_present=1, key=9, seqnum_present=1) / inner_dns,
+        "gtp-u": outer / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=2152, dport=2152) / gtp,
+    }  # fmt: skip
+    for name, packet in cases.items():
+        raw = bytes(packet)
+        pkt = decode_frame(1, raw, len(raw))
+        assert pkt is not None and pkt.src_ip is not None, name
+        if name == "6in4":
+            assert (ip_text(pkt.src_ip), pkt.dport, pkt.proto) == ("2001:db8::20", 443, 6), name
+        else:
+            assert (ip_text(pkt.src_ip), pkt.dport, pkt.proto) == ("192.168.1.20", 53, 17), name
+    vxlan = (
+        outer / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=50000, dport=4789) / VXLAN(vni=42)
+        / Ether(src="3c:22:fb:00:00:01", dst="ff:ff:ff:ff:ff:ff")
+        / ARP(psrc="192.168.1.20", pdst="192.168.1.1")
+    )  # fmt: skip
+    raw = bytes(vxlan)
+    pkt = decode_frame(1, raw, len(raw))
+    assert pkt is not None and pkt.ethertype == ETH_ARP and pkt.src_mac == bytes.fromhex("3c22fb000001")
+    nested = bytes(outer / IP(proto=4) / IP(proto=4) / IP(proto=4) / IP(proto=4) / IP(proto=4) / UDP())
+    deepest = decode_frame(1, nested, len(nested))
+    assert deepest is not None and deepest.proto == 4  # three tunnels opened, then no further

@@ -46,7 +46,15 @@ def test_a_mac_flood_is_one_finding_and_the_known_devices_keep_their_analysis(tm
         # during the flood: the laptop, known, opens telnet to the camera ...
         at(
             TS0 + 2,
-            Ether(src=LAPTOP, dst=CAMERA) / IP(src="192.168.1.10", dst="192.168.1.20") / TCP(dport=23),
+            Ether(src=LAPTOP, dst=CAMERA)
+            / IP(src="192.168.1.10", dst="192.168.1.20")
+            / TCP(dport=23, flags="S"),
+        ),
+        at(
+            TS0 + 2.001,  # which the camera accepts
+            Ether(src=CAMERA, dst=LAPTOP)
+            / IP(src="192.168.1.20", dst="192.168.1.10")
+            / TCP(sport=23, flags="SA"),
         ),
         # ... and a real newcomer is not told from the fiction
         at(TS0 + 3, query("aa:00:00:00:00:03", "192.168.1.30", "newcomer.example")),

@@ -268,6 +268,16 @@ def test_the_daemon_stays_up_through_a_lock_and_a_full_disk_and_the_alerts_still
         db = disk / "hg.db"
         daemon = start_homeguard(lab, db, config_extra=f"rules_dir: {rules_dir}\n{hook}")
         lab.run("laptop", "ip", "addr", "add", "192.168.77.12/24", "dev", "eth0")
+        telnetd = [
+            sys.executable,
+            "-u",
+            str(Path(__file__).parent / "lab_servers.py"),
+            "telnet",
+            "192.168.77.13",
+            "23",
+        ]
+        lab.spawn("printer", telnetd, "telnetd.log")  # a telnet server that accepts: telnet in use
+        wait_for(lambda: "serving telnet" in (work / "telnetd.log").read_text(), "the telnet server")
         telnet = "Telnet connection (unencrypted remote login)"
 
         with locked(db):  # 1. an admin's sqlite3 shell left in a transaction

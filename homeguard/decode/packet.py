@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 
 from homeguard.decode.link import ETH_ARP, ETH_IPV4, ETH_IPV6, LINK_READERS
+from homeguard.decode.tunnels import TUNNEL_DEPTH, TUNNEL_PORTS, TUNNEL_PROTOS, inner_ethernet, inner_of
 from homeguard.errors import DecodeError
 
 PROTO_ICMP = 1
@@ -103,6 +104,8 @@ def decode_frame(linktype: int, data: bytes, wirelen: int) -> Packet | None:
         if linktype == 1 and data[12:14] == b"\x08\x00":  # the common case, inlined
             pkt = Packet(data, wirelen, data[6:12], data[0:6], ETH_IPV4, 14, None)
             _ipv4_layer(pkt)
+            if pkt.proto in TUNNEL_PROTOS or (pkt.proto == PROTO_UDP and pkt.dport in TUNNEL_PORTS):
+                return _decapsulate(pkt)
             return pkt
         reader = LINK_READERS.get(linktype)
         if reader is None:
@@ -111,16 +114,51 @@ def decode_frame(linktype: int, data: bytes, wirelen: int) -> Packet | None:
         if link is None:
             return None
         pkt = Packet(data, wirelen, *link)
-        etype = pkt.ethertype
-        if etype == ETH_IPV4:
-            _ipv4_layer(pkt)
-        elif etype == ETH_IPV6:
-            _ipv6_layer(pkt)
-        elif etype != ETH_ARP:
+        if not _network_layer(pkt):
             return None
+        if pkt.proto in TUNNEL_PROTOS or (pkt.proto == PROTO_UDP and pkt.dport in TUNNEL_PORTS):
+            return _decapsulate(pkt)
         return pkt
     except (struct.error, IndexError) as exc:
         raise DecodeError(f"frame cut short in its headers ({len(data)} bytes)") from exc
+
+
+def _network_layer(pkt: Packet) -> bool:
+    """IPv4 or IPv6 at pkt.l3_at; True for those and for ARP, False for anything else."""
+    etype = pkt.ethertype
+    if etype == ETH_IPV4:
+        _ipv4_layer(pkt)
+    elif etype == ETH_IPV6:
+        _ipv6_layer(pkt)
+    else:
+        return etype == ETH_ARP
+    return True
+
+
+def _decapsulate(outer: Packet) -> Packet:
+    """The packet a tunnel carries (decode/tunnels.py), at most TUNNEL_DEPTH deep; the
+    outer one when it cannot be opened (a fragment, an unknown payload)."""
+    pkt = outer
+    for _ in range(TUNNEL_DEPTH):
+        if pkt.fragment:
+            return pkt
+        inner = inner_of(pkt.data, pkt.proto, pkt.l4_at, pkt.payload_at, pkt.dport)
+        if inner is None:
+            return pkt
+        etype, at, bridged = inner
+        src_mac, dst_mac, vlan = pkt.src_mac, pkt.dst_mac, pkt.vlan
+        if bridged:
+            frame = inner_ethernet(pkt.data, at)
+            if frame is None:
+                return pkt
+            src_mac, dst_mac, etype, at = frame
+        candidate = Packet(pkt.data, pkt.wirelen, src_mac, dst_mac, etype, at, vlan)
+        if not _network_layer(candidate):
+            return pkt
+        pkt = candidate
+        if not (pkt.proto in TUNNEL_PROTOS or (pkt.proto == PROTO_UDP and pkt.dport in TUNNEL_PORTS)):
+            return pkt
+    return pkt
 
 
 def _ipv4_layer(pkt: Packet) -> None:

@@ -339,6 +339,11 @@ class Pipeline:
         if pkt.payload_end <= pkt.payload_at:
             return
         if pkt.proto == PROTO_UDP:
+            if flow is not None and flow.session is not False:
+                emitted = self.sessions.quic(pkt, flow)  # a QUIC client's Initials: its hello
+                if emitted:
+                    self._name_by_client(flow, emitted)
+                    self.session_events(ts, pkt, emitted)
             handler = self.protocols.udp_handler(pkt.sport, pkt.dport)
         elif pkt.proto == PROTO_ICMPV6:
             handler = self.protocols.icmpv6.get(pkt.sport)  # the decoder puts the ICMP type there

@@ -38,6 +38,13 @@ FIELDS = (
     ),
     field("tls.ciphers", "list[str]", "tls_client_hello", "Cipher suites the client offers, in its order."),
     field(
+        "tls.quic",
+        "bool",
+        "tls_client_hello",
+        "True when the hello came in QUIC Initial packets (HTTP/3), read with the keys every on-path observer has (RFC 9001).",
+    ),
+    field("quic.version", "str", "tls_client_hello", "The QUIC version of those packets: 1 or 2."),
+    field(
         "tls.alpn",
         "list[text]",
         "tls_client_hello",

@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from homeguard.decode.packet import TCP_ACK, TCP_SYN, Packet
+from homeguard.decode.quic import is_long_header
 from homeguard.sessions.base import Analyzer, Emitted, Session
 from homeguard.sessions.credentials import DefaultCredentials
+from homeguard.sessions.quic import QuicHello
 from homeguard.sessions.tls import Tls
 from homeguard.state.flows import Flow
 
@@ -62,8 +64,26 @@ class SessionReader:
             self.release(flow)  # read what we need: the rest of the flow costs nothing
         return out
 
+    def quic(self, pkt: Packet, flow: Flow) -> Emitted:
+        """A UDP datagram of a flow to a QUIC port: the client's Initials, until its hello."""
+        session = flow.session
+        from_client = pkt.src_ip == flow.key[1] and pkt.sport == flow.key[2]
+        if session is None:
+            if not from_client or not is_long_header(pkt.payload()) or self.live >= self.max_sessions:
+                flow.session = False  # not QUIC, or seen from the middle: costs nothing more
+                return []
+            session = flow.session = QuicHello()
+            self.sessions_started += 1
+            self.live += 1
+        if not isinstance(session, QuicHello) or not from_client:
+            return []
+        out = session.feed(pkt.payload())
+        if session.done:
+            self.release(flow)
+        return out
+
     def release(self, flow: Flow) -> None:
         """Drop a flow's session, when it is done or its flow ends."""
-        if isinstance(flow.session, Session):
+        if isinstance(flow.session, Session | QuicHello):
             self.live -= 1
         flow.session = False

@@ -13,6 +13,7 @@ from homeguard.decode.tls import (
     HANDSHAKE,
     SERVER_HELLO,
     VERSION_NAMES,
+    ClientHello,
     first_certificate,
     is_sslv2_client_hello,
     parse_client_hello,
@@ -128,18 +129,7 @@ class Tls:
     def _client_hello(self, body: bytes) -> dict[str, Any]:
         hello = parse_client_hello(body)
         self.sni = hello.sni
-        fields: dict[str, Any] = {
-            "tls.version": version_text(hello.version),
-            "tls.supported_versions": [version_text(v) for v in hello.supported_versions],
-            "tls.ciphers": [f"0x{c:04x}" for c in hello.ciphers],
-            "tls.alpn": hello.alpn,
-            "tls.ja3": hello.ja3(),
-            "tls.ja4": hello.ja4(),
-            "tls.client_max_name": VERSION_NAMES.get(hello.max_version, version_text(hello.max_version)),
-        }
-        if hello.sni:
-            fields["tls.sni"] = hello.sni
-        return fields
+        return client_hello_fields(hello)
 
     def _server_hello(self, body: bytes) -> dict[str, Any]:
         hello = parse_server_hello(body)
@@ -169,3 +159,19 @@ class Tls:
         if self.sni:
             fields["tls.sni"] = self.sni
         return fields
+
+
+def client_hello_fields(hello: ClientHello, transport: str = "t") -> dict[str, Any]:
+    """A ClientHello's event fields, over TCP (JA4 "t") or QUIC ("q")."""
+    fields: dict[str, Any] = {
+        "tls.version": version_text(hello.version),
+        "tls.supported_versions": [version_text(v) for v in hello.supported_versions],
+        "tls.ciphers": [f"0x{c:04x}" for c in hello.ciphers],
+        "tls.alpn": hello.alpn,
+        "tls.ja3": hello.ja3(),
+        "tls.ja4": hello.ja4(transport),
+        "tls.client_max_name": VERSION_NAMES.get(hello.max_version, version_text(hello.max_version)),
+    }
+    if hello.sni:
+        fields["tls.sni"] = hello.sni
+    return fields
