@@ -85,10 +85,16 @@ FIELDS = (
         "The evidence: tls (SNI), http (Host), dns, cname (a tracker behind a first-party CNAME) or address (the address block's owner).",
     ),
     field(
+        "dns.zone",
+        "text",
+        "dns",
+        "The zone the name's labels hang under: its registrable domain, or, under a top-level domain no registry knows (as DNS tunnels make up), that TLD. Tunnel rules group by it.",
+    ),
+    field(
         "dns.subdomain_length",
         "int",
         "dns",
-        "Characters of the name left of its registrable domain (long in DNS tunnels).",
+        "Characters of the name left of its zone (long in DNS tunnels).",
     ),
     field(
         "dns.subdomain_entropy",
@@ -110,9 +116,10 @@ class NameFacts:
     host: str  # the name, lower case, without a trailing dot or a port
     domain: str | None  # the registrable domain
     company: str | None
-    subdomain_length: int  # characters left of the registrable domain
+    subdomain_length: int  # characters left of the zone
     subdomain_entropy: float  # bits per character of those, dots left out
     domain_label_entropy: float  # of the registrable domain's own label ("example")
+    zone: str | None = None  # the registrable domain; under a made-up top-level domain, that TLD
 
 
 def shannon_entropy(text: str) -> float:
@@ -154,6 +161,8 @@ class Enricher:
                 event["dns.subdomain_length"] = facts.subdomain_length
                 event["dns.subdomain_entropy"] = facts.subdomain_entropy
                 event["dns.domain_label_entropy"] = facts.domain_label_entropy
+                if facts.zone:
+                    event["dns.zone"] = facts.zone
         if event_type in FLOW_TYPES:
             # the server is the side outside the home: the initiator of an inbound flow
             remote = event.get("src.ip") if event.get("flow.direction") == "inbound" else event.get("dst.ip")
@@ -202,7 +211,12 @@ class Enricher:
         domain = self._psl.privatesuffix(host) if "." in host else None
         org = organisation_of(host, self._entities.by_domain)
         company = org.name if org is not None else None
-        sub = host[: -len(domain) - 1] if domain and host != domain else ""
+        zone = domain
+        if domain and self._psl.publicsuffix(host, accept_unknown=False) is None:
+            # A top-level domain nobody registered (dnscat-style tunnels make one up): the
+            # random label left of it is no domain of anyone's, so the zone is the TLD.
+            zone = host.rsplit(".", 1)[1]
+        sub = host[: -len(zone) - 1] if zone and host != zone else ""
         label = domain.split(".", 1)[0] if domain else ""
         facts = NameFacts(
             host,
@@ -211,6 +225,7 @@ class Enricher:
             len(sub),
             round(shannon_entropy(sub.replace(".", "")), 3),
             round(shannon_entropy(label), 3),
+            zone,
         )
         if len(self._names) >= MAX_CACHED:
             self._names.clear()
