@@ -104,7 +104,7 @@ def decode_frame(linktype: int, data: bytes, wirelen: int) -> Packet | None:
         if linktype == 1 and data[12:14] == b"\x08\x00":  # the common case, inlined
             pkt = Packet(data, wirelen, data[6:12], data[0:6], ETH_IPV4, 14, None)
             _ipv4_layer(pkt)
-            if pkt.proto in TUNNEL_PROTOS or (pkt.proto == PROTO_UDP and pkt.dport in TUNNEL_PORTS):
+            if pkt.proto != PROTO_TCP and _tunneled(pkt):  # TCP, most packets, asks nothing more
                 return _decapsulate(pkt)
             return pkt
         reader = LINK_READERS.get(linktype)
@@ -116,7 +116,7 @@ def decode_frame(linktype: int, data: bytes, wirelen: int) -> Packet | None:
         pkt = Packet(data, wirelen, *link)
         if not _network_layer(pkt):
             return None
-        if pkt.proto in TUNNEL_PROTOS or (pkt.proto == PROTO_UDP and pkt.dport in TUNNEL_PORTS):
+        if pkt.proto != PROTO_TCP and _tunneled(pkt):
             return _decapsulate(pkt)
         return pkt
     except (struct.error, IndexError) as exc:
@@ -133,6 +133,10 @@ def _network_layer(pkt: Packet) -> bool:
     else:
         return etype == ETH_ARP
     return True
+
+
+def _tunneled(pkt: Packet) -> bool:
+    return pkt.proto in TUNNEL_PROTOS or (pkt.proto == PROTO_UDP and pkt.dport in TUNNEL_PORTS)
 
 
 def _decapsulate(outer: Packet) -> Packet:
@@ -156,7 +160,7 @@ def _decapsulate(outer: Packet) -> Packet:
         if not _network_layer(candidate):
             return pkt
         pkt = candidate
-        if not (pkt.proto in TUNNEL_PROTOS or (pkt.proto == PROTO_UDP and pkt.dport in TUNNEL_PORTS)):
+        if not _tunneled(pkt):
             return pkt
     return pkt
 

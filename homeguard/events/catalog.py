@@ -36,7 +36,7 @@ def field(name: str, kind: str, types: tuple[str, ...] | str, help_text: str) ->
 
 CORE_EVENT_TYPES: dict[str, str] = {
     "flow_start": "The first packet of a new connection (TCP, UDP, ICMP or other IP).",
-    "flow_established": "The responder accepted the connection (a TCP SYN-ACK, or any answer but a reset): the protocol is really in use, not only tried as a scan does.",
+    "flow_established": "The server accepted a TCP connection (its SYN-ACK, or data where the capture missed the handshake; never a reset): the protocol is really in use, not only tried as a scan does.",
     "flow_end": "A connection ended (FIN, RST, idle, evicted or shutdown), with its totals.",
     "device_new": "A MAC address HomeGuard has not seen before sent its first packet.",
     "auth": "A login seen in clear text (FTP, POP3, IMAP, SMTP, telnet, HTTP, SNMP, MQTT). Never the password.",

@@ -231,7 +231,7 @@ class Pipeline:
                 flow.packets_in += 1
                 flow.bytes_in += pkt.wirelen
                 outbound = False
-                if not flow.established and self._accepted(pkt):
+                if not flow.established and proto == PROTO_TCP and self._accepted(pkt):
                     flow.established = True
                     self.emit(flow_established_event(flow, ts), flow.device_mac)
         if proto == PROTO_TCP and pkt.tcp_flags & (TCP_FIN | TCP_RST) and not flow.closed_at:
@@ -289,17 +289,17 @@ class Pipeline:
         flow.device_mac = infrastructure.household_mac(key[1], key[3], src_mac, dst_mac)
         self.visibility.flow_started(src_mac, dst_mac, key[1], key[3])
         self.emit(flow_start_event(flow), flow.device_mac)
-        if answer:  # the capture began with the server's SYN-ACK: accepted already
+        if answer:  # the capture began with the server's SYN-ACK: accepted already (TCP only)
             flow.established = True
             self.emit(flow_established_event(flow, ts), flow.device_mac)
         return flow
 
     @staticmethod
     def _accepted(pkt: Packet) -> bool:
-        """The responder's packet accepts the connection: for TCP a SYN-ACK, or data (a
-        capture that missed the handshake), never a reset; for anything else, any answer."""
-        if pkt.proto != PROTO_TCP:
-            return True
+        """The responder's TCP packet accepts the connection: a SYN-ACK, or data (a capture
+        that missed the handshake), never a reset. (UDP has no flow_established: an event
+        for every answered DNS lookup would cost more than any rule gains; flow_end's
+        packets_in says whether it was answered.)"""
         flags = pkt.tcp_flags
         if flags & TCP_RST:
             return False
