@@ -25,6 +25,7 @@ NEEDS_RESTART = frozenset(
     }
 )  # fmt: skip
 ALERTING = frozenset({"notify", "language", "quiet_hours", "digest_hour"})
+# The exports (export_*, fleet_*) are built once, with their threads and queue: also a restart.
 
 
 class LiveConfig:
@@ -55,7 +56,8 @@ class LiveConfig:
 
             with_dashboard_changes(fresh, self.pipeline.writer.db)
         changed = {name for name in fresh.values if fresh.value(name) != self.config.value(name)}
-        for name in sorted(changed & NEEDS_RESTART):
+        restart = {n for n in changed if n in NEEDS_RESTART or n.startswith(("export_", "fleet_"))}
+        for name in sorted(restart):
             log.warning("%s changed: takes effect after a restart (systemctl restart homeguard)", name)
         self.config = fresh
         self.pipeline.config = fresh
