@@ -247,7 +247,18 @@ def application_samples(cert_der: bytes) -> list[Any]:
         ),
         udp_packet(pcp_map_request(80, 8080), dport=5351),
         *(udp_packet(d, dport=443, sport=41011) for d in quic_initials(client_hello(alpn=("h3",)))),
+        udp_packet(dtls_record(client_hello(versions=(), legacy=0x0303)), dport=3478, sport=41012),
     ]
+
+
+def dtls_record(tls_record: bytes, version: int = 0xFEFD) -> bytes:
+    """A TLS ClientHello record as DTLS sends it: DTLS's version, an empty cookie, and the
+    record and handshake headers with their epoch, sequence and fragment fields."""
+    body = tls_record[9:]
+    body = struct.pack("!H", version) + body[2:35] + b"\x00" + body[35:]
+    size = len(body).to_bytes(3, "big")
+    record = b"\x01" + size + b"\x00\x00" + b"\x00\x00\x00" + size + body
+    return b"\x16\xfe\xff" + b"\x00" * 8 + struct.pack("!H", len(record)) + record
 
 
 def quic_initials(hello_record: bytes) -> list[bytes]:

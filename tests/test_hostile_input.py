@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -139,13 +140,15 @@ def test_fuzz_mutated_real_frames(noise: bytes, at: int) -> None:
 # -- the application decoders (sessions) ----------------------------------------------
 
 from homeguard.decode import http as http_decode  # noqa: E402
-from homeguard.decode import mqtt, pii, portmap, smb, snmp, tls, x509  # noqa: E402
+from homeguard.decode import mqtt, pii, portmap, quic, smb, snmp, tls, x509  # noqa: E402
 from homeguard.protocols.shipped import SHIPPED  # noqa: E402
 from homeguard.protocols.spec import StreamFactory  # noqa: E402
 from homeguard.sessions.credentials import DefaultCredentials  # noqa: E402
 
-APPLICATION_DECODERS = {
+APPLICATION_DECODERS: dict[str, Callable[[bytes], object]] = {
     "tls_client_hello": tls.parse_client_hello,
+    "dtls_client_hello": lambda data: tls.parse_client_hello(data, dtls=True),
+    "quic_initial": quic.open_initial,
     "tls_server_hello": tls.parse_server_hello,
     "tls_certificate": tls.first_certificate,
     "sslv2_hello": tls.parse_sslv2_client_hello,

@@ -12,7 +12,7 @@ from scapy.all import IP, UDP, Ether, wrpcap  # type: ignore[attr-defined]
 
 from homeguard.decode.quic import VERSION_2, client_initial_keys
 from tests.conftest import TS0, frames_of, homeguard, run_pipeline
-from tests.conversations import client_hello
+from tests.conversations import client_hello, dtls_record
 from tests.quic import client_initial, client_initials, crypto_frame
 
 TV, ROUTER = "8c:79:f5:00:00:40", "3c:a6:2f:00:00:01"
@@ -94,3 +94,21 @@ def test_a_tracker_reached_over_quic_is_a_finding(tmp_path: Path) -> None:
     homeguard("replay", str(capture), "--db", str(tmp_path / "hg.db"))
     rows = json.loads(homeguard("findings", "--db", str(tmp_path / "hg.db"), "--json").stdout)
     assert "tracker-contact" in {row["rule"] for row in rows}
+
+
+def dtls_hello(version: int, sni: str = "turn.example.org") -> bytes:
+    return dtls_record(client_hello(sni=sni, versions=(), legacy=0x0303), version)
+
+
+def test_a_dtls_hello_is_read_and_an_old_one_is_a_finding(tmp_path: Path) -> None:
+    _, events = run_pipeline(frames_of(quic_flow([dtls_hello(0xFEFD)], sport=53000)))
+    (seen,) = [e for e in events if e["type"] == "tls_client_hello"]
+    assert seen["tls.dtls"] is True and seen["tls.sni"] == "turn.example.org"
+    assert seen["tls.client_max_name"] == "DTLS 1.2" and seen["tls.ja4"].startswith("dd2d")
+    packets = quic_flow([dtls_hello(0xFEFF)], sport=53001)  # DTLS 1.0 at most: deprecated (RFC 8996)
+    for n, pkt in enumerate(packets):
+        pkt.time = TS0 + n * 0.01
+    wrpcap(str(tmp_path / "dtls.pcap"), packets)
+    homeguard("replay", str(tmp_path / "dtls.pcap"), "--db", str(tmp_path / "hg.db"))
+    rows = json.loads(homeguard("findings", "--db", str(tmp_path / "hg.db"), "--json").stdout)
+    assert [row["rule"] for row in rows if row["category"] == "insecure.old-tls"] == ["old-tls-client"]

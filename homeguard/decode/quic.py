@@ -93,6 +93,13 @@ def open_initial(data: bytes, key_dcid: bytes | None = None) -> Initial:
     """Remove header protection, decrypt, and read the CRYPTO frames of a client Initial.
     The keys come from the client's first Destination Connection ID (`key_dcid`): once the
     server has chosen a new one, later Initials carry it but keep the first keys."""
+    try:
+        return _open_initial(data, key_dcid)
+    except (struct.error, IndexError, KeyError, ValueError) as exc:
+        raise DecodeError(f"QUIC Initial malformed ({type(exc).__name__})") from None
+
+
+def _open_initial(data: bytes, key_dcid: bytes | None) -> Initial:
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM

@@ -18,8 +18,15 @@ CHANGE_CIPHER_SPEC = 20
 CLIENT_HELLO, SERVER_HELLO, CERTIFICATE = 1, 2, 11
 EXT_SNI, EXT_SUPPORTED_GROUPS, EXT_EC_POINT_FORMATS = 0, 10, 11
 EXT_SIGNATURE_ALGORITHMS, EXT_ALPN, EXT_SUPPORTED_VERSIONS = 13, 16, 43
-VERSION_NAMES = {0x0300: "SSLv3", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
-JA4_VERSIONS = {0x0304: "13", 0x0303: "12", 0x0302: "11", 0x0301: "10", 0x0300: "s3", 0x0002: "s2"}
+VERSION_NAMES = {
+    0x0300: "SSLv3", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3",
+    0xFEFF: "DTLS 1.0", 0xFEFD: "DTLS 1.2", 0xFEFC: "DTLS 1.3",
+}  # fmt: skip
+JA4_VERSIONS = {
+    0x0304: "13", 0x0303: "12", 0x0302: "11", 0x0301: "10", 0x0300: "s3", 0x0002: "s2",
+    0xFEFF: "d1", 0xFEFD: "d2", 0xFEFC: "d3",
+}  # fmt: skip
+DTLS_MAJOR = 0xFE  # DTLS counts down: 1.0 is 0xfeff, 1.2 is 0xfefd, 1.3 is 0xfefc
 
 
 def is_grease(value: int) -> bool:
@@ -46,7 +53,14 @@ class ClientHello:
 
     @property
     def max_version(self) -> int:
-        """The newest version offered: supported_versions (GREASE left out), else the legacy field."""
+        """The newest version offered: supported_versions (GREASE left out), else the legacy
+        field. DTLS numbers count down, so its newest is the smallest."""
+        offered = [v for v in self.supported_versions if not is_grease(v)] or [self.version]
+        return max(offered, key=lambda v: 0xFFFF - v if v >> 8 == DTLS_MAJOR else v)
+
+    @property
+    def ja4_version(self) -> int:
+        """JA4's version: the highest value in supported_versions, else the legacy field."""
         offered = [v for v in self.supported_versions if not is_grease(v)]
         return max(offered) if offered else self.version
 
@@ -65,7 +79,7 @@ class ClientHello:
 
     def ja4(self, transport: str = "t") -> str:
         """JA4 (client): protocol, version, SNI, counts and ALPN; sorted cipher and extension hashes."""
-        version = JA4_VERSIONS.get(self.max_version, "00")
+        version = JA4_VERSIONS.get(self.ja4_version, "00")
         ciphers = [c for c in self.ciphers if not is_grease(c)]
         extensions = [e for e in self.extensions if not is_grease(e)]
         alpn_code = ja4_alpn(self.first_alpn)
@@ -123,12 +137,32 @@ def _vector(buf: bytes, pos: int, length_size: int) -> tuple[bytes, int]:
     return buf[start : start + n], start + n
 
 
-def parse_client_hello(body: bytes) -> ClientHello:
-    """The body of a ClientHello handshake message (after its 4-byte header)."""
+DTLS_HEADERS = 13 + 12  # the DTLS record header, then the handshake header with its fragment fields
+
+
+def dtls_client_hello(datagram: bytes) -> bytes | None:
+    """The body of a DTLS ClientHello that a datagram opens with, when it is whole in it
+    (the first flight almost always is); None otherwise."""
+    if len(datagram) < DTLS_HEADERS or datagram[0] != HANDSHAKE or datagram[1] != DTLS_MAJOR:
+        return None
+    if datagram[13] != CLIENT_HELLO:
+        return None
+    length = int.from_bytes(datagram[14:17], "big")
+    offset, fragment = int.from_bytes(datagram[19:22], "big"), int.from_bytes(datagram[22:25], "big")
+    if offset != 0 or fragment != length or DTLS_HEADERS + length > len(datagram):
+        return None
+    return datagram[DTLS_HEADERS : DTLS_HEADERS + length]
+
+
+def parse_client_hello(body: bytes, dtls: bool = False) -> ClientHello:
+    """The body of a ClientHello handshake message (after its header); DTLS's has a cookie
+    after the session id."""
     try:
         version = struct.unpack_from("!H", body, 0)[0]
         pos = 2 + 32
         _session, pos = _vector(body, pos, 1)
+        if dtls:
+            _cookie, pos = _vector(body, pos, 1)
         suites, pos = _vector(body, pos, 2)
         _compression, pos = _vector(body, pos, 1)
         hello = ClientHello(

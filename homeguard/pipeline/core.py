@@ -340,7 +340,7 @@ class Pipeline:
             return
         if pkt.proto == PROTO_UDP:
             if flow is not None and flow.session is not False:
-                emitted = self.sessions.quic(pkt, flow)  # a QUIC client's Initials: its hello
+                emitted = self.sessions.udp(pkt, flow)  # a DTLS or QUIC client's hello
                 if emitted:
                     self._name_by_client(flow, emitted)
                     self.session_events(ts, pkt, emitted)

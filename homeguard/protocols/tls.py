@@ -45,6 +45,12 @@ FIELDS = (
     ),
     field("quic.version", "str", "tls_client_hello", "The QUIC version of those packets: 1 or 2."),
     field(
+        "tls.dtls",
+        "bool",
+        "tls_client_hello",
+        "True when the hello was DTLS over UDP (WebRTC, VPNs, CoAP devices): versions DTLS 1.0, 1.2, 1.3.",
+    ),
+    field(
         "tls.alpn",
         "list[text]",
         "tls_client_hello",

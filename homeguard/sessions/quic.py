@@ -1,4 +1,4 @@
-"""The client's first flight of a QUIC connection: its Initial packets, opened
+"""The client's hello over UDP: DTLS's in one datagram, and QUIC's first flight: its Initial packets, opened
 (decode/quic.py), and their CRYPTO frames put back in order until the ClientHello is
 whole. A post-quantum key share makes the hello too big for one packet, so it may span
 two or more. The work per connection is bounded: a few packets and 16 KiB of hello."""
@@ -71,3 +71,14 @@ class QuicHello:
                 if len(stream) >= 4 + size:
                     return stream[4 : 4 + size]
         return None
+
+
+def dtls_hello_event(body: bytes) -> Emitted:
+    """A DTLS ClientHello (WebRTC, VPNs, IoT over CoAP): the same fields as over TCP, with
+    JA4's "d"."""
+    try:
+        fields = client_hello_fields(parse_client_hello(body, dtls=True), transport="d")
+    except DecodeError:
+        return []
+    fields["tls.dtls"] = True
+    return [("tls_client_hello", fields)]

@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 from homeguard.decode.packet import TCP_ACK, TCP_SYN, Packet
 from homeguard.decode.quic import is_long_header
+from homeguard.decode.tls import dtls_client_hello
 from homeguard.sessions.base import Analyzer, Emitted, Session
 from homeguard.sessions.credentials import DefaultCredentials
-from homeguard.sessions.quic import QuicHello
+from homeguard.sessions.quic import QuicHello, dtls_hello_event
 from homeguard.sessions.tls import Tls
 from homeguard.state.flows import Flow
 
@@ -64,11 +65,15 @@ class SessionReader:
             self.release(flow)  # read what we need: the rest of the flow costs nothing
         return out
 
-    def quic(self, pkt: Packet, flow: Flow) -> Emitted:
-        """A UDP datagram of a flow to a QUIC port: the client's Initials, until its hello."""
+    def udp(self, pkt: Packet, flow: Flow) -> Emitted:
+        """A UDP flow's datagrams, until it is clear whether its client says hello: a DTLS
+        ClientHello in its first datagram, or QUIC Initials in its first few."""
         session = flow.session
         from_client = pkt.src_ip == flow.key[1] and pkt.sport == flow.key[2]
         if session is None:
+            if from_client and (hello := dtls_client_hello(pkt.payload())) is not None:
+                flow.session = False
+                return dtls_hello_event(hello)
             if not from_client or not is_long_header(pkt.payload()) or self.live >= self.max_sessions:
                 flow.session = False  # not QUIC, or seen from the middle: costs nothing more
                 return []
