@@ -16,16 +16,12 @@ from sqlite_utils import Database
 
 from homeguard.clock import ManualClock
 from homeguard.settings import load_config
-from homeguard.store.web import set_user
-from homeguard.web.app import create_app
-from homeguard.web.security import hash_password
-from homeguard.web.server import WebServer
 from tests.conftest import homeguard
 from tests.receivers import Webhook
 from tests.test_hostile_names import forged_lines, hostile_capture
 from tests.test_report import TS0, TV, replay_household
 from tests.test_report_browser import AXE, chromium  # noqa: F401 - the browser fixture
-from tests.test_web import PASSWORD, Site
+from tests.test_web import PASSWORD, Site, serving
 
 PAGES = ("/", "/devices", f"/devices/{TV[0]}", "/findings", "/alerts", "/settings", "/report")
 WIDTHS = {"desktop": 1280, "phone": 360}
@@ -36,14 +32,8 @@ def hostile_site(tmp_path: Path) -> Iterator[Site]:
     db, config_path = replay_household(tmp_path)
     homeguard("replay", str(hostile_capture(tmp_path)), "--db", str(db), "--config", str(config_path))
     config = load_config(str(config_path), {"db_path": str(db)})
-    clock = ManualClock(TS0 + 3600)
-    set_user(Database(db), "admin", "admin", hash_password(PASSWORD), clock.time())
-    server = WebServer(create_app(config, db, clock), "127.0.0.1", 0)
-    server.start()
-    try:
-        yield Site(server.url.rstrip("/"), db, clock)
-    finally:
-        server.close()
+    with serving(db, config, ManualClock(TS0 + 3600)) as site:
+        yield site
 
 
 def log_in(driver: Any, site: Site) -> None:
