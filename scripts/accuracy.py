@@ -241,7 +241,7 @@ def compare(corpus: Path, show: int) -> dict[str, tuple[int, int]]:
                 continue
             events_path = Path(tmp) / f"{name}.jsonl"
             replay_folder(folder, events_path)
-            index = load_events(events_path, folder.resolve() if False else folder)
+            index = load_events(events_path, folder)
             for line in facts_file.open():
                 fact = json.loads(line)
                 kind = fact["kind"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import struct
 
-from homeguard.decode.link import ETH_ARP, ETH_IPV4, ETH_IPV6, LINK_READERS
-from homeguard.decode.tunnels import TUNNEL_DEPTH, TUNNEL_PORTS, TUNNEL_PROTOS, inner_ethernet, inner_of
+from homeguard.decode.link import ETH_ARP, ETH_IPV4, ETH_IPV6, LINK_READERS, ethernet
+from homeguard.decode.tunnels import TUNNEL_DEPTH, TUNNEL_PORTS, TUNNEL_PROTOS, inner_of
 from homeguard.errors import DecodeError
 
 PROTO_ICMP = 1
@@ -152,10 +152,10 @@ def _decapsulate(outer: Packet) -> Packet:
         etype, at, bridged = inner
         src_mac, dst_mac, vlan = pkt.src_mac, pkt.dst_mac, pkt.vlan
         if bridged:
-            frame = inner_ethernet(pkt.data, at)
+            frame = ethernet(pkt.data, at)
             if frame is None:
                 return pkt
-            src_mac, dst_mac, etype, at = frame
+            src_mac, dst_mac, etype, at, _inner_vlan = frame
         candidate = Packet(pkt.data, pkt.wirelen, src_mac, dst_mac, etype, at, vlan)
         if not _network_layer(candidate):
             return pkt

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 
-from homeguard.decode.link import ETH_IPV4, ETH_IPV6, ethernet
+from homeguard.decode.link import ETH_IPV4, ETH_IPV6
 
 PROTO_IPIP, PROTO_IPV6_IN, PROTO_GRE = 4, 41, 47
 PORT_VXLAN, PORT_GTPU = 4789, 2152
@@ -67,9 +67,3 @@ def _gtpu(data: bytes, at: int) -> Inner | None:
             pos += size
     version = data[pos] >> 4
     return (ETH_IPV4 if version == 4 else ETH_IPV6, pos, False) if version in (4, 6) else None
-
-
-def inner_ethernet(data: bytes, at: int) -> tuple[bytes | None, bytes | None, int, int] | None:
-    """The inner frame of VXLAN or bridged GRE: (src MAC, dst MAC, ethertype, offset)."""
-    link = ethernet(data, at)
-    return None if link is None else (link[0], link[1], link[2], link[3])

@@ -71,11 +71,15 @@ class SessionReader:
         session = flow.session
         from_client = pkt.src_ip == flow.key[1] and pkt.sport == flow.key[2]
         if session is None:
-            if from_client and (hello := dtls_client_hello(pkt.payload())) is not None:
+            if not from_client:
+                flow.session = False  # seen from the middle: the hello is gone
+                return []
+            first = pkt.payload()
+            if (hello := dtls_client_hello(first)) is not None:
                 flow.session = False
                 return dtls_hello_event(hello)
-            if not from_client or not is_long_header(pkt.payload()) or self.live >= self.max_sessions:
-                flow.session = False  # not QUIC, or seen from the middle: costs nothing more
+            if not is_long_header(first) or self.live >= self.max_sessions:
+                flow.session = False  # not QUIC: the rest of the flow costs nothing more
                 return []
             session = flow.session = QuicHello()
             self.sessions_started += 1

@@ -532,11 +532,10 @@ def load_config(path: str | Path | None, overrides: Mapping[str, Any] | None = N
 # and which rules run. Never where HomeGuard captures or stores, the household's alerts,
 # its dashboard, or whom the bundles must come from.
 FLEET_MAY_SET = ("fleet_work_devices", "fleet_site", "fleet_organization", "disabled_rules")
-FLEET_MAY_NOT_SET = ("fleet_url", "fleet_public_key", "fleet_ca_file")
 
 
 def fleet_may_set(name: str) -> bool:
-    return name in FLEET_MAY_SET or (name.startswith("export_") and name not in FLEET_MAY_NOT_SET)
+    return name in FLEET_MAY_SET or name.startswith("export_")
 
 
 def apply_fleet_overlay(config: Config, path: Path) -> None:

@@ -40,13 +40,11 @@ class Exporter:
         self.spool_path = spool_path
         self.held: list[dict[str, Any]] = []
         self.given_up = 0
-        self.written = 0
         self._db: Database | None = None
         self._failing = False
 
     def write(self, item: Document) -> None:
         """On the exporter's thread (outputs/queued.py)."""
-        self.written += 1
         if self.ecs_file is not None:
             self.ecs_file.write(item.doc)
         if self.spool_path is None:

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from homeguard.clock import Clock
 from homeguard.outputs.export.cef import cef_line
 from homeguard.outputs.export.syslog import MAX_UDP, Connection, Destination, message
+from homeguard.settings import ConfigValues
 from homeguard.store import spool
 
 log = logging.getLogger("homeguard.export")
@@ -41,7 +42,6 @@ class SyslogSender:
         self.retry_at = 0.0
         self.backoff = 1.0
         self.down_since: float | None = None
-        self.sent = 0
         self.last_sent = 0.0
 
     def work(self, db: Database) -> None:
@@ -65,7 +65,6 @@ class SyslogSender:
             self._lost(db, str(exc))
             return
         spool.mark_sent(db, [row["id"] for row in rows], now)
-        self.sent += len(rows)
         self.last_sent = now
         if not self.connection.stream:
             spool.confirm(db, now)  # UDP: written is all we can know
@@ -126,7 +125,7 @@ class SyslogSender:
             self.connection = None
 
 
-def sender_for(values: Any, clock: Clock) -> SyslogSender | None:
+def sender_for(values: ConfigValues, clock: Clock) -> SyslogSender | None:
     """The syslog sender the settings ask for, or None (export_syslog empty)."""
     url = values["export_syslog"]
     if not url:
