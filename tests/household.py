@@ -9,6 +9,7 @@ why; the scenario test replays the captures and wants exactly that.
 from __future__ import annotations
 
 import struct
+from itertools import islice
 from typing import Any
 
 from scapy.all import (  # type: ignore[attr-defined]
@@ -38,6 +39,7 @@ from tests.conversations import (
     server_hello_and_certificate,
     tcp_conversation,
 )
+from tests.dga_families import ramnit
 
 DAY = 86400.0
 LEARNING_START = 1_767_225_600.0  # 2026-01-01 00:00 UTC
@@ -87,7 +89,7 @@ EXPECTED_FINDINGS = [
     ("cleartext-password", CAMERA[0]),  # FTP upload of snapshots ...
     ("ftp-in-use", CAMERA[0]),  # ... over FTP
     ("inbound-connection", CAMERA[0]),  # reached from the internet on port 554
-    ("dga-lookups", CAMERA[0]),  # thirty random-looking domains in minutes ...
+    ("dga-lookups", CAMERA[0]),  # thirty machine-made domains in minutes ...
     ("nxdomain-burst", CAMERA[0]),  # ... none of which exists
     ("known-bad-address", CAMERA[0]),  # connected to an address on the threat list
     ("new-device", PI[0]),  # a device never seen in the learning week
@@ -389,10 +391,8 @@ def today() -> list[Any]:
             server=camera,
         ),
     )
-    # 13:00 the camera behaves like malware: random domains, then a botnet address.
-    random_names = [
-        "".join("qxzvkjwpbhmfrtlgnd"[(i * 7 + k * 5) % 18] for k in range(12)) + f"{i}.com" for i in range(30)
-    ]
+    # 13:00 the camera behaves like malware: a real DGA family's names, then a botnet address.
+    random_names = list(islice(ramnit(), 30))
     day.at(
         t + 13 * 3600,
         [

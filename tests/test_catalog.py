@@ -64,6 +64,16 @@ def rich_traffic() -> list[Any]:
             ar=DNSRR(rrname="ns.example", type="A", rdata="1.1.1.1"),
         )
     )
+    maps = (  # a name the domain model judges (8 letters or more), answered to a known device
+        Ether(src=ROUTER, dst=LAPTOP)
+        / IP(src="192.168.1.1", dst="192.168.1.20")
+        / UDP(sport=53, dport=11)
+        / DNS(
+            qr=1,
+            qd=DNSQR(qname="tile.weatherstation.org"),
+            an=DNSRR(rrname="tile.weatherstation.org", rdata="1.2.3.4"),
+        )
+    )
     mdns_query = (
         Ether(src=LAPTOP, dst="01:00:5e:00:00:fb")
         / IP(src="192.168.1.20", dst="224.0.0.251")
@@ -120,6 +130,7 @@ def rich_traffic() -> list[Any]:
         ssdp,
         search,
         txt,
+        maps,
         renew,
         offer,
         mdns_query,

@@ -45,6 +45,7 @@ from homeguard.state.flood import FLOOD_WINDOW, FloodReport, MacFloodGuard
 from homeguard.state.flow_events import flow_end_event, flow_established_event, flow_row, flow_start_event
 from homeguard.state.flows import Flow, FlowTable
 from homeguard.state.infrastructure import Infrastructure
+from homeguard.state.lookup_failures import LookupFailures
 from homeguard.state.names import ServerNames
 from homeguard.state.visibility import Visibility
 from homeguard.store.household import learn_infrastructure
@@ -90,7 +91,8 @@ class Pipeline:
         self.protocols = protocols or ProtocolDispatch(SHIPPED)
         self.defaults = DefaultCredentials.shipped()
         self.sessions = SessionReader(self.protocols.streams.analyzer_for, self.defaults)
-        self.enrichers: list[EventSink] = [Enricher()] if enrichers is None else enrichers
+        # Without the plugin registry's (app.py), the shipped enrichers without their lists.
+        self.enrichers: list[EventSink] = [Enricher(), LookupFailures()] if enrichers is None else enrichers
         # The process's own health (CPU, memory, start) for capture_stats rows; the app
         # wires in the service's self-monitor.
         self.health: Callable[[], dict[str, Any]] = dict

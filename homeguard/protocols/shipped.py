@@ -29,7 +29,7 @@ from homeguard.protocols import (
     tls,
 )
 from homeguard.protocols.spec import ProtocolSpec
-from homeguard.state import enrichment
+from homeguard.state import enrichment, lookup_failures
 
 SHIPPED: tuple[ProtocolSpec, ...] = tuple(
     module.SPEC
@@ -53,4 +53,4 @@ def catalog_of(protocols: tuple[ProtocolSpec, ...], more_fields: tuple[FieldSpec
 
 @functools.cache
 def shipped_catalog() -> Catalog:
-    return catalog_of(SHIPPED, enrichment.FIELDS)
+    return catalog_of(SHIPPED, (*enrichment.FIELDS, *lookup_failures.FIELDS))
