@@ -7,7 +7,7 @@ import types
 from typing import Any
 
 from homeguard.clock import ManualClock
-from homeguard.service.daemon import CALM_REPORTS, Daemon
+from homeguard.service.daemon import CALM_SECONDS, Daemon
 from homeguard.settings import Config
 from tests.conftest import TS0, frames_of, run_pipeline
 from tests.conversations import client_hello, http_message, tcp_conversation
@@ -59,15 +59,17 @@ def test_shedding_keeps_every_total_and_every_event() -> None:
     )
 
 
-def test_the_daemon_sheds_while_the_kernel_drops_and_stops_when_calm() -> None:
+def test_the_daemon_sheds_from_the_first_drop_and_stops_after_a_calm_minute() -> None:
     pipeline, _ = run_pipeline([])
-    daemon = Daemon(pipeline, types.SimpleNamespace(stop=None), 1.0, ManualClock(TS0))  # type: ignore[arg-type]
-    daemon._shed_if_dropping(0)
+    daemon = Daemon(pipeline, types.SimpleNamespace(stop=None), 1.0, ManualClock(TS0))
+    daemon._shed_if_dropping(0, TS0)
     assert not pipeline.shedding
-    daemon._shed_if_dropping(250)  # the kernel dropped 250 packets since the last report
+    daemon._shed_if_dropping(250, TS0 + 0.5)  # the ring counted drops in the block just read
     assert pipeline.shedding
-    for _ in range(CALM_REPORTS - 1):
-        daemon._shed_if_dropping(250)
+    daemon._shed_if_dropping(250, TS0 + 0.5 + CALM_SECONDS - 1)
     assert pipeline.shedding
-    daemon._shed_if_dropping(250)
+    daemon._shed_if_dropping(260, TS0 + 0.5 + CALM_SECONDS)  # more drops: the calm starts again
+    daemon._shed_if_dropping(260, TS0 + 0.5 + 2 * CALM_SECONDS - 1)
+    assert pipeline.shedding
+    daemon._shed_if_dropping(260, TS0 + 0.5 + 2 * CALM_SECONDS)
     assert not pipeline.shedding

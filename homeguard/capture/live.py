@@ -1,5 +1,6 @@
-"""Live capture from an interface: scapy opens the packet socket and compiles the BPF
-filter through libpcap; we read raw frames from it and decode them ourselves."""
+"""Live capture from an interface: the TPACKET_V3 ring (capture/ring.py) where it can be
+set up, else a plain packet socket that scapy opens. libpcap compiles the BPF filter;
+we read raw frames and decode them ourselves."""
 
 from __future__ import annotations
 
@@ -9,20 +10,21 @@ import logging
 import select
 import socket
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from threading import Event
-from typing import Any
+from typing import Any, TypeVar
 
+from homeguard.capture.ring import IDLE_TICK, RingSource, RingUnavailable, interface_linktype
 from homeguard.capture.source import CaptureCounters, Frame
 from homeguard.clock import Clock
 from homeguard.errors import CaptureSourceError
 
+log = logging.getLogger("homeguard.capture")
+T = TypeVar("T")
 SOL_PACKET = 263
 PACKET_STATISTICS = 6
 SO_RCVBUFFORCE = 33
-IDLE_TICK = 0.5  # seconds: how often an idle source yields None so the pipeline can tick
-ARPHRD_TO_LINKTYPE = {1: 1, 772: 1, 512: 9, 0xFFFE: 101, 801: 105, 803: 127}
 
 
 def default_interface() -> str:
@@ -57,8 +59,76 @@ def permission_fix() -> str:
     )
 
 
+def open_live(
+    interface: str,
+    bpf_filter: str | None = None,
+    *,
+    promiscuous: bool = True,
+    ring_bytes: int = 16 << 20,
+    buffer_bytes: int = 8 << 20,
+    fanout_group: int | None = None,
+    clock: Clock,
+) -> LiveSource | RingSource:
+    """The best live source this machine allows: a TPACKET_V3 ring (capture/ring.py), or,
+    where it cannot be set up (ring_bytes 0, an old kernel, no memory for it), a plain
+    packet socket, with a log line saying why."""
+    check_interface(interface)
+    if ring_bytes > 0:
+        try:
+            return _opened(
+                lambda: RingSource(
+                    interface,
+                    bpf_filter,
+                    promiscuous=promiscuous,
+                    ring_bytes=ring_bytes,
+                    fanout_group=fanout_group,
+                    clock=clock,
+                ),
+                interface,
+                bpf_filter,
+            )
+        except RingUnavailable as exc:
+            log.warning("capturing through a plain socket on %s: %s", interface, exc.strerror)
+    if fanout_group is not None:
+        raise CaptureSourceError("capture workers need the TPACKET_V3 ring: set capture_ring_mb above 0")
+    return LiveSource(interface, bpf_filter, promiscuous=promiscuous, buffer_bytes=buffer_bytes, clock=clock)
+
+
+def check_interface(interface: str) -> None:
+    try:
+        socket.if_nametoindex(interface)
+    except OSError as exc:
+        raise CaptureSourceError(
+            f"no interface named {interface!r}; interfaces here: {', '.join(available_interfaces())}"
+        ) from exc
+
+
+def _opened(make: Callable[[], T], interface: str, bpf_filter: str | None) -> T:
+    """Open a capture socket, with the errors a user can act on put in words."""
+    # scapy warns that it cannot guess a layer for raw sockets: we decode ourselves.
+    logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+    from scapy.error import Scapy_Exception
+
+    try:
+        return make()
+    except RingUnavailable:
+        raise
+    except PermissionError as exc:
+        raise CaptureSourceError(f"no permission to capture on {interface}: {permission_fix()}") from exc
+    except OSError as exc:
+        if exc.errno == errno.EPERM:
+            raise CaptureSourceError(f"no permission to capture on {interface}: {permission_fix()}") from exc
+        raise CaptureSourceError(f"cannot capture on {interface}: {exc}") from exc
+    except (Scapy_Exception, ImportError) as exc:
+        raise CaptureSourceError(
+            f"cannot apply the BPF filter {bpf_filter!r}: {exc} "
+            "(the filter needs libpcap: sudo apt install libpcap0.8)"
+        ) from exc
+
+
 class LiveSource:
-    """Frames from a network interface, with the kernel's drop counter."""
+    """Frames from a network interface through a plain packet socket, one `recv` per
+    frame, with the kernel's drop counter: where the ring cannot be had."""
 
     def __init__(
         self,
@@ -75,39 +145,21 @@ class LiveSource:
         self.counters = CaptureCounters()
         self.stop = stop or Event()
         self.buffer_bytes = 0
-        try:
-            socket.if_nametoindex(interface)
-        except OSError as exc:
-            raise CaptureSourceError(
-                f"no interface named {interface!r}; interfaces here: {', '.join(available_interfaces())}"
-            ) from exc
-        self._scapy_socket = self._open(interface, bpf_filter, promiscuous)
+        self.kind = "receive buffer"
+        check_interface(interface)
+        self._scapy_socket = _opened(
+            lambda: self._open(interface, bpf_filter, promiscuous), interface, bpf_filter
+        )
         self._sock: socket.socket = self._scapy_socket.ins
         self._sock.setblocking(False)
         self.buffer_bytes = self._raise_buffer(buffer_bytes)
-        self.linktype = self._linktype(interface)
+        self.linktype = interface_linktype(interface)
 
-    def _open(self, interface: str, bpf_filter: str | None, promiscuous: bool) -> Any:
-        # scapy warns that it cannot guess a layer for raw sockets: we decode ourselves.
-        logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-        try:
-            from scapy.arch.linux import L2ListenSocket
-            from scapy.error import Scapy_Exception
+    @staticmethod
+    def _open(interface: str, bpf_filter: str | None, promiscuous: bool) -> Any:
+        from scapy.arch.linux import L2ListenSocket
 
-            return L2ListenSocket(iface=interface, filter=bpf_filter, promisc=promiscuous)
-        except PermissionError as exc:
-            raise CaptureSourceError(f"no permission to capture on {interface}: {permission_fix()}") from exc
-        except OSError as exc:
-            if exc.errno == errno.EPERM:
-                raise CaptureSourceError(
-                    f"no permission to capture on {interface}: {permission_fix()}"
-                ) from exc
-            raise CaptureSourceError(f"cannot capture on {interface}: {exc}") from exc
-        except (Scapy_Exception, ImportError) as exc:
-            raise CaptureSourceError(
-                f"cannot apply the BPF filter {bpf_filter!r}: {exc} "
-                "(the filter needs libpcap: sudo apt install libpcap0.8)"
-            ) from exc
+        return L2ListenSocket(iface=interface, filter=bpf_filter, promisc=promiscuous)
 
     def _raise_buffer(self, size: int) -> int:
         try:  # FORCE exceeds net.core.rmem_max, and needs CAP_NET_ADMIN
@@ -115,14 +167,6 @@ class LiveSource:
         except OSError:
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
         return self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2
-
-    @staticmethod
-    def _linktype(interface: str) -> int:
-        try:
-            arphrd = int(Path(f"/sys/class/net/{interface}/type").read_text())
-        except (OSError, ValueError):
-            return 1
-        return ARPHRD_TO_LINKTYPE.get(arphrd, 1)
 
     def read_kernel_drops(self) -> int:
         """Add the kernel's counters (which reset on each read) to ours."""

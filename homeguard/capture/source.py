@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from threading import Event
 from typing import Protocol
 
 # One captured frame: (timestamp in seconds, link type, bytes captured, length on the wire).
@@ -30,3 +31,11 @@ class CaptureSource(Protocol):
     def frames(self) -> Iterator[Frame | None]: ...
 
     def close(self) -> None: ...
+
+
+class LiveCapture(CaptureSource, Protocol):
+    """A live source: it stops when `stop` is set, and says how much it buffers."""
+
+    stop: Event
+    buffer_bytes: int
+    kind: str  # what buffers it, for the log: "TPACKET_V3 ring", "receive buffer"

@@ -38,7 +38,7 @@ def run(
 ) -> None:
     """Capture live on an interface and keep watch until stopped (SIGTERM or Ctrl-C)."""
     from homeguard import app
-    from homeguard.capture.live import LiveSource, default_interface, interface_mac, machine_addresses
+    from homeguard.capture.live import default_interface, interface_mac, machine_addresses, open_live
     from homeguard.service.daemon import Daemon, RuleReloader
     from homeguard.service.dashboard_watch import DashboardWatch
     from homeguard.service.live_config import LiveConfig
@@ -52,10 +52,11 @@ def run(
     }
     config = load_config(config_file, overrides)
     setup_logging(config.values["log_level"])
-    source = LiveSource(
+    source = open_live(
         config.values["interface"] or default_interface(),
         config.values["bpf_filter"],
         promiscuous=config.values["promiscuous"],
+        ring_bytes=config.values["capture_ring_mb"] << 20,
         buffer_bytes=config.values["socket_buffer_mb"] << 20,
         clock=clock,
     )

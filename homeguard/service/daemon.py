@@ -1,4 +1,4 @@
-"""The live daemon loop: a LiveSource through the pipeline, with periodic statistics,
+"""The live daemon loop: a live capture source through the pipeline, with periodic statistics,
 and a clean stop on SIGTERM or SIGINT that writes everything out."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from types import FrameType
 
-from homeguard.capture.live import LiveSource
+from homeguard.capture.source import LiveCapture
 from homeguard.clock import Clock
 from homeguard.pipeline.core import Pipeline
 from homeguard.rules.engine import RuleEngine
@@ -85,11 +85,11 @@ class RuleReloader:
 
 
 FIRST_STATS = 10.0  # seconds to the first statistics line; then every stats_interval
-CALM_REPORTS = 5  # statistics reports without kernel drops before shedding stops
+CALM_SECONDS = 60.0  # without kernel drops before shedding stops
 
 
 class Daemon:
-    def __init__(self, pipeline: Pipeline, source: LiveSource, stats_interval: float, clock: Clock) -> None:
+    def __init__(self, pipeline: Pipeline, source: LiveCapture, stats_interval: float, clock: Clock) -> None:
         self.pipeline = pipeline
         self.clock = clock
         self.source = source
@@ -100,7 +100,7 @@ class Daemon:
         self.dashboard: DashboardWatch | None = None  # changes made in the dashboard
         self._config_requested = threading.Event()
         self._drops_seen = 0
-        self._calm_reports = 0
+        self._last_drop = 0.0
 
     def install_signal_handlers(self) -> None:
         def handle(signum: int, _frame: FrameType | None) -> None:
@@ -126,7 +126,7 @@ class Daemon:
         next_stats = clock.time() + min(self.stats_interval, FIRST_STATS)
         keepalive = watchdog_interval()
         next_keepalive = 0.0
-        log.info("capturing on %s (receive buffer %d KiB)", source.name, source.buffer_bytes // 1024)
+        log.info("capturing on %s (%s of %d KiB)", source.name, source.kind, source.buffer_bytes // 1024)
         sd_notify(f"READY=1\nSTATUS=capturing on {source.name}")
         try:
             for frame in source.frames():
@@ -135,6 +135,7 @@ class Daemon:
                     if pipeline.frame_no & 0x3FF:
                         continue  # a busy source yields no idle ticks: look up every 1024 frames
                 now = clock.time()
+                self._shed_if_dropping(source.counters.kernel_drops, now)
                 pipeline.maintain(now)
                 if self.dashboard is not None and self.dashboard.changed(now):
                     log.info("changed in the dashboard: reloading the config and the rules")
@@ -162,27 +163,26 @@ class Daemon:
             pipeline.close()
             log.info("stopped after %d packets", pipeline.stats.packets)
 
-    def _shed_if_dropping(self, drops: int) -> None:
-        """Shed bulk while the kernel drops packets; stop after CALM_REPORTS reports without."""
+    def _shed_if_dropping(self, drops: int, now: float) -> None:
+        """Shed bulk from the first tick that sees a kernel drop (the ring counts them per
+        block, so within a second of the first); full detail again after CALM_SECONDS
+        without any."""
         pipeline = self.pipeline
         if drops > self._drops_seen:
-            self._calm_reports = 0
+            self._last_drop = now
             if not pipeline.shedding:
                 log.warning(
                     "the kernel dropped %d packets: shedding bulk flow detail", drops - self._drops_seen
                 )
                 pipeline.shedding = True
-        elif pipeline.shedding:
-            self._calm_reports += 1
-            if self._calm_reports >= CALM_REPORTS:
-                log.info("no drops for %d reports: full detail again", CALM_REPORTS)
-                pipeline.shedding = False
+        elif pipeline.shedding and now - self._last_drop >= CALM_SECONDS:
+            log.info("no drops for %.0f s: full detail again", CALM_SECONDS)
+            pipeline.shedding = False
         self._drops_seen = drops
 
     def _report(self, now: float, final: bool = False) -> None:
         counters = self.source.counters
         stats = self.pipeline.stats
-        self._shed_if_dropping(counters.kernel_drops)
         self.pipeline.capture_stats(self.source, now, final)
         log.info(
             "%d packets, %d kernel drops, %d malformed, %d events, %d devices, %d open flows",

@@ -63,11 +63,21 @@ class ConfigValues(TypedDict):
             "Put the interface in promiscuous mode, to see traffic between other devices on a mirror port.",
         ),
     ]
+    capture_ring_mb: Annotated[
+        int,
+        About(
+            16,
+            "Memory-mapped ring (TPACKET_V3) for live capture, in MiB: frames arrive a block at a time, "
+            "without a system call each. 0: a plain socket with socket_buffer_mb.",
+            minimum=0,
+        ),
+    ]
     socket_buffer_mb: Annotated[
         int,
         About(
             8,
-            "Kernel receive buffer for the capture socket, in MiB; bursts beyond it are dropped (and counted).",
+            "Kernel receive buffer of the plain capture socket (capture_ring_mb 0, or no ring), in MiB; "
+            "bursts beyond it are dropped (and counted).",
             minimum=1,
         ),
     ]
