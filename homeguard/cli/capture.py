@@ -77,6 +77,7 @@ def run(
             daemon = Daemon(household.pipeline, source, config.values["stats_interval"], clock)
             daemon.reload_config = live.reload
             daemon.dashboard = DashboardWatch(db_file)
+            daemon.feeds = [spec.start() for spec in household.registry.sources()]
             daemon.rules = RuleReloader(
                 household.engine, household.ruleset, app.rule_loader(household, lambda: live.config)
             )

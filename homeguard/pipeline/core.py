@@ -15,7 +15,7 @@ from typing import Any
 
 from homeguard.capture.source import CaptureSource, Frame
 from homeguard.clock import Clock
-from homeguard.decode.addresses import is_local_ip, is_unicast_mac
+from homeguard.decode.addresses import ip_text, is_local_ip, is_unicast_mac
 from homeguard.decode.fragments import FragmentReassembler
 from homeguard.decode.packet import (
     PROTO_ICMPV6,
@@ -370,6 +370,43 @@ class Pipeline:
             self.emit(
                 event, self.infrastructure.household_mac(pkt.src_ip, pkt.dst_ip, pkt.src_mac, pkt.dst_mac)
             )
+
+    # -- flows measured elsewhere -------------------------------------------
+
+    def exported_flow(self, flow: Flow) -> None:
+        """A flow the router measured and exported (pipeline/flow_export.py): named by the
+        household's DNS answers, put with its device, and reported as one seen here
+        would be, from start to end. It is not counted as seen by this interface."""
+        key = flow.key
+        flow.src_mac = flow.src_mac or self._mac_of(key[1])
+        flow.dst_mac = flow.dst_mac or self._mac_of(key[3])
+        if flow.src_mac not in self.metadata_only:
+            self._name_by_dns(flow, key)
+        infrastructure = self.infrastructure
+        flow.direction = builders.flow_direction(key[1], key[3], infrastructure.is_home)
+        flow.device_mac = infrastructure.household_mac(key[1], key[3], flow.src_mac, flow.dst_mac)
+        flow.closed_at = flow.last
+        self.emit(flow_start_event(flow), flow.device_mac)
+        if key[0] == PROTO_TCP and flow.packets_in:
+            flow.established = True
+            self.emit(flow_established_event(flow, flow.start), flow.device_mac)
+        event = flow_end_event(flow)
+        self.emit(event, flow.device_mac)
+        for sink in self.flow_end_sinks:
+            sink(event)
+        if self.writer is not None:
+            self.writer.insert("flows", flow_row(flow))
+
+    def _mac_of(self, ip: bytes) -> bytes | None:
+        """The household device that uses an address: from ARP, else from its flows."""
+        binding = self.infrastructure.bindings.get(ip)
+        if binding is not None:
+            return binding.mac
+        text = ip_text(ip)
+        for mac, dev in self.devices.by_mac.items():
+            if text in dev.ips:
+                return mac
+        return None
 
     # -- devices arriving ---------------------------------------------------
 

@@ -17,6 +17,7 @@ import pluggy
 from homeguard.clock import Clock
 from homeguard.events import Event
 from homeguard.events.catalog import FieldSpec
+from homeguard.pipeline.feed import Feed
 from homeguard.settings import Config
 
 if TYPE_CHECKING:
@@ -55,6 +56,15 @@ class EventSinkSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A way of seeing the household besides the capture interface, such as flow export
+    from the router. `start` opens it for the live daemon (never for a replay)."""
+
+    name: str
+    start: Callable[[], Feed]
+
+
+@dataclass(frozen=True, slots=True)
 class OutputContext:
     """What an output may use: the config, the clock, and, where there is a database,
     its batch writer and the alert queue."""
@@ -77,6 +87,10 @@ class HookSpecs:
     @hookspec
     def homeguard_enrichers(self, config: Config) -> list[EnricherSpec]:  # type: ignore[empty-body]
         """Field providers, run on every event in registration order."""
+
+    @hookspec
+    def homeguard_sources(self, config: Config) -> list[SourceSpec]:  # type: ignore[empty-body]
+        """Live sources besides the capture interface (flow export, resolver logs)."""
 
     @hookspec
     def homeguard_event_sinks(self, context: OutputContext) -> list[EventSinkSpec]:  # type: ignore[empty-body]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pluggy
 
 from homeguard.errors import PluginError
-from homeguard.plugins import default_enrichers, default_outputs, default_protocols
+from homeguard.plugins import default_enrichers, default_outputs, default_protocols, default_sources
 from homeguard.plugins.default_exports import ExportPlugin
 from homeguard.plugins.hookspecs import PROJECT, HookSpecs
 
-SHIPPED_PLUGINS = (default_protocols, default_enrichers, default_outputs)
+SHIPPED_PLUGINS = (default_protocols, default_enrichers, default_outputs, default_sources)
 
 
 def plugin_manager(entry_points: bool = True) -> pluggy.PluginManager:

@@ -13,7 +13,7 @@ from homeguard.errors import PluginError
 from homeguard.events import Event
 from homeguard.events.catalog import Catalog
 from homeguard.findings.model import Finding
-from homeguard.plugins.hookspecs import EnricherSpec, EventSinkSpec, OutputContext
+from homeguard.plugins.hookspecs import EnricherSpec, EventSinkSpec, OutputContext, SourceSpec
 from homeguard.protocols.dispatch import ProtocolDispatch
 from homeguard.protocols.shipped import catalog_of
 from homeguard.protocols.spec import ProtocolSpec
@@ -49,6 +49,9 @@ class Registry:
     def enrich_functions(self) -> list[Callable[[Event], None]]:
         return [spec.enrich for spec in self.enrichers]
 
+    def sources(self) -> list[SourceSpec]:
+        return _in_order(self.manager.hook.homeguard_sources(config=self.config))
+
     def event_sinks(self, context: OutputContext) -> list[EventSinkSpec]:
         return _in_order(self.manager.hook.homeguard_event_sinks(context=context))
 
@@ -73,6 +76,8 @@ class Registry:
                     {"name": e.name, "fields": [f.name for f in e.fields]}
                     for e in plugin.homeguard_enrichers(config=self.config)
                 ]
+            if "homeguard_sources" in hooks:
+                provides["sources"] = [s.name for s in plugin.homeguard_sources(config=self.config)]
             for hook, what in (
                 ("homeguard_event_sinks", "event outputs"),
                 ("homeguard_finding_sinks", "finding outputs"),

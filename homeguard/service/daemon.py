@@ -13,6 +13,7 @@ from types import FrameType
 from homeguard.capture.source import LiveCapture
 from homeguard.clock import Clock
 from homeguard.pipeline.core import Pipeline
+from homeguard.pipeline.feed import Feed
 from homeguard.rules.engine import RuleEngine
 from homeguard.rules.loader import RuleSet, file_stamps
 from homeguard.service.dashboard_watch import DashboardWatch
@@ -98,6 +99,7 @@ class Daemon:
         self.rules: RuleReloader | None = None
         self.reload_config: Callable[[], None] | None = None  # SIGHUP: the config file again
         self.dashboard: DashboardWatch | None = None  # changes made in the dashboard
+        self.feeds: list[Feed] = []  # sources besides the interface (plugins' homeguard_sources)
         self._config_requested = threading.Event()
         self._drops_seen = 0
         self._last_drop = 0.0
@@ -136,6 +138,8 @@ class Daemon:
                         continue  # a busy source yields no idle ticks: look up every 1024 frames
                 now = clock.time()
                 self._shed_if_dropping(source.counters.kernel_drops, now)
+                for feed in self.feeds:
+                    feed.drain(pipeline, now)
                 pipeline.maintain(now)
                 if self.dashboard is not None and self.dashboard.changed(now):
                     log.info("changed in the dashboard: reloading the config and the rules")
@@ -158,6 +162,9 @@ class Daemon:
             sd_notify("STOPPING=1")
             if self.dashboard is not None:
                 self.dashboard.close()
+            for feed in self.feeds:
+                feed.drain(pipeline, float("inf"))  # what arrived, paired or not
+                feed.close()
             source.close()
             self._report(clock.time(), final=True)
             pipeline.close()

@@ -137,7 +137,9 @@ def check_visibility(traffic: Traffic, interface: str) -> Check:
             "HomeGuard only sees broadcast traffic: connect it to a mirror port, or run it on the router.",
             "On a normal switch port HomeGuard sees announcements, not what devices send to the internet. "
             "Use a switch with port mirroring (SPAN) and plug HomeGuard into the mirror port, or install it "
-            "on the router itself.",
+            "on the router itself. If the router can export flows (NetFlow or IPFIX: OpenWrt's softflowd, "
+            "pfSense, OPNsense, MikroTik), point it at this machine and set flow_export_listen "
+            "(docs/sources.md).",
             figures,
         )
     devices = len(set(traffic.sent) | set(traffic.received))

@@ -63,6 +63,14 @@ class ConfigValues(TypedDict):
             "Put the interface in promiscuous mode, to see traffic between other devices on a mirror port.",
         ),
     ]
+    flow_export_listen: Annotated[
+        str | None,
+        About(
+            None,
+            "Collect the router's flow export (NetFlow v5, v9 or IPFIX over UDP) on HOST:PORT, "
+            "such as 0.0.0.0:2055: flows HomeGuard cannot see itself (docs/sources.md). Empty: off.",
+        ),
+    ]
     capture_ring_mb: Annotated[
         int,
         About(
