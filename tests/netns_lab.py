@@ -164,7 +164,7 @@ class Lab:
         self.processes.append(proc)
         return proc
 
-    def start_router(self, hosts: dict[str, str]) -> None:
+    def start_router(self, hosts: dict[str, str], extra: Sequence[str] = ()) -> None:
         """dnsmasq on the router: DHCP for the laptop and DNS for the household's names."""
         cmd = [
             "dnsmasq",
@@ -185,7 +185,7 @@ class Lab:
             "--local=/home.test/",
         ]
         cmd += [f"--host-record={name},{ip}" for name, ip in hosts.items()]
-        self.spawn("router", cmd, "dnsmasq.log")
+        self.spawn("router", [*cmd, *extra], "dnsmasq.log")
         wait_for(lambda: (self.workdir / "dnsmasq.pid").exists(), "dnsmasq to start")
 
     def dhcp_lease(self, host: str, hostname: str) -> str:

@@ -8,6 +8,7 @@ reads what is decided by one dispatch built from the registered protocol specs
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 
 from homeguard.capture.source import CaptureSource, Frame
 from homeguard.clock import Clock
-from homeguard.decode.addresses import ip_text, is_local_ip, is_unicast_mac
+from homeguard.decode.addresses import ip_text, is_local_ip, is_unicast_mac, mac_text
 from homeguard.decode.fragments import FragmentReassembler
 from homeguard.decode.packet import (
     PROTO_ICMPV6,
@@ -28,6 +29,7 @@ from homeguard.decode.packet import (
     Packet,
     decode_frame,
 )
+from homeguard.decode.resolver_log import Lookup
 from homeguard.errors import DecodeError
 from homeguard.events import Event, builders
 from homeguard.pipeline.shedding import shed_bulk_segment
@@ -396,6 +398,49 @@ class Pipeline:
             sink(event)
         if self.writer is not None:
             self.writer.insert("flows", flow_row(flow))
+
+    def logged_lookup(self, ts: float, lookup: Lookup) -> int:
+        """A lookup from the household resolver's log (pipeline/resolver_log.py), as the
+        DNS event of the device that asked; its answer names that device's flows."""
+        try:
+            client = ipaddress.ip_address(lookup.client)
+        except ValueError:
+            return 0
+        mac = self._mac_of(client.packed)
+        resolver = min(self.infrastructure.resolvers, default="0.0.0.0")  # the log says not which
+        event: Event = {
+            "ts": ts,
+            "type": "dns",
+            "dns.id": 0,
+            "dns.transport": "log",
+            "dns.query": lookup.name,
+        }
+        answering = lookup.rcode is not None
+        event["dns.is_response"] = answering
+        ends = (resolver, str(client)) if answering else (str(client), resolver)
+        event["src.ip"], event["dst.ip"] = ends
+        if mac is not None:
+            event["dst.mac" if answering else "src.mac"] = mac_text(mac)
+        if lookup.qtype:
+            event["dns.qtype"] = lookup.qtype
+        if answering:
+            event["dns.rcode"] = lookup.rcode
+            event["dns.answers"] = [lookup.answer] if lookup.answer else []
+            event["dns.answer_ips"] = self._learn_answer(lookup, mac)
+        self.emit(event, mac)
+        if self.writer is not None and mac not in self.metadata_only:
+            for row in self.dns_log.record(event):
+                self.writer.insert("dns_log", row)
+        return 1
+
+    def _learn_answer(self, lookup: Lookup, mac: bytes | None) -> list[str]:
+        try:
+            address = ipaddress.ip_address(lookup.answer or "")
+        except ValueError:
+            return []
+        if mac not in self.metadata_only:
+            self.server_names.learn(address.packed, lookup.name.lower())
+        return [str(address)]
 
     def _mac_of(self, ip: bytes) -> bytes | None:
         """The household device that uses an address: from ARP, else from its flows."""

@@ -1,17 +1,23 @@
 """Shipped plugin: the sources besides the capture interface. With flow_export_listen,
 a NetFlow v5/v9 and IPFIX collector for the router's flow export
-(pipeline/flow_export.py)."""
+(pipeline/flow_export.py); with dns_log_files, the resolver's query logs
+(pipeline/resolver_log.py)."""
 
 from __future__ import annotations
 
 from homeguard.pipeline.flow_export import FlowCollector
+from homeguard.pipeline.resolver_log import ResolverLog
 from homeguard.plugins.hookspecs import SourceSpec, hookimpl
 from homeguard.settings import Config
 
 
 @hookimpl
 def homeguard_sources(config: Config) -> list[SourceSpec]:
+    specs = []
     listen = config.values["flow_export_listen"]
-    if not listen:
-        return []
-    return [SourceSpec("flow-export", lambda: FlowCollector(listen))]
+    if listen:
+        specs.append(SourceSpec("flow-export", lambda: FlowCollector(listen)))
+    logs = config.values["dns_log_files"]
+    if logs:
+        specs.append(SourceSpec("resolver-log", lambda: ResolverLog(logs)))
+    return specs

@@ -51,7 +51,12 @@ FIELDS = (
         "Queries: true when sent to a household resolver (from the config or DHCP), false when sent elsewhere; absent while none is known.",
     ),
     field("dns.ttl", "int", "dns", "Responses: the smallest TTL among the answers."),
-    field("dns.transport", "str", "dns", "udp or tcp."),
+    field(
+        "dns.transport",
+        "str",
+        "dns",
+        "udp or tcp; log for a lookup read from the resolver's log (dns_log_files).",
+    ),
 )
 
 

@@ -71,6 +71,15 @@ class ConfigValues(TypedDict):
             "such as 0.0.0.0:2055: flows HomeGuard cannot see itself (docs/sources.md). Empty: off.",
         ),
     ]
+    dns_log_files: Annotated[
+        list[str],
+        About(
+            [],
+            "Query logs of the household's resolver to follow: dnsmasq or Pi-hole with log-queries, "
+            "unbound with log-queries and log-replies. Each lookup becomes a DNS event for the device "
+            "that asked (docs/sources.md).",
+        ),
+    ]
     capture_ring_mb: Annotated[
         int,
         About(

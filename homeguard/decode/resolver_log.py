@@ -1,0 +1,55 @@
+"""Lines of a household resolver's query log read into lookups and answers: dnsmasq's
+`log-queries` and unbound's `log-queries` and `log-replies` (pipeline/resolver_log.py
+follows the files). A line is the network's words as the resolver wrote them: nothing
+here trusts it beyond the patterns: names are made safe as every name from the network
+is (decode/text.py), and the addresses are checked where they are used."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from homeguard.bounded import make_room
+from homeguard.decode.text import network_name
+
+MAX_PENDING = 4096  # dnsmasq names whose asker waits for the reply line
+DNSMASQ_QUERY = re.compile(r"query\[(\w+)\] (\S+) from (\S+)")
+DNSMASQ_REPLY = re.compile(r"(?:reply|cached|config) (\S+) is (\S+)")
+UNBOUND = re.compile(r"info: (\S+) (\S+)\. (\w+) IN(?: (\w+) [\d.]+ \d+ \d+)?\s*$")
+RCODES = {"NXDOMAIN": "NXDOMAIN", "NODATA": "NOERROR", "SERVFAIL": "SERVFAIL", "REFUSED": "REFUSED"}
+
+
+@dataclass(slots=True)
+class Lookup:
+    client: str
+    name: str
+    qtype: str = ""
+    rcode: str | None = None  # set on an answer
+    answer: str | None = None  # an address, on an answer
+
+
+def parse_line(line: str, askers: dict[str, str]) -> Lookup | None:
+    """A lookup or an answer from one log line; `askers` pairs dnsmasq's reply lines
+    (which do not name the client) with the query before them."""
+    found = DNSMASQ_QUERY.search(line)
+    if found:
+        qtype, raw_name, client = found.groups()
+        name = network_name(raw_name)
+        make_room(askers, MAX_PENDING)
+        askers[name.lower()] = client
+        return Lookup(client, name, qtype)
+    found = DNSMASQ_REPLY.search(line)
+    if found:
+        raw_name, value = found.groups()
+        name = network_name(raw_name)
+        client = askers.get(name.lower())
+        if client is None:
+            return None
+        if value in RCODES or value.startswith("<"):  # NXDOMAIN, NODATA, <CNAME>
+            return Lookup(client, name, rcode=RCODES.get(value, "NOERROR"))
+        return Lookup(client, name, rcode="NOERROR", answer=value)
+    found = UNBOUND.search(line)
+    if found:
+        client, raw_name, qtype, rcode = found.groups()
+        return Lookup(client, network_name(raw_name), qtype, rcode=rcode)
+    return None

@@ -1,0 +1,131 @@
+"""The household resolver's query log as a source: each lookup a device made becomes a
+DNS event for that device, as if HomeGuard had seen the packets (`dns_log_files`).
+
+A household whose only change is running dnsmasq (or Pi-hole, which is dnsmasq inside)
+or unbound with query logging gets tracker, DGA, tunnel and company findings for every
+device, and names for the flows a router's flow export reports.
+
+Read formats (the program is recognised per line):
+- dnsmasq `log-queries`: `query[A] name from 192.168.1.20`, then `reply name is 1.2.3.4`,
+  `cached ...`, `config ...` or `... is NXDOMAIN`;
+- unbound `log-queries` and `log-replies`: `info: 192.168.1.20 name. A IN` and
+  `info: 192.168.1.20 name. A IN NOERROR 0.000 0 45`. Its reply lines carry the rcode,
+  not the addresses, so unbound's log does not name flows.
+
+Each file is followed like `tail -F`: only what is written after HomeGuard starts, a
+rotated or truncated file is read again from its start, and a file that is not there
+(yet) is looked for again at every tick. A line that is not a lookup is skipped; lines
+longer than MAX_LINE are cut (and counted). Times are when the line was read, at most a
+tick (about a second) after it was written: the logs' own timestamps lack the year or
+the time zone.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from homeguard.decode.resolver_log import parse_line
+
+if TYPE_CHECKING:
+    from homeguard.pipeline.core import Pipeline
+
+log = logging.getLogger("homeguard.resolver_log")
+MAX_LINE = 4096
+MAX_READ = 4 << 20  # bytes per file per tick: a huge backlog is read over several ticks
+
+
+@dataclass(slots=True)
+class ResolverLogStats:
+    lines: int = 0
+    lookups: int = 0
+    skipped: int = 0
+    cut: int = 0
+    rotated: int = 0
+
+
+class FollowedFile:
+    """New complete lines of a file, across rotation and truncation."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: io.BufferedReader | None = None
+        self._inode = -1
+        self._position = 0
+        self._partial = b""
+        self._open(from_end=True)
+
+    def _open(self, from_end: bool) -> bool:
+        try:
+            handle = self.path.open("rb")
+        except OSError:
+            return False
+        stat = os.fstat(handle.fileno())
+        self._file, self._inode = handle, stat.st_ino
+        self._position = stat.st_size if from_end else 0
+        self._partial = b""
+        return True
+
+    def lines(self, stats: ResolverLogStats) -> list[bytes]:
+        if self._file is None and not self._open(from_end=False):
+            return []
+        try:
+            stat = self.path.stat()
+        except OSError:
+            stat = None
+        if stat is not None and (stat.st_ino != self._inode or stat.st_size < self._position):
+            stats.rotated += 1
+            self.close()
+            if not self._open(from_end=False):
+                return []
+        handle = self._file
+        assert handle is not None
+        handle.seek(self._position)
+        data = handle.read(MAX_READ)
+        self._position += len(data)
+        *complete, self._partial = (self._partial + data).split(b"\n")
+        if len(self._partial) > MAX_LINE:
+            stats.cut += 1
+            self._partial = b""
+        return complete
+
+    @property
+    def found(self) -> bool:
+        return self._file is not None
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class ResolverLog:
+    def __init__(self, paths: list[str]) -> None:
+        self.files = [FollowedFile(Path(p)) for p in paths]
+        self.stats = ResolverLogStats()
+        self._askers: dict[str, str] = {}
+        for followed in self.files:
+            state = "following" if followed.found else "waiting for"
+            log.info("%s the resolver log %s", state, followed.path)
+
+    def drain(self, pipeline: Pipeline, now: float) -> int:
+        fed = 0
+        for followed in self.files:
+            for raw in followed.lines(self.stats):
+                self.stats.lines += 1
+                text = raw[:MAX_LINE].decode("utf-8", "replace")
+                lookup = parse_line(text, self._askers)
+                if lookup is None:
+                    self.stats.skipped += 1
+                    continue
+                self.stats.lookups += 1
+                fed += pipeline.logged_lookup(min(now, pipeline.clock.time()), lookup)
+        return fed
+
+    def close(self) -> None:
+        for followed in self.files:
+            followed.close()
