@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from homeguard.decode.resolver_log import parse_line
 from homeguard.decode.text import ESCAPED_CATEGORIES
-from homeguard.pipeline.resolver_log import FollowedFile, ResolverLogStats
+from homeguard.pipeline.followed import FollowedFile
 from tests.conftest import homeguard as cli
 from tests.netns_lab import MACS, Lab, start_homeguard, stop, wait_for
 
@@ -105,17 +105,17 @@ def test_dnsmasq_and_unbound_lines_become_lookups_and_answers() -> None:
         "192.168.1.20", "Tracker.Example", "AAAA", None,
     )  # fmt: skip
     reply = parse_line("dnsmasq[88]: reply tracker.example is 2001:db8::1", askers)
-    assert reply is not None and (reply.client, reply.rcode, reply.answer) == (
+    assert reply is not None and (reply.client, reply.rcode, reply.answers) == (
         "192.168.1.20",
         "NOERROR",
-        "2001:db8::1",
+        ("2001:db8::1",),
     )
     parse_line("dnsmasq[88]: query[A] gone.example from 192.168.1.21", askers)
     failed = parse_line("dnsmasq[88]: reply gone.example is NXDOMAIN", askers)
-    assert failed is not None and (failed.client, failed.rcode, failed.answer) == (
+    assert failed is not None and (failed.client, failed.rcode, failed.answers) == (
         "192.168.1.21",
         "NXDOMAIN",
-        None,
+        (),
     )
     assert parse_line("dnsmasq[88]: forwarded tracker.example to 1.1.1.1", askers) is None
     assert parse_line("dnsmasq[88]: reply never-asked.example is 1.2.3.4", askers) is None
@@ -133,23 +133,22 @@ def test_dnsmasq_and_unbound_lines_become_lookups_and_answers() -> None:
 def test_a_followed_log_is_read_across_rotation_and_truncation(tmp_path: Path) -> None:
     path = tmp_path / "dnsmasq.log"
     path.write_bytes(b"old line, written before HomeGuard started\n")
-    stats = ResolverLogStats()
     followed = FollowedFile(path)
-    assert followed.lines(stats) == []  # only what is new
+    assert followed.lines() == []  # only what is new
     with path.open("ab") as log:
         log.write(b"one\ntw")
-    assert followed.lines(stats) == [b"one"]
+    assert followed.lines() == [b"one"]
     with path.open("ab") as log:
         log.write(b"o\n")
-    assert followed.lines(stats) == [b"two"]
+    assert followed.lines() == [b"two"]
     path.rename(tmp_path / "dnsmasq.log.1")  # logrotate moves it away ...
-    assert followed.lines(stats) == []  # ... and until the new one exists, nothing
+    assert followed.lines() == []  # ... and until the new one exists, nothing
     path.write_bytes(b"three\n")
-    assert followed.lines(stats) == [b"three"] and stats.rotated == 1
+    assert followed.lines() == [b"three"] and followed.rotated == 1
     path.write_bytes(b"")  # copytruncate
     with path.open("ab") as log:
         log.write(b"four\n")
-    assert followed.lines(stats) == [b"four"] and stats.rotated == 2
+    assert followed.lines() == [b"four"] and followed.rotated == 2
     followed.close()
 
 

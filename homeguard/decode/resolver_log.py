@@ -25,7 +25,8 @@ class Lookup:
     name: str
     qtype: str = ""
     rcode: str | None = None  # set on an answer
-    answer: str | None = None  # an address, on an answer
+    answers: tuple[str, ...] = ()  # addresses, on an answer
+    resolver: str | None = None  # when the source says which (EVE does; the logs do not)
 
 
 def parse_line(line: str, askers: dict[str, str]) -> Lookup | None:
@@ -47,7 +48,7 @@ def parse_line(line: str, askers: dict[str, str]) -> Lookup | None:
             return None
         if value in RCODES or value.startswith("<"):  # NXDOMAIN, NODATA, <CNAME>
             return Lookup(client, name, rcode=RCODES.get(value, "NOERROR"))
-        return Lookup(client, name, rcode="NOERROR", answer=value)
+        return Lookup(client, name, rcode="NOERROR", answers=(value,))
     found = UNBOUND.search(line)
     if found:
         client, raw_name, qtype, rcode = found.groups()

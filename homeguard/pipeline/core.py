@@ -380,8 +380,8 @@ class Pipeline:
         household's DNS answers, put with its device, and reported as one seen here
         would be, from start to end. It is not counted as seen by this interface."""
         key = flow.key
-        flow.src_mac = flow.src_mac or self._mac_of(key[1])
-        flow.dst_mac = flow.dst_mac or self._mac_of(key[3])
+        flow.src_mac = flow.src_mac or self.mac_of(key[1])
+        flow.dst_mac = flow.dst_mac or self.mac_of(key[3])
         if flow.src_mac not in self.metadata_only:
             self._name_by_dns(flow, key)
         infrastructure = self.infrastructure
@@ -400,14 +400,15 @@ class Pipeline:
             self.writer.insert("flows", flow_row(flow))
 
     def logged_lookup(self, ts: float, lookup: Lookup) -> int:
-        """A lookup from the household resolver's log (pipeline/resolver_log.py), as the
-        DNS event of the device that asked; its answer names that device's flows."""
+        """A lookup from the household resolver's log (pipeline/resolver_log.py) or from
+        Suricata (pipeline/eve.py), as the DNS event of the device that asked; its answers
+        name that device's flows."""
         try:
             client = ipaddress.ip_address(lookup.client)
         except ValueError:
             return 0
-        mac = self._mac_of(client.packed)
-        resolver = min(self.infrastructure.resolvers, default="0.0.0.0")  # the log says not which
+        mac = self.mac_of(client.packed)
+        resolver = lookup.resolver or min(self.infrastructure.resolvers, default="0.0.0.0")
         event: Event = {
             "ts": ts,
             "type": "dns",
@@ -425,24 +426,28 @@ class Pipeline:
             event["dns.qtype"] = lookup.qtype
         if answering:
             event["dns.rcode"] = lookup.rcode
-            event["dns.answers"] = [lookup.answer] if lookup.answer else []
-            event["dns.answer_ips"] = self._learn_answer(lookup, mac)
+            event["dns.answers"] = list(lookup.answers)
+            event["dns.answer_ips"] = self._learn_answers(lookup, mac)
         self.emit(event, mac)
         if self.writer is not None and mac not in self.metadata_only:
             for row in self.dns_log.record(event):
                 self.writer.insert("dns_log", row)
         return 1
 
-    def _learn_answer(self, lookup: Lookup, mac: bytes | None) -> list[str]:
-        try:
-            address = ipaddress.ip_address(lookup.answer or "")
-        except ValueError:
-            return []
-        if mac not in self.metadata_only:
-            self.server_names.learn(address.packed, lookup.name.lower())
-        return [str(address)]
+    def _learn_answers(self, lookup: Lookup, mac: bytes | None) -> list[str]:
+        """The answers that are addresses; each names the flows to it."""
+        found = []
+        for answer in lookup.answers:
+            try:
+                address = ipaddress.ip_address(answer)
+            except ValueError:
+                continue
+            if mac not in self.metadata_only:
+                self.server_names.learn(address.packed, lookup.name.lower())
+            found.append(str(address))
+        return found
 
-    def _mac_of(self, ip: bytes) -> bytes | None:
+    def mac_of(self, ip: bytes) -> bytes | None:
         """The household device that uses an address: from ARP, else from its flows."""
         binding = self.infrastructure.bindings.get(ip)
         if binding is not None:

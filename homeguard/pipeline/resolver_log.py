@@ -22,21 +22,19 @@ the time zone.
 
 from __future__ import annotations
 
-import io
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from homeguard.decode.resolver_log import parse_line
+from homeguard.pipeline.followed import FollowedFile
 
 if TYPE_CHECKING:
     from homeguard.pipeline.core import Pipeline
 
 log = logging.getLogger("homeguard.resolver_log")
 MAX_LINE = 4096
-MAX_READ = 4 << 20  # bytes per file per tick: a huge backlog is read over several ticks
 
 
 @dataclass(slots=True)
@@ -44,63 +42,6 @@ class ResolverLogStats:
     lines: int = 0
     lookups: int = 0
     skipped: int = 0
-    cut: int = 0
-    rotated: int = 0
-
-
-class FollowedFile:
-    """New complete lines of a file, across rotation and truncation."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file: io.BufferedReader | None = None
-        self._inode = -1
-        self._position = 0
-        self._partial = b""
-        self._open(from_end=True)
-
-    def _open(self, from_end: bool) -> bool:
-        try:
-            handle = self.path.open("rb")
-        except OSError:
-            return False
-        stat = os.fstat(handle.fileno())
-        self._file, self._inode = handle, stat.st_ino
-        self._position = stat.st_size if from_end else 0
-        self._partial = b""
-        return True
-
-    def lines(self, stats: ResolverLogStats) -> list[bytes]:
-        if self._file is None and not self._open(from_end=False):
-            return []
-        try:
-            stat = self.path.stat()
-        except OSError:
-            stat = None
-        if stat is not None and (stat.st_ino != self._inode or stat.st_size < self._position):
-            stats.rotated += 1
-            self.close()
-            if not self._open(from_end=False):
-                return []
-        handle = self._file
-        assert handle is not None
-        handle.seek(self._position)
-        data = handle.read(MAX_READ)
-        self._position += len(data)
-        *complete, self._partial = (self._partial + data).split(b"\n")
-        if len(self._partial) > MAX_LINE:
-            stats.cut += 1
-            self._partial = b""
-        return complete
-
-    @property
-    def found(self) -> bool:
-        return self._file is not None
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
 
 
 class ResolverLog:
@@ -115,7 +56,7 @@ class ResolverLog:
     def drain(self, pipeline: Pipeline, now: float) -> int:
         fed = 0
         for followed in self.files:
-            for raw in followed.lines(self.stats):
+            for raw in followed.lines():
                 self.stats.lines += 1
                 text = raw[:MAX_LINE].decode("utf-8", "replace")
                 lookup = parse_line(text, self._askers)

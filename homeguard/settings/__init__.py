@@ -80,6 +80,14 @@ class ConfigValues(TypedDict):
             "that asked (docs/sources.md).",
         ),
     ]
+    eve_files: Annotated[
+        list[str],
+        About(
+            [],
+            "Suricata EVE JSON logs to follow (eve.json): its flow, dns, tls, http and dhcp records "
+            "become HomeGuard's events for the household's devices (docs/sources.md).",
+        ),
+    ]
     capture_ring_mb: Annotated[
         int,
         About(

@@ -1,0 +1,70 @@
+"""A log file followed like `tail -F`: only what is written after HomeGuard starts; a
+rotated (moved) or truncated (copytruncate) file is read again from its start; a file
+that is not there yet is looked for again at every call. Complete lines only, at most
+MAX_READ bytes a call, and a line longer than MAX_LINE is dropped (and counted)."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+MAX_LINE = 64 << 10
+MAX_READ = 4 << 20  # bytes per call: a huge backlog is read over several ticks
+
+
+class FollowedFile:
+    """New complete lines of a file, across rotation and truncation."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: io.BufferedReader | None = None
+        self._inode = -1
+        self._position = 0
+        self._partial = b""
+        self.rotated = 0  # times the file was moved away or truncated
+        self.cut = 0  # lines longer than MAX_LINE, dropped
+        self._open(from_end=True)
+
+    def _open(self, from_end: bool) -> bool:
+        try:
+            handle = self.path.open("rb")
+        except OSError:
+            return False
+        stat = os.fstat(handle.fileno())
+        self._file, self._inode = handle, stat.st_ino
+        self._position = stat.st_size if from_end else 0
+        self._partial = b""
+        return True
+
+    def lines(self) -> list[bytes]:
+        if self._file is None and not self._open(from_end=False):
+            return []
+        try:
+            stat = self.path.stat()
+        except OSError:
+            stat = None
+        if stat is not None and (stat.st_ino != self._inode or stat.st_size < self._position):
+            self.rotated += 1
+            self.close()
+            if not self._open(from_end=False):
+                return []
+        handle = self._file
+        assert handle is not None
+        handle.seek(self._position)
+        data = handle.read(MAX_READ)
+        self._position += len(data)
+        *complete, self._partial = (self._partial + data).split(b"\n")
+        if len(self._partial) > MAX_LINE:
+            self.cut += 1
+            self._partial = b""
+        return complete
+
+    @property
+    def found(self) -> bool:
+        return self._file is not None
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
