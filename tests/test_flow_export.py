@@ -164,3 +164,21 @@ def test_a_collector_counts_malformed_datagrams_and_keeps_going() -> None:
         assert collector.stats.malformed == 1 and collector._queue.qsize() == 1
     finally:
         collector.close()
+
+
+def test_a_collector_nothing_arrives_at_for_ten_minutes_is_a_health_problem() -> None:
+    from homeguard.pipeline.flow_export import FlowCollector
+
+    collector = FlowCollector("127.0.0.1:0")
+    try:
+        assert collector.problem(1000.0) is None
+        assert collector.problem(1599.0) is None
+        problem = collector.problem(1600.0)
+        assert problem is not None and "no flow export has arrived on 127.0.0.1:" in problem
+        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sender.sendto(v9_template_and_record(), collector.address)
+        sender.close()
+        wait_for(lambda: collector.stats.datagrams == 1, "the collector to read it")
+        assert collector.problem(1601.0) is None
+    finally:
+        collector.close()

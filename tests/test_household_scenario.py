@@ -68,7 +68,9 @@ def test_every_taxonomy_category_but_health_is_covered(
 
     _db, _, after_day = household_db
     covered = {row["category"] for row in after_day}
-    # Neither capture loss nor a database fault can be in a capture file, and a MAC flood
-    # has no place in a household's day: test_capture_loss_becomes_a_finding,
-    # test_storage_faults.py and test_flood.py cover them.
-    assert set(CATEGORIES) - covered == {"health.capture-loss", "health.storage", "network.mac-flood"}
+    # Neither capture loss, a database fault nor a silent source can be in a capture file,
+    # and a MAC flood has no place in a household's day: test_capture_loss_becomes_a_finding,
+    # test_storage_faults.py, test_flood.py and the source-down rule's own tests (with
+    # test_resolver_log.py and test_flow_export.py) cover them.
+    expected = {"health.capture-loss", "health.storage", "health.source", "network.mac-flood"}
+    assert set(CATEGORIES) - covered == expected

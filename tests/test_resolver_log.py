@@ -171,3 +171,14 @@ def test_mutated_log_lines_never_raise_and_names_come_out_safe() -> None:
             # escapes, never the raw control or reordering characters
             assert not any(unicodedata.category(c) in ESCAPED_CATEGORIES for c in lookup.name)
     assert parsed > 1000 and len(askers) <= 4096
+
+
+def test_a_log_missing_for_ten_minutes_is_a_health_problem(tmp_path: Path) -> None:
+    followed = FollowedFile(tmp_path / "dnsmasq.log")  # not there when HomeGuard starts
+    assert followed.problem(1000.0) is None
+    assert followed.problem(1599.0) is None
+    assert followed.problem(1600.0) == f"the file {tmp_path / 'dnsmasq.log'} has been missing for 10 minutes"
+    (tmp_path / "dnsmasq.log").write_text("query[A] x.example from 192.168.1.20\n")
+    followed.lines()
+    assert followed.problem(1601.0) is None  # back
+    followed.close()

@@ -78,6 +78,8 @@ def run(
             daemon.reload_config = live.reload
             daemon.dashboard = DashboardWatch(db_file)
             daemon.feeds = [spec.start() for spec in household.registry.sources()]
+            feeds = daemon.feeds
+            household.pipeline.source_problems = lambda now: [p for f in feeds if (p := f.problem(now))]
             daemon.rules = RuleReloader(
                 household.engine, household.ruleset, app.rule_loader(household, lambda: live.config)
             )

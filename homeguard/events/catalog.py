@@ -125,6 +125,14 @@ CORE_FIELDS: tuple[FieldSpec, ...] = (
         "Seconds since the database could last be written (0: it can).",
     ),
     field("store.held", "int", "capture_stats", "Records waiting in memory for the database."),
+    field(
+        "capture.source_problem",
+        "str",
+        "capture_stats",
+        "What is wrong with the sources besides the capture interface (flow export, a resolver's or "
+        "Suricata's log), such as 'the file /var/log/dnsmasq.log has been missing for 10 minutes'; "
+        "empty when they work.",
+    ),
     field("auth.protocol", "str", "auth", "ftp, pop3, imap, smtp, telnet, http, snmp or mqtt."),
     field(
         "auth.method",

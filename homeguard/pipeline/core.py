@@ -98,6 +98,8 @@ class Pipeline:
         # The process's own health (CPU, memory, start) for capture_stats rows; the app
         # wires in the service's self-monitor.
         self.health: Callable[[], dict[str, Any]] = dict
+        # What is wrong with the daemon's other sources (pipeline/feed.py), for capture_stats.
+        self.source_problems: Callable[[float], list[str]] = lambda now: []
         self.shedding = False  # set by the daemon while the kernel drops packets
         self.set_metadata_only(config.values["metadata_only"])
         self.capture_file: str | None = None
@@ -626,6 +628,7 @@ class Pipeline:
             "capture.drops": drops,
             "capture.drop_ratio": round(drops / (packets + drops), 4) if packets + drops else 0.0,
             "capture.visibility": self.visibility.verdict(),
+            "capture.source_problem": "; ".join(self.source_problems(now)),
             **self._store_fields(now),
         }
         self.emit(event, None)

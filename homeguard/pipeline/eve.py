@@ -77,6 +77,10 @@ class EveLog:
                     log.debug("%s: %s", followed.path, exc)
         return fed
 
+    def problem(self, now: float) -> str | None:
+        problems = [p for p in (f.problem(now) for f in self.files) if p]
+        return "; ".join(problems) or None
+
     def close(self) -> None:
         for followed in self.files:
             followed.close()

@@ -15,4 +15,15 @@ class Feed(Protocol):
         """Feed what arrived; `now` inf at the end (nothing is held back then)."""
         ...
 
+    def problem(self, now: float) -> str | None:
+        """What is wrong with it now, in words for a health finding; None when it works."""
+        ...
+
     def close(self) -> None: ...
+
+
+QUIET_AFTER = 600.0  # seconds: a source missing or silent this long is a health finding
+
+
+def quiet_for(last_heard: float, now: float) -> str:
+    return f"{int((now - last_heard) // 60)} minutes"

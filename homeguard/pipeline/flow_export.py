@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from homeguard.decode.netflow import FlowRecord, Templates, read_export
 from homeguard.errors import ConfigError, DecodeError
+from homeguard.pipeline.feed import QUIET_AFTER, quiet_for
 from homeguard.state.flows import Flow
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class FlowCollector:
         self.templates = Templates()
         self._queue: queue.Queue[FlowRecord] = queue.Queue(MAX_QUEUED)
         self._held: dict[tuple[int, bytes, int, bytes, int], FlowRecord] = {}
+        self._heard: tuple[float, int] | None = None  # when the datagram count last moved, and it
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._receive, name="flow-export", daemon=True)
         self._thread.start()
@@ -95,6 +97,15 @@ class FlowCollector:
                     self._queue.put_nowait(record)
                 except queue.Full:
                     self.stats.queue_full += 1
+
+    def problem(self, now: float) -> str | None:
+        if self._heard is None or self.stats.datagrams != self._heard[1]:
+            self._heard = (now, self.stats.datagrams)
+            return None
+        if now - self._heard[0] < QUIET_AFTER:
+            return None
+        where = f"{self.address[0]}:{self.address[1]}"
+        return f"no flow export has arrived on {where} for {quiet_for(self._heard[0], now)}"
 
     def drain(self, pipeline: Pipeline, now: float) -> int:
         """Feed what arrived to the pipeline; returns the flows fed."""

@@ -9,6 +9,8 @@ import io
 import os
 from pathlib import Path
 
+from homeguard.pipeline.feed import QUIET_AFTER, quiet_for
+
 MAX_LINE = 64 << 10
 MAX_READ = 4 << 20  # bytes per call: a huge backlog is read over several ticks
 
@@ -24,6 +26,7 @@ class FollowedFile:
         self._partial = b""
         self.rotated = 0  # times the file was moved away or truncated
         self.cut = 0  # lines longer than MAX_LINE, dropped
+        self._last_found: float | None = None
         self._open(from_end=True)
 
     def _open(self, from_end: bool) -> bool:
@@ -59,6 +62,17 @@ class FollowedFile:
             self.cut += 1
             self._partial = b""
         return complete
+
+    def problem(self, now: float) -> str | None:
+        """Missing for QUIET_AFTER seconds: a health finding (the file may come back)."""
+        if self.found:
+            self._last_found = now
+            return None
+        if self._last_found is None:
+            self._last_found = now  # missing since HomeGuard started: count from there
+        if now - self._last_found < QUIET_AFTER:
+            return None
+        return f"the file {self.path} has been missing for {quiet_for(self._last_found, now)}"
 
     @property
     def found(self) -> bool:

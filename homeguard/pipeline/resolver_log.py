@@ -67,6 +67,10 @@ class ResolverLog:
                 fed += pipeline.logged_lookup(min(now, pipeline.clock.time()), lookup)
         return fed
 
+    def problem(self, now: float) -> str | None:
+        problems = [p for p in (f.problem(now) for f in self.files) if p]
+        return "; ".join(problems) or None
+
     def close(self) -> None:
         for followed in self.files:
             followed.close()

@@ -24,6 +24,8 @@ CATEGORIES: dict[str, str] = {
     "threat.known-bad": "A device talks to a destination on a threat list.",
     "health.capture-loss": "HomeGuard itself missed packets.",
     "health.storage": "HomeGuard cannot write its database: a full disk, a lock, a damaged or failing file.",
+    "health.source": "A source besides the capture interface (flow export, a resolver's or Suricata's log) "
+    "went missing or quiet.",
 }
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 MODES: tuple[str, ...] = ("alert", "record", "off")
