@@ -5,18 +5,27 @@ and a log that is rotated and truncated under the reader."""
 
 from __future__ import annotations
 
+import base64
 import json
 import random
+import sqlite3
 import subprocess
 import unicodedata
 from pathlib import Path
 
 import pytest
+from scapy.all import DNS, DNSQR, DNSRR  # type: ignore[attr-defined]
 from sqlite_utils import Database
 
+from homeguard.clock import ManualClock
 from homeguard.decode.resolver_log import parse_line
 from homeguard.decode.text import ESCAPED_CATEGORIES
+from homeguard.events import Event
+from homeguard.pipeline.core import Pipeline
 from homeguard.pipeline.followed import FollowedFile
+from homeguard.pipeline.pihole import PiholeDatabase
+from homeguard.settings import Config
+from tests.conftest import TS0
 from tests.conftest import homeguard as cli
 from tests.netns_lab import MACS, Lab, start_homeguard, stop, wait_for
 
@@ -182,3 +191,66 @@ def test_a_log_missing_for_ten_minutes_is_a_health_problem(tmp_path: Path) -> No
     followed.lines()
     assert followed.problem(1601.0) is None  # back
     followed.close()
+
+
+def adguard_line(client: str, name: str, rcode: int, address: str | None) -> str:
+    """An entry of AdGuard Home's querylog.json, its Answer the DNS response in base64."""
+    answer = DNS(id=1, qr=1, rcode=rcode, qd=DNSQR(qname=name))
+    if address:
+        answer.an = DNSRR(rrname=name, rdata=address)
+    wire = base64.b64encode(bytes(answer)).decode()
+    return json.dumps({"T": "2026-01-09T10:00:00.1+01:00", "QH": name, "QT": "A", "QC": "IN", "CP": "",
+                       "Upstream": "https://dns.example/dns-query", "Answer": wire, "IP": client,
+                       "Result": {}, "Elapsed": 1200})  # fmt: skip
+
+
+def test_adguard_entries_give_the_client_the_code_and_the_addresses() -> None:
+    found = parse_line(adguard_line("192.168.1.40", "tracker.example", 0, "203.0.113.5"), {})
+    assert found is not None
+    assert (found.client, found.name, found.qtype, found.rcode, found.answers) == (
+        "192.168.1.40", "tracker.example", "A", "NOERROR", ("203.0.113.5",),
+    )  # fmt: skip
+    missing = parse_line(adguard_line("192.168.1.40", "nope.example", 3, None), {})
+    assert missing is not None and missing.rcode == "NXDOMAIN" and missing.answers == ()
+    assert parse_line('{"QH": 5, "IP": []}', {}) is None
+    broken = parse_line('{"QH": "x.example", "IP": "192.168.1.40", "Answer": "!!not base64"}', {})
+    assert broken is not None and broken.rcode == "NOERROR" and broken.answers == ()
+
+
+PIHOLE_SCHEMA = """CREATE TABLE queries (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp INTEGER NOT NULL,
+type INTEGER NOT NULL, status INTEGER NOT NULL, domain TEXT NOT NULL, client TEXT NOT NULL, forward TEXT,
+additional_info BLOB, reply_type INTEGER, reply_time REAL, dnssec INTEGER)"""
+
+
+def test_new_rows_of_pihole_s_database_are_lookups_of_the_device_that_asked(tmp_path: Path) -> None:
+    db_path = tmp_path / "pihole-FTL.db"
+    db = sqlite3.connect(db_path)
+    db.execute(PIHOLE_SCHEMA)
+    insert = (
+        "INSERT INTO queries (timestamp, type, status, domain, client, reply_type) VALUES (?, ?, ?, ?, ?, ?)"
+    )
+    db.execute(insert, (TS0 - 60, 1, 2, "before.example", "192.168.1.20", 4))
+    db.commit()
+    events: list[Event] = []
+    pipeline = Pipeline(Config(), None, [events.append], clock=ManualClock(TS0))
+    pihole = PiholeDatabase(str(db_path))
+    assert pihole.drain(pipeline, TS0) == 0  # what was there before HomeGuard started is not read
+    db.execute(insert, (TS0, 2, 1, "ads.doubleclick.net", "192.168.1.20", 4))  # blocked, still asked
+    db.execute(insert, (TS0 + 1, 1, 2, "gone.example", "192.168.1.21", 2))
+    db.commit()
+    assert pihole.drain(pipeline, TS0 + 3) == 4
+    asked = [(e["dns.query"], e["dns.qtype"], e["dns.is_response"], e.get("dns.rcode")) for e in events]
+    assert asked == [
+        ("ads.doubleclick.net", "AAAA", False, None),
+        ("ads.doubleclick.net", "AAAA", True, "NOERROR"),
+        ("gone.example", "A", False, None),
+        ("gone.example", "A", True, "NXDOMAIN"),
+    ]
+    assert events[0]["src.ip"] == "192.168.1.20" and events[0]["ts"] == TS0
+    db.close()
+    db_path.unlink()
+    pihole.drain(pipeline, TS0 + 6)
+    assert pihole.problem(TS0 + 6 + 599) is None
+    problem = pihole.problem(TS0 + 6 + 600)
+    assert problem is not None and "has been unreadable for 10 minutes" in problem
+    pihole.close()

@@ -76,8 +76,16 @@ class ConfigValues(TypedDict):
         About(
             [],
             "Query logs of the household's resolver to follow: dnsmasq or Pi-hole with log-queries, "
-            "unbound with log-queries and log-replies. Each lookup becomes a DNS event for the device "
+            "unbound with log-queries and log-replies, AdGuard Home's querylog.json. Each lookup becomes a DNS event for the device "
             "that asked (docs/sources.md).",
+        ),
+    ]
+    pihole_db: Annotated[
+        str | None,
+        About(
+            None,
+            "Pi-hole's query database to read, opened read-only (/etc/pihole/pihole-FTL.db): each "
+            "lookup becomes a DNS event for the device that asked (docs/sources.md). Empty: off.",
         ),
     ]
     eve_files: Annotated[
