@@ -18,7 +18,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from homeguard.decode.addresses import mac_text
@@ -36,7 +35,7 @@ from homeguard.decode.eve import (
 from homeguard.decode.resolver_log import Lookup
 from homeguard.errors import DecodeError
 from homeguard.events import Event, builders
-from homeguard.pipeline.followed import FollowedFile
+from homeguard.pipeline.followed import FollowedFiles
 from homeguard.state.flows import Flow
 
 if TYPE_CHECKING:
@@ -54,36 +53,29 @@ class EveStats:
 
 class EveLog:
     def __init__(self, paths: list[str]) -> None:
-        self.files = [FollowedFile(Path(p)) for p in paths]
+        self.files = FollowedFiles(paths, "Suricata's EVE log", log)
         self.stats = EveStats()
-        for followed in self.files:
-            log.info(
-                "%s Suricata's EVE log %s", "following" if followed.found else "waiting for", followed.path
-            )
 
     def drain(self, pipeline: Pipeline, now: float) -> int:
         fed = 0
-        for followed in self.files:
-            for line in followed.lines():
-                try:
-                    record = read_eve(line)
-                    if record is None:
-                        self.stats.skipped += 1
-                        continue
-                    fed += feed_record(pipeline, record)
-                    self.stats.records += 1
-                except DecodeError as exc:
-                    self.stats.malformed += 1
-                    log.debug("%s: %s", followed.path, exc)
+        for path, line in self.files.lines():
+            try:
+                record = read_eve(line)
+                if record is None:
+                    self.stats.skipped += 1
+                    continue
+                fed += feed_record(pipeline, record)
+                self.stats.records += 1
+            except DecodeError as exc:
+                self.stats.malformed += 1
+                log.debug("%s: %s", path, exc)
         return fed
 
     def problem(self, now: float) -> str | None:
-        problems = [p for p in (f.problem(now) for f in self.files) if p]
-        return "; ".join(problems) or None
+        return self.files.problem(now)
 
     def close(self) -> None:
-        for followed in self.files:
-            followed.close()
+        self.files.close()
 
 
 def feed_record(pipeline: Pipeline, record: EveRecord) -> int:

@@ -6,7 +6,9 @@ MAX_READ bytes a call, and a line longer than MAX_LINE is dropped (and counted).
 from __future__ import annotations
 
 import io
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from homeguard.pipeline.feed import QUIET_AFTER, quiet_for
@@ -82,3 +84,25 @@ class FollowedFile:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+class FollowedFiles:
+    """The files one source follows (a resolver's logs, Suricata's EVE logs)."""
+
+    def __init__(self, paths: list[str], what: str, log: logging.Logger) -> None:
+        self.files = [FollowedFile(Path(p)) for p in paths]
+        for followed in self.files:
+            log.info("%s %s %s", "following" if followed.found else "waiting for", what, followed.path)
+
+    def lines(self) -> Iterator[tuple[Path, bytes]]:
+        for followed in self.files:
+            for line in followed.lines():
+                yield followed.path, line
+
+    def problem(self, now: float) -> str | None:
+        problems = [p for p in (f.problem(now) for f in self.files) if p]
+        return "; ".join(problems) or None
+
+    def close(self) -> None:
+        for followed in self.files:
+            followed.close()

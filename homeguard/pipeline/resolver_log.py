@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from homeguard.decode.resolver_log import parse_line
-from homeguard.pipeline.followed import FollowedFile
+from homeguard.pipeline.followed import FollowedFiles
 
 if TYPE_CHECKING:
     from homeguard.pipeline.core import Pipeline
@@ -46,31 +45,25 @@ class ResolverLogStats:
 
 class ResolverLog:
     def __init__(self, paths: list[str]) -> None:
-        self.files = [FollowedFile(Path(p)) for p in paths]
+        self.files = FollowedFiles(paths, "the resolver log", log)
         self.stats = ResolverLogStats()
         self._askers: dict[str, str] = {}
-        for followed in self.files:
-            state = "following" if followed.found else "waiting for"
-            log.info("%s the resolver log %s", state, followed.path)
 
     def drain(self, pipeline: Pipeline, now: float) -> int:
         fed = 0
-        for followed in self.files:
-            for raw in followed.lines():
-                self.stats.lines += 1
-                text = raw[:MAX_LINE].decode("utf-8", "replace")
-                lookup = parse_line(text, self._askers)
-                if lookup is None:
-                    self.stats.skipped += 1
-                    continue
-                self.stats.lookups += 1
-                fed += pipeline.logged_lookup(min(now, pipeline.clock.time()), lookup)
+        for _path, raw in self.files.lines():
+            self.stats.lines += 1
+            text = raw[:MAX_LINE].decode("utf-8", "replace")
+            lookup = parse_line(text, self._askers)
+            if lookup is None:
+                self.stats.skipped += 1
+                continue
+            self.stats.lookups += 1
+            fed += pipeline.logged_lookup(min(now, pipeline.clock.time()), lookup)
         return fed
 
     def problem(self, now: float) -> str | None:
-        problems = [p for p in (f.problem(now) for f in self.files) if p]
-        return "; ".join(problems) or None
+        return self.files.problem(now)
 
     def close(self) -> None:
-        for followed in self.files:
-            followed.close()
+        self.files.close()
