@@ -147,7 +147,8 @@ def build(
         for sink in registry.event_sinks(context)
     ]
     monitor = SelfMonitor(clock.time())
-    pipeline.health = lambda: {**monitor.sample(), "output_drops": sum(q.dropped for q in queued)}
+    pipeline.output_drops = lambda: sum(q.dropped for q in queued)
+    pipeline.health = lambda: {**monitor.sample(), "output_drops": pipeline.output_drops()}
     pipeline.sinks = [engine, *queued]
     if writer is not None:
         known = known_pairs(writer.db)

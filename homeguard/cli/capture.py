@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from homeguard.cli.options import command_clock, config_option, setup_logging, version_option
+from homeguard.errors import ConfigError
 from homeguard.settings import Config, load_config
+
+if TYPE_CHECKING:
+    from homeguard.outputs.metrics import MetricsServer
+    from homeguard.service.daemon import Daemon
 
 events_option = click.option(
     "--events",
@@ -83,12 +90,32 @@ def run(
             daemon.rules = RuleReloader(
                 household.engine, household.ruleset, app.rule_loader(household, lambda: live.config)
             )
+            metrics = serve_metrics(config.values["metrics_listen"], daemon, db_file)
             daemon.install_signal_handlers()
-            daemon.run()
+            try:
+                daemon.run()
+            finally:
+                if metrics is not None:
+                    metrics.close()
     finally:
         if dashboard is not None:
             dashboard.close()
         household.close()
+
+
+def serve_metrics(listen: str | None, daemon: Daemon, db_file: Path) -> MetricsServer | None:
+    """The Prometheus endpoint, when metrics_listen asks for one."""
+    if not listen:
+        return None
+    from homeguard.outputs.metrics import MetricsServer
+    from homeguard.pipeline.flow_export import parse_listen
+    from homeguard.service.metrics import daemon_metrics
+
+    host, port = parse_listen(listen)
+    try:
+        return MetricsServer(host, port, lambda: daemon_metrics(daemon, db_file))
+    except OSError as exc:
+        raise ConfigError(f"metrics_listen {listen}: cannot listen there: {exc.strerror}") from exc
 
 
 @click.command()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from homeguard.capture.source import CaptureSource, Frame
@@ -69,6 +69,7 @@ class PipelineStats:
     internal_errors: int = 0  # bugs: an exception that is not a DecodeError
     shed: int = 0  # bulk segments counted without decoding, under load (pipeline/shedding.py)
     flood_skipped: int = 0  # packets from unknown MACs during a MAC flood (state/flood.py)
+    events_by_type: dict[str, int] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -98,6 +99,7 @@ class Pipeline:
         # The process's own health (CPU, memory, start) for capture_stats rows; the app
         # wires in the service's self-monitor.
         self.health: Callable[[], dict[str, Any]] = dict
+        self.output_drops: Callable[[], int] = lambda: 0  # events the outputs' full queues dropped
         # What is wrong with the daemon's other sources (pipeline/feed.py), for capture_stats.
         self.source_problems: Callable[[float], list[str]] = lambda now: []
         self.shedding = False  # set by the daemon while the kernel drops packets
@@ -538,6 +540,8 @@ class Pipeline:
             event["capture.file"] = self.capture_file
             event["capture.frame"] = self.frame_no
         self.stats.events += 1
+        by_type = self.stats.events_by_type
+        by_type[event["type"]] = by_type.get(event["type"], 0) + 1
         for sink in self.sinks:
             sink(event)
 

@@ -53,6 +53,7 @@ class EveStats:
 
 class EveLog:
     def __init__(self, paths: list[str]) -> None:
+        self.name = "suricata-eve"
         self.files = FollowedFiles(paths, "Suricata's EVE log", log)
         self.stats = EveStats()
 

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 
 class Feed(Protocol):
+    name: str  # for the log and the metrics: flow-export, resolver-log, pihole, suricata-eve
+
     def drain(self, pipeline: Pipeline, now: float) -> int:
         """Feed what arrived; `now` inf at the end (nothing is held back then)."""
         ...

@@ -54,6 +54,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 class FlowCollector:
     def __init__(self, listen: str) -> None:
+        self.name = "flow-export"
         host, port = parse_listen(listen)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)

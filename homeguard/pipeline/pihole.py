@@ -37,6 +37,7 @@ REPLY_RCODES = {2: "NXDOMAIN", 7: "SERVFAIL", 8: "REFUSED", 9: "NOTIMP"}  # the 
 
 class PiholeDatabase:
     def __init__(self, path: str) -> None:
+        self.name = "pihole"
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
         self._inode = -1

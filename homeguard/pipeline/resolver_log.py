@@ -45,6 +45,7 @@ class ResolverLogStats:
 
 class ResolverLog:
     def __init__(self, paths: list[str]) -> None:
+        self.name = "resolver-log"
         self.files = FollowedFiles(paths, "the resolver log", log)
         self.stats = ResolverLogStats()
         self._askers: dict[str, str] = {}

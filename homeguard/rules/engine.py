@@ -3,6 +3,7 @@ producing findings. Rule state survives a reload for every rule id that stays.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,6 +36,7 @@ class RuleEngine:
         *,
         learning: bool = True,
     ) -> None:
+        self.evaluation_seconds = 0.0  # time spent matching events against rules
         self.sinks: list[FindingSink] = sinks or []
         self.store = store
         self.learning = learning  # tests switch first-seen learning off
@@ -79,9 +81,11 @@ class RuleEngine:
     def __call__(self, event: Event) -> None:
         dispatch = self.by_type.get(event["type"])
         if dispatch is not None:
+            started = time.perf_counter()  # a duration of work for the metrics, not a time of day
             for rule, matches in dispatch.candidates(event):
                 if matches(event):
                     self._matched(rule, event)
+            self.evaluation_seconds += time.perf_counter() - started
 
     def _matched(self, rule: Rule, event: Event) -> None:
         runtime = self.runtimes[rule.id]

@@ -80,6 +80,14 @@ class ConfigValues(TypedDict):
             "that asked (docs/sources.md).",
         ),
     ]
+    metrics_listen: Annotated[
+        str | None,
+        About(
+            None,
+            "Serve Prometheus metrics at http://HOST:PORT/metrics, such as 127.0.0.1:9847 "
+            "(docs/metrics.md). No label names a device or a domain. Empty: off.",
+        ),
+    ]
     pihole_db: Annotated[
         str | None,
         About(
