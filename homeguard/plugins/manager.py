@@ -8,6 +8,7 @@ import pluggy
 from homeguard.errors import PluginError
 from homeguard.plugins import default_enrichers, default_outputs, default_protocols, default_sources
 from homeguard.plugins.default_exports import ExportPlugin
+from homeguard.plugins.default_home_assistant import HomeAssistantPlugin
 from homeguard.plugins.hookspecs import PROJECT, HookSpecs
 
 SHIPPED_PLUGINS = (default_protocols, default_enrichers, default_outputs, default_sources)
@@ -22,6 +23,7 @@ def plugin_manager(entry_points: bool = True) -> pluggy.PluginManager:
     for plugin in SHIPPED_PLUGINS:
         manager.register(plugin, name=f"homeguard.{plugin.__name__.rsplit('.', 1)[1]}")
     manager.register(ExportPlugin(), name="homeguard.default_exports")  # one per manager: it holds state
+    manager.register(HomeAssistantPlugin(), name="homeguard.default_home_assistant")  # the same
     if entry_points:
         try:
             manager.load_setuptools_entrypoints(PROJECT)

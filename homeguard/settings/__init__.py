@@ -80,6 +80,23 @@ class ConfigValues(TypedDict):
             "that asked (docs/sources.md).",
         ),
     ]
+    mqtt_url: Annotated[
+        str | None,
+        About(
+            None,
+            "Publish devices, findings and the household's state to Home Assistant through this MQTT "
+            "broker: mqtt://user:password@host:1883 or mqtts://... (docs/home-assistant.md). The password "
+            "is masked in logs. Empty: off.",
+        ),
+    ]
+    mqtt_ca_file: Annotated[
+        str | None,
+        About(None, "The CA certificate to check an mqtts:// broker with. Empty: the system's CAs."),
+    ]
+    mqtt_discovery_prefix: Annotated[
+        str, About("homeassistant", "Home Assistant's MQTT discovery prefix (its default is homeassistant).")
+    ]
+    mqtt_topic: Annotated[str, About("homeguard", "The topic HomeGuard's states and events go under.")]
     metrics_listen: Annotated[
         str | None,
         About(
