@@ -73,7 +73,8 @@ def mosquitto(folder: Path, port: int, tls_port: int) -> Iterator[subprocess.Pop
     assert pki is None or pki.ca == ca
     conf = folder / "mosquitto.conf"
     conf.write_text(
-        f"user root\nper_listener_settings false\nallow_anonymous false\npassword_file {passwords}\npersistence false\n"
+        "user root\nper_listener_settings false\nallow_anonymous false\npersistence false\n"
+        f"password_file {passwords}\n"
         f"listener {port} 127.0.0.1\n"
         f"listener {tls_port} 127.0.0.1\ncafile {ca}\ncertfile {certificate}\nkeyfile {key}\n"
     )
