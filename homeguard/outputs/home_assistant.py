@@ -88,6 +88,7 @@ class HomeAssistantPublisher:
             self.client.tls_set(ca_certs=config["mqtt_ca_file"] or None)
         self.client.will_set(f"{self.topic}/status", "offline", qos=1, retain=True)
         self.client.reconnect_delay_set(1, 60)
+        self.client.max_queued_messages_set(MAX_QUEUED)  # while the link is down: bounded
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *_: self._connected.clear()
         self.client.connect_async(host, port, keepalive=30)
@@ -172,7 +173,10 @@ class HomeAssistantPublisher:
         self._stop.set()
         self._thread.join(timeout=5)
         if self._connected.is_set():
-            self.client.publish(f"{self.topic}/status", "offline", qos=1, retain=True).wait_for_publish(2)
+            try:  # a clean stop says offline itself; the last will is for a crash
+                self.client.publish(f"{self.topic}/status", "offline", qos=1, retain=True).wait_for_publish(2)
+            except (RuntimeError, ValueError) as exc:
+                log.debug("could not say offline: %s", exc)
         self.client.disconnect()
         self.client.loop_stop()
 
