@@ -37,12 +37,14 @@ from homeguard.clock import Clock
 from homeguard.errors import ConfigError
 from homeguard.findings.model import Finding
 from homeguard.settings import ConfigValues
-from homeguard.store.home_assistant import device_states, open_findings
+from homeguard.state.visibility import visibility_verdict
+from homeguard.store.home_assistant import device_states, last_capture_stats, open_findings
 
 log = logging.getLogger("homeguard.mqtt")
 STATE_INTERVAL = 60.0
 MAX_QUEUED = 1000
 HOME_FOR = 600.0  # seconds since last seen within which a device is home
+STALE_STATS = 300.0  # a statistics row older than this: the capture has stopped
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
 
 
@@ -76,6 +78,7 @@ class HomeAssistantPublisher:
         self.db_path, self.clock = db_path, clock
         self.dropped = 0
         self.published = 0
+        self.started = clock.time()
         self._findings: queue.Queue[Finding] = queue.Queue(MAX_QUEUED)
         self._published_devices: set[str] = set()
         self._connected = threading.Event()
@@ -106,8 +109,9 @@ class HomeAssistantPublisher:
             self.dropped += 1
 
     def on_event(self, event: dict[str, Any]) -> None:
-        """From the output queue: a device that arrived is published at the next turn."""
-        if event.get("type") == "device_new":
+        """From the output queue: a device that arrived, or a new statistics line (capture
+        health and visibility), is published at the next turn."""
+        if event.get("type") in ("device_new", "capture_stats"):
             self._refresh.set()
 
     # -- the publisher's thread ---------------------------------------------
@@ -149,12 +153,15 @@ class HomeAssistantPublisher:
         try:
             day = time.strftime("%Y-%m-%d", time.localtime(self.clock.time()))
             devices = device_states(db, day)
-            attention = open_findings(db)
+            household = {
+                "attention": open_findings(db),
+                **capture_state(last_capture_stats(db), self.clock.time(), self.started),
+            }
         finally:
             db.close()
         for config_topic, config in household_configs(self.prefix, self.topic):
             self._publish(config_topic, config, retain=True)
-        self._publish(f"{self.topic}/household", {"attention": attention}, retain=True)
+        self._publish(f"{self.topic}/household", household, retain=True)
         seen = set()
         for device in devices:
             node = "homeguard_" + device["mac"].replace(":", "")
@@ -236,12 +243,42 @@ def household_configs(prefix: str, topic: str) -> list[tuple[str, dict[str, Any]
              "availability_topic": f"{topic}/status", "state_class": "measurement"},
         ),
         (
+            f"{prefix}/sensor/homeguard/capture/config",
+            {"name": "Capture", "unique_id": "homeguard_capture", "device": device,
+             "state_topic": f"{topic}/household", "value_template": "{{ value_json.capture }}",
+             "availability_topic": f"{topic}/status"},
+        ),
+        (
+            f"{prefix}/sensor/homeguard/visibility/config",
+            {"name": "What HomeGuard sees", "unique_id": "homeguard_visibility", "device": device,
+             "state_topic": f"{topic}/household", "value_template": "{{ value_json.visibility }}",
+             "availability_topic": f"{topic}/status"},
+        ),
+        (
             f"{prefix}/event/homeguard/finding/config",
             {"name": "New finding", "unique_id": "homeguard_finding", "device": device,
              "state_topic": f"{topic}/finding", "event_types": SEVERITIES,
              "availability_topic": f"{topic}/status"},
         ),
     ]  # fmt: skip
+
+
+def capture_state(rows: list[dict[str, Any]], now: float, started: float) -> dict[str, str]:
+    """The household's capture health (starting, capturing, dropping, stopped) and what
+    HomeGuard sees (the overview's and doctor's verdict: sees_all, one_way, broadcast_only,
+    nothing). Rows from before this daemon started are an earlier run's."""
+    if not rows or float(rows[0]["ts"]) < started:
+        return {"capture": "starting", "visibility": "nothing"}
+    newest = rows[0]
+    if newest["stopped"] or now - float(newest["ts"]) > STALE_STATS:
+        capture = "stopped"
+    elif len(rows) > 1 and (newest["kernel_drops"] or 0) > (rows[1]["kernel_drops"] or 0):
+        capture = "dropping"
+    else:
+        capture = "capturing"
+    between = newest["flows_between_others"] or 0
+    other = (newest["flows_group"] or 0) + (newest["flows_own"] or 0)
+    return {"capture": capture, "visibility": visibility_verdict(between, other, newest["flows_answered"])}
 
 
 def device_state(device: dict[str, Any], now: float) -> dict[str, Any]:

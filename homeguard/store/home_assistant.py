@@ -22,6 +22,17 @@ ORDER BY d.mac
 OPEN_FINDINGS = "SELECT count(*) FROM findings WHERE resolved IS NULL AND acknowledged IS NULL"
 
 
+LAST_STATS = (
+    "SELECT ts, kernel_drops, stopped, flows_between_others, flows_group, flows_own, flows_answered "
+    "FROM capture_stats ORDER BY id DESC LIMIT 2"
+)
+
+
+def last_capture_stats(db: Database) -> list[dict[str, Any]]:
+    """The two newest statistics rows, newest first."""
+    return [dict(row) for row in db.query(LAST_STATS)]
+
+
 def device_states(db: Database, day: str) -> list[dict[str, Any]]:
     return [dict(row) for row in db.query(DEVICE_STATES, [day, day])]
 
