@@ -12,7 +12,10 @@ import urllib.request
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
+from scapy.all import wrpcap
 
+from tests import household
+from tests.conftest import homeguard
 from tests.test_service_lifecycle import daemon_running, wait_for_text
 
 DASHBOARD = Path(__file__).resolve().parents[1] / "docs" / "grafana" / "homeguard.json"
@@ -69,3 +72,21 @@ def test_a_running_daemon_serves_its_metrics_without_naming_anyone(tmp_path: Pat
     queries = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
     asked = {name for query in queries for name in re.findall(r"\b(?:homeguard|process)_[a-z_]+", query)}
     assert asked and asked <= served, asked - served
+
+
+def test_per_device_series_only_when_the_household_asks(tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"stats_interval: 1\nflush_interval: 1\nweb_listen: never\nmetrics_listen: 127.0.0.1:{port}\n"
+        "metrics_per_device: true\n"
+    )
+    db = tmp_path / "hg.db"
+    wrpcap(str(tmp_path / "day.pcap"), household.learning_week()[:400])
+    homeguard("replay", str(tmp_path / "day.pcap"), "--db", str(db))
+    with daemon_running(tmp_path, config) as (_, log):
+        wait_for_text(log, "Prometheus metrics on")
+        families = scrape(port)
+    macs = {labels["mac"] for labels, _ in families["homeguard_device_sent_bytes"]}
+    assert macs and all(MAC.fullmatch(mac) for mac in macs)
+    assert {labels["mac"] for labels, _ in families["homeguard_device_open_findings"]} == macs

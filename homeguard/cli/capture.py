@@ -90,7 +90,7 @@ def run(
             daemon.rules = RuleReloader(
                 household.engine, household.ruleset, app.rule_loader(household, lambda: live.config)
             )
-            metrics = serve_metrics(config.values["metrics_listen"], daemon, db_file)
+            metrics = serve_metrics(config, daemon, db_file)
             daemon.install_signal_handlers()
             try:
                 daemon.run()
@@ -103,8 +103,9 @@ def run(
         household.close()
 
 
-def serve_metrics(listen: str | None, daemon: Daemon, db_file: Path) -> MetricsServer | None:
+def serve_metrics(config: Config, daemon: Daemon, db_file: Path) -> MetricsServer | None:
     """The Prometheus endpoint, when metrics_listen asks for one."""
+    listen, per_device = config.values["metrics_listen"], config.values["metrics_per_device"]
     if not listen:
         return None
     from homeguard.outputs.metrics import MetricsServer
@@ -113,7 +114,7 @@ def serve_metrics(listen: str | None, daemon: Daemon, db_file: Path) -> MetricsS
 
     host, port = parse_listen(listen)
     try:
-        return MetricsServer(host, port, lambda: daemon_metrics(daemon, db_file))
+        return MetricsServer(host, port, lambda: daemon_metrics(daemon, db_file, per_device))
     except OSError as exc:
         raise ConfigError(f"metrics_listen {listen}: cannot listen there: {exc.strerror}") from exc
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import psutil
@@ -13,6 +14,7 @@ from sqlite_utils import Database
 from homeguard import __version__
 from homeguard.outputs.metrics import Metric
 from homeguard.service.daemon import Daemon
+from homeguard.store.home_assistant import device_states
 from homeguard.store.metrics import alert_counts, finding_counts
 
 
@@ -24,7 +26,7 @@ def gauge(name: str, help_text: str, value: float) -> Metric:
     return Metric(name, "gauge", help_text, [({}, float(value))])
 
 
-def daemon_metrics(daemon: Daemon, db_path: Path) -> list[Metric]:
+def daemon_metrics(daemon: Daemon, db_path: Path, per_device: bool = False) -> list[Metric]:
     pipeline, counters = daemon.pipeline, daemon.source.counters
     stats = pipeline.stats
     metrics = [
@@ -67,7 +69,7 @@ def daemon_metrics(daemon: Daemon, db_path: Path) -> list[Metric]:
             ],
         ),
         *_process(),
-        *_store(db_path),
+        *_store(db_path, per_device, daemon.clock.time()),
     ]
     return metrics
 
@@ -86,7 +88,7 @@ def _process() -> list[Metric]:
         ]
 
 
-def _store(db_path: Path) -> list[Metric]:
+def _store(db_path: Path, per_device: bool, now: float) -> list[Metric]:
     size = sum(os.path.getsize(p) for p in (db_path, Path(f"{db_path}-wal")) if p.exists())
     metrics = [gauge("homeguard_database_bytes", "Size of the database and its write-ahead log.", size)]
     try:
@@ -96,10 +98,21 @@ def _store(db_path: Path) -> list[Metric]:
     try:
         findings = finding_counts(db)
         alerts = alert_counts(db)
+        devices = device_states(db, time.strftime("%Y-%m-%d", time.localtime(now))) if per_device else []
     except sqlite3.Error:
         return metrics
     finally:
         db.close()
+    if per_device:  # only when the household asked (metrics_per_device)
+        labelled = [({"mac": d["mac"], "name": d["name"]}, d) for d in devices]
+        metrics.append(
+            Metric("homeguard_device_sent_bytes", "gauge", "Bytes a device sent today (metrics_per_device).",
+                   [(labels, float(d["sent"])) for labels, d in labelled])
+        )  # fmt: skip
+        metrics.append(
+            Metric("homeguard_device_open_findings", "gauge", "Open findings of a device (metrics_per_device).",
+                   [(labels, float(d["open"])) for labels, d in labelled])
+        )  # fmt: skip
     metrics.append(
         Metric(
             "homeguard_findings",

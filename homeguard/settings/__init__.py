@@ -80,6 +80,14 @@ class ConfigValues(TypedDict):
             "that asked (docs/sources.md).",
         ),
     ]
+    metrics_per_device: Annotated[
+        bool,
+        About(
+            False,
+            "Add per-device series to the Prometheus metrics, labelled with each device's MAC and name "
+            "(data sent today, open findings). Off: no label identifies anyone in the household.",
+        ),
+    ]
     mqtt_url: Annotated[
         str | None,
         About(
