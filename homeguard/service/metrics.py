@@ -110,7 +110,7 @@ def _store(db_path: Path, per_device: bool, now: float) -> list[Metric]:
                    [(labels, float(d["sent"])) for labels, d in labelled])
         )  # fmt: skip
         metrics.append(
-            Metric("homeguard_device_open_findings", "gauge", "Open findings of a device (metrics_per_device).",
+            Metric("homeguard_device_open_findings", "gauge", "A device's open findings.",
                    [(labels, float(d["open"])) for labels, d in labelled])
         )  # fmt: skip
     metrics.append(
