@@ -46,7 +46,11 @@ def unavailable_reason() -> str | None:
 
 
 class Lab:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, mirror: bool = True) -> None:
+        # mirror: the bridge floods every frame to the monitor (ageing_time 0), as a mirror
+        # port would; without, it is an ordinary learning switch and the monitor an
+        # ordinary port (with ARP on, to take part when it intercepts).
+        self.mirror = mirror
         self.prefix = f"hg{os.getpid() % 100000}"
         self.workdir = workdir
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -86,7 +90,7 @@ class Lab:
             "type",
             "bridge",
             "ageing_time",
-            "0",
+            "0" if self.mirror else "30000",  # centiseconds: a switch's usual 300 s
             "stp_state",
             "0",
             "mcast_snooping",
@@ -130,7 +134,8 @@ class Lab:
             "netns",
             sw,
         )
-        self.sh("ip", "-n", self.ns("monitor"), "link", "set", "mon0", "multicast", "off", "arp", "off", "up")
+        quiet = ("multicast", "off", "arp", "off") if self.mirror else ()
+        self.sh("ip", "-n", self.ns("monitor"), "link", "set", "mon0", *quiet, "up")
         self.sh("ip", "-n", sw, "link", "set", "portmon", "master", "br0", "up")
 
     def down(self) -> None:

@@ -16,7 +16,9 @@ from homeguard.settings import Config, load_config
 
 if TYPE_CHECKING:
     from homeguard.outputs.metrics import MetricsServer
+    from homeguard.pipeline.core import Pipeline
     from homeguard.service.daemon import Daemon
+    from homeguard.service.intercept import Interceptor
 
 events_option = click.option(
     "--events",
@@ -91,16 +93,51 @@ def run(
                 household.engine, household.ruleset, app.rule_loader(household, lambda: live.config)
             )
             metrics = serve_metrics(config, daemon, db_file)
+            interceptor = intercept(config, source.name, household.pipeline, db_file)
             daemon.install_signal_handlers()
             try:
                 daemon.run()
             finally:
+                if interceptor is not None:
+                    interceptor.close()  # the devices get their gateway back first
                 if metrics is not None:
                     metrics.close()
     finally:
         if dashboard is not None:
             dashboard.close()
         household.close()
+
+
+def intercept(config: Config, interface: str, pipeline: Pipeline, db_file: Path) -> Interceptor | None:
+    """Interception for the devices intercept_devices names (opt-in: docs/sources.md)."""
+    if not config.values["intercept_devices"]:
+        return None
+    from homeguard.service.intercept import start_interception
+
+    return start_interception(config.values, interface, pipeline, intercept_state_file(db_file))
+
+
+def intercept_state_file(db_file: Path) -> Path:
+    return db_file.parent / "intercept.json"
+
+
+@click.command("intercept-restore")
+@config_option
+@click.option(
+    "--db", "db_path", help="The database whose interception to end (default: db_path in the config)."
+)
+@version_option
+def intercept_restore(config_file: str | None, db_path: str | None) -> None:
+    """Tell intercepted devices their gateway's real address again, and put IP forwarding
+    back: after any stop of `run`, a crash included (the unit's ExecStopPost). Does
+    nothing when nothing was intercepted."""
+    from homeguard.service.intercept import restore
+    from homeguard.store.database import database_path
+
+    config = load_config(config_file, {"db_path": db_path})
+    setup_logging(config.values["log_level"])
+    state_file = intercept_state_file(database_path(config.values["db_path"]))
+    click.echo("interception ended" if restore(state_file) else "nothing was intercepted")
 
 
 def serve_metrics(config: Config, daemon: Daemon, db_file: Path) -> MetricsServer | None:

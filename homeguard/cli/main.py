@@ -9,7 +9,7 @@ import sys
 import click
 
 from homeguard.cli.alerts import alerts, mute, notify_group, unmute
-from homeguard.cli.capture import replay, run
+from homeguard.cli.capture import intercept_restore, replay, run
 from homeguard.cli.fleet import fleet_group
 from homeguard.cli.options import version_option
 from homeguard.cli.report import report
@@ -154,6 +154,7 @@ for command in (
     report,
     web,
     fleet_group,
+    intercept_restore,
 ):
     cli.add_command(command)
 

@@ -80,6 +80,19 @@ class ConfigValues(TypedDict):
             "that asked (docs/sources.md).",
         ),
     ]
+    intercept_devices: Annotated[
+        list[str],
+        About(
+            [],
+            "Opt-in interception on a plain switch port: the MACs of the devices whose traffic to the "
+            "gateway should pass through this machine (HomeGuard answers ARP for the gateway to them "
+            "alone, and forwards). Read docs/sources.md first. Empty: off.",
+        ),
+    ]
+    intercept_gateway: Annotated[
+        str | None,
+        About(None, "The gateway's IPv4 address for interception. Empty: the default route's."),
+    ]
     metrics_per_device: Annotated[
         bool,
         About(

@@ -46,6 +46,7 @@ class Infrastructure:
         self.gateways: set[str] = set()
         self.home_prefixes: set[bytes] = set()  # first 8 bytes of the IPv6 /64s routers hand out
         self.bindings: dict[bytes, Binding] = {}  # IPv4 address -> the MAC that claims it
+        self.interceptor_mac: bytes | None = None  # this machine's, while it intercepts (opt-in)
         self.max_bindings = max_bindings
         # What was learned (not configured) since the last write: (kind, value). The
         # pipeline stores it, so a restart knows the household's gear at once and a rogue
@@ -131,8 +132,8 @@ class Infrastructure:
         the claim gets arp.owner_mac, and the owner keeps the address, so its own
         answers are never the ones blamed."""
         ip, mac = msg.sender_ip, msg.sender_mac
-        if ip is None or mac is None or not any(ip):
-            return
+        if ip is None or mac is None or not any(ip) or mac == self.interceptor_mac:
+            return  # HomeGuard's own interception replies neither bind an address nor spoof
         if ip_text(ip) in self.gateways:
             event["arp.gateway"] = True
         owner = self.bindings.get(ip)
