@@ -68,7 +68,9 @@ class FlowCollector:
         self.stats = CollectorStats()
         self.templates = Templates()
         self._queue: queue.Queue[FlowRecord] = queue.Queue(MAX_QUEUED)
-        self._held: dict[tuple[int, bytes, int, bytes, int], FlowRecord] = {}
+        # Records waiting for their reverse, with when they arrived (our clock: the
+        # exporter's may be set wrong, and its times are only reported).
+        self._held: dict[tuple[int, bytes, int, bytes, int], tuple[FlowRecord, float]] = {}
         self._heard: tuple[float, int] | None = None  # when the datagram count last moved, and it
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._receive, name="flow-export", daemon=True)
@@ -120,13 +122,14 @@ class FlowCollector:
             reverse_key = (record.proto, record.dst_ip, record.dport, record.src_ip, record.sport)
             reverse = self._held.pop(reverse_key, None)
             if reverse is not None:
-                fed += self._feed(pipeline, reverse, record)
+                fed += self._feed(pipeline, reverse[0], record)
             else:
                 if len(self._held) >= MAX_HELD:
-                    fed += self._feed(pipeline, self._held.pop(next(iter(self._held))), None)
-                self._held[(record.proto, record.src_ip, record.sport, record.dst_ip, record.dport)] = record
-        for key in [k for k, r in self._held.items() if r.end < now - PAIR_WAIT]:
-            fed += self._feed(pipeline, self._held.pop(key), None)
+                    fed += self._feed(pipeline, self._held.pop(next(iter(self._held)))[0], None)
+                key = (record.proto, record.src_ip, record.sport, record.dst_ip, record.dport)
+                self._held[key] = (record, now)
+        for key in [k for k, (_, arrived) in self._held.items() if arrived < now - PAIR_WAIT]:
+            fed += self._feed(pipeline, self._held.pop(key)[0], None)
         return fed
 
     @staticmethod
