@@ -141,12 +141,18 @@ def mailbox() -> Iterator[Mailbox]:
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
     """A household network of namespaces (tests/netns_lab.py), taken down afterwards."""
+    yield from lab_running(tmp_path)
+
+
+def lab_running(tmp_path: Path, mirror: bool = True) -> Iterator[Lab]:
+    """The lab, up for as long as the caller needs it (a fixture's body): skipped where
+    namespaces cannot be made, unless CI requires them."""
     reason = unavailable_reason()
     if reason:
         if os.environ.get("HOMEGUARD_REQUIRE_NETNS"):
             pytest.fail(f"the namespace lab is required here but {reason}")
         pytest.skip(reason)
-    lab = Lab(tmp_path)
+    lab = Lab(tmp_path, mirror=mirror)
     try:
         lab.up()
         yield lab

@@ -8,7 +8,6 @@ entry for the gateway points at the real gateway again."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import homeguard
-from tests.netns_lab import MACS, Lab, start_homeguard, unavailable_reason, wait_for
+from tests.conftest import homeguard, lab_running
+from tests.netns_lab import MACS, Lab, start_homeguard, wait_for
 from tests.tls import make_pki
 
 MONITOR_IP = "192.168.77.50"
@@ -37,18 +36,10 @@ RESTORED_WITHIN = 5.0  # seconds, as docs/sources.md promises
 
 @pytest.fixture
 def switch_lab(tmp_path: Path) -> Iterator[Lab]:
-    reason = unavailable_reason()
-    if reason:
-        if os.environ.get("HOMEGUARD_REQUIRE_NETNS"):
-            pytest.fail(f"the namespace lab is required here but {reason}")
-        pytest.skip(reason)
-    lab = Lab(tmp_path, mirror=False)
-    try:
-        lab.up()
+    """The lab with an ordinary learning switch, and an address for the monitor."""
+    for lab in lab_running(tmp_path, mirror=False):
         lab.sh("ip", "-n", lab.ns("monitor"), "addr", "add", f"{MONITOR_IP}/24", "dev", "mon0")
         yield lab
-    finally:
-        lab.down()
 
 
 def gateway_mac_seen_by_laptop(lab: Lab) -> str:

@@ -254,3 +254,12 @@ def test_new_rows_of_pihole_s_database_are_lookups_of_the_device_that_asked(tmp_
     problem = pihole.problem(TS0 + 6 + 600)
     assert problem is not None and "has been unreadable for 10 minutes" in problem
     pihole.close()
+
+
+def test_a_name_in_an_answer_or_a_type_is_made_safe_too() -> None:
+    askers: dict[str, str] = {}
+    parse_line("dnsmasq[88]: query[PTR] 5.1.168.192.in-addr.arpa from 192.168.1.20", askers)
+    reply = parse_line("dnsmasq[88]: reply 5.1.168.192.in-addr.arpa is evil\x1b[2Jhost", askers)
+    assert reply is not None and reply.answers == ("evil\\x1b[2Jhost",)
+    entry = parse_line('{"QH": "x.example", "QT": "A\\u202eB", "IP": "192.168.1.40"}', {})
+    assert entry is not None and entry.qtype == "A\\u202eB"

@@ -55,7 +55,7 @@ def parse_line(line: str, askers: dict[str, str]) -> Lookup | None:
             return None
         if value in RCODES or value.startswith("<"):  # NXDOMAIN, NODATA, <CNAME>
             return Lookup(client, name, rcode=RCODES.get(value, "NOERROR"))
-        return Lookup(client, name, rcode="NOERROR", answers=(value,))
+        return Lookup(client, name, rcode="NOERROR", answers=(network_name(value),))  # an address or a name
     found = UNBOUND.search(line)
     if found:
         client, raw_name, qtype, rcode = found.groups()
@@ -88,4 +88,5 @@ def adguard_entry(line: str) -> Lookup | None:
             addresses = tuple(
                 r.value for r in message.answers if r.rtype in (RTYPE_A, RTYPE_AAAA) and r.value
             )
-    return Lookup(client, network_name(name), qtype if isinstance(qtype, str) else "", rcode, addresses)
+    kind = network_name(qtype) if isinstance(qtype, str) else ""
+    return Lookup(client, network_name(name), kind, rcode, addresses)
