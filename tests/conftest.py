@@ -158,3 +158,44 @@ def lab_running(tmp_path: Path, mirror: bool = True) -> Iterator[Lab]:
         yield lab
     finally:
         lab.down()
+
+
+@pytest.fixture
+def veth() -> Iterator[tuple[str, str]]:
+    """Two namespaces joined by a veth pair: (sender namespace, capture namespace)."""
+    prefix = f"hgring{os.getpid() % 100000}"
+    sender, capture = f"{prefix}-a", f"{prefix}-b"
+    commands = [
+        ["ip", "netns", "add", sender],
+        ["ip", "netns", "add", capture],
+        [
+            "ip",
+            "link",
+            "add",
+            f"{prefix}a",
+            "netns",
+            sender,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            f"{prefix}b",
+            "netns",
+            capture,
+        ],
+        ["ip", "-n", sender, "link", "set", f"{prefix}a", "up"],
+        ["ip", "-n", capture, "link", "set", f"{prefix}b", "up"],
+    ]
+    try:
+        for command in commands:
+            subprocess.run(command, check=True, capture_output=True, timeout=30)
+        for namespace in (sender, capture):  # only the frames the test sends
+            subprocess.run(
+                ["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"],
+                check=True,
+                timeout=30,
+            )
+        yield sender, capture
+    finally:
+        for namespace in (sender, capture):
+            subprocess.run(["ip", "netns", "del", namespace], capture_output=True, timeout=30)

@@ -75,7 +75,7 @@ def open_live(
     check_interface(interface)
     if ring_bytes > 0:
         try:
-            return _opened(
+            return opened_with_advice(
                 lambda: RingSource(
                     interface,
                     bpf_filter,
@@ -103,7 +103,7 @@ def check_interface(interface: str) -> None:
         ) from exc
 
 
-def _opened(make: Callable[[], T], interface: str, bpf_filter: str | None) -> T:
+def opened_with_advice(make: Callable[[], T], interface: str, bpf_filter: str | None) -> T:
     """Open a capture socket, with the errors a user can act on put in words."""
     # scapy warns that it cannot guess a layer for raw sockets: we decode ourselves.
     logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
@@ -147,7 +147,7 @@ class LiveSource:
         self.buffer_bytes = 0
         self.kind = "receive buffer"
         check_interface(interface)
-        self._scapy_socket = _opened(
+        self._scapy_socket = opened_with_advice(
             lambda: self._open(interface, bpf_filter, promiscuous), interface, bpf_filter
         )
         self._sock: socket.socket = self._scapy_socket.ins
@@ -209,6 +209,12 @@ class LiveSource:
                 next_stats = now + 1.0
             yield None
             select.select([sock], [], [], IDLE_TICK)
+
+    def caught_up(self, now: float) -> float:
+        return now
+
+    def problem(self, now: float) -> str | None:
+        return None
 
     def close(self) -> None:
         self.read_kernel_drops()

@@ -26,7 +26,7 @@ import select
 import socket
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from threading import Event
 
@@ -63,6 +63,8 @@ BLOCK_HEADER = struct.Struct("=8xIII")
 FRAME_HEADER = struct.Struct("=IIIIIIHHIIH")
 STATUS_OFFSET = 8  # of block_status in the block descriptor
 BLOCK_STATUS = struct.Struct("=I")
+SEQUENCE_OFFSET = 24  # of tpacket_hdr_v1's seq_num: the kernel numbers the blocks it fills
+SEQUENCE = struct.Struct("=Q")
 
 
 class RingUnavailable(OSError):
@@ -83,79 +85,95 @@ class RingSource:
         fanout_group: int | None = None,
         stop: Event | None = None,
         clock: Clock,
+        attached: socket.socket | None = None,
     ) -> None:
+        """A ring of its own, or, with `attached`, the ring of a socket another process
+        opened with open_ring_socket (a capture worker's): that process reads the
+        kernel's counters, and reading starts at the oldest block waiting, so a worker
+        that replaces one that died goes on where it stopped."""
         self.name = interface
         self.clock = clock
         self.counters = CaptureCounters()
         self.stop = stop or Event()
         self.linktype = interface_linktype(interface)
         self.kind = "TPACKET_V3 ring"
-        self.blocks = max(2, ring_bytes // BLOCK_SIZE)
+        self.blocks = ring_blocks(ring_bytes)
         self.buffer_bytes = self.blocks * BLOCK_SIZE
-        self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)  # no frames until bound
+        self.owns_counters = attached is None
+        self.idle_tick = IDLE_TICK  # a capture worker wakes more often, to say how far it read
+        self._sock = attached or open_ring_socket(
+            interface, bpf_filter, promiscuous=promiscuous, ring_bytes=ring_bytes, fanout_group=fanout_group
+        )
         try:
-            if bpf_filter:
-                _attach_filter(self._sock, bpf_filter, interface)
-            self._map = self._ring(self._sock)
-            self._sock.bind((interface, ETH_P_ALL))
-            if promiscuous:
-                mreq = struct.pack("IHH8s", socket.if_nametoindex(interface), PACKET_MR_PROMISC, 0, b"")
-                self._sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq)
-            if fanout_group is not None:
-                join_fanout(self._sock, fanout_group)
-        except BaseException:
-            self._sock.close()
-            raise
-        self._poll = select.poll()
-        self._poll.register(self._sock.fileno(), select.POLLIN | select.POLLERR)
-        self._block = 0
-
-    def _ring(self, sock: socket.socket) -> mmap.mmap:
-        try:
-            sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V3)
-            frames = self.buffer_bytes // FRAME_SIZE
-            request = struct.pack("7I", BLOCK_SIZE, self.blocks, FRAME_SIZE, frames, RETIRE_MS, 0, 0)
-            sock.setsockopt(SOL_PACKET, PACKET_RX_RING, request)
-            return mmap.mmap(
-                sock.fileno(), self.buffer_bytes, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE
+            self._map = mmap.mmap(
+                self._sock.fileno(), self.buffer_bytes, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE
             )
         except OSError as exc:
-            raise RingUnavailable(exc.errno, f"no TPACKET_V3 ring: {exc.strerror or exc}") from exc
+            self._sock.close()
+            raise RingUnavailable(exc.errno, f"cannot map the ring: {exc.strerror or exc}") from exc
+        self._poll = select.poll()
+        self._poll.register(self._sock.fileno(), select.POLLIN | select.POLLERR)
+        self._block: int | None = 0 if attached is None else None
+        # Called after the last frame of a block, before the block goes back to the
+        # kernel: a worker sends that block's events there, so each block is either
+        # delivered or still in the ring for the worker that takes over.
+        self.on_block_done: Callable[[], None] | None = None
+
+    def wake_on(self, fd: int) -> None:
+        """Wake from the idle wait when `fd` becomes readable too (a worker's order pipe),
+        so an order is acted on at once rather than at the next idle tick."""
+        self._poll.register(fd, select.POLLIN)
 
     def read_kernel_drops(self) -> int:
         """Add the kernel's counters (which reset on each read) to ours."""
-        _received, dropped, _frozen = struct.unpack(
-            "III", self._sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 12)
-        )
-        self.counters.kernel_drops += dropped
+        if self.owns_counters:
+            self.counters.kernel_drops += kernel_drops(self._sock)
         return self.counters.kernel_drops
 
     def frames(self) -> Iterator[Frame | None]:
-        ring, stop, poll = self._map, self.stop, self._poll
+        stop, poll = self.stop, self._poll
         yield None  # a first tick at once, as the plain socket gives it
         while not stop.is_set():
-            start = self._block * BLOCK_SIZE
-            if not ring[start + STATUS_OFFSET] & TP_STATUS_USER:
+            block = self._ready_block()
+            if block is None:
                 with contextlib.suppress(InterruptedError):  # a signal: look at the stop flag again
-                    poll.poll(IDLE_TICK * 1000)
-                if not ring[start + STATUS_OFFSET] & TP_STATUS_USER:
+                    poll.poll(self.idle_tick * 1000)
+                block = self._ready_block()
+                if block is None:
                     self.read_kernel_drops()
                     yield None
-                continue
-            yield from self._next_block(ring, start)
+                    continue
+            yield from self._next_block(block)
         # Stopping: what arrived before the stop is in blocks the kernel may not have
         # retired yet. Wait out the retire timer once, then read every block handed over.
         time.sleep(2 * RETIRE_MS / 1000)
         for _ in range(self.blocks):
-            start = self._block * BLOCK_SIZE
-            if not ring[start + STATUS_OFFSET] & TP_STATUS_USER:
+            block = self._ready_block()
+            if block is None:
                 break
-            yield from self._next_block(ring, start)
+            yield from self._next_block(block)
 
-    def _next_block(self, ring: mmap.mmap, start: int) -> Iterator[Frame]:
+    def _ready_block(self) -> int | None:
+        """The next block, if the kernel has handed it over. A reader that does not know
+        where its predecessor stopped takes the waiting block the kernel numbered first."""
+        ring = self._map
+        if self._block is not None:
+            return self._block if ring[self._block * BLOCK_SIZE + STATUS_OFFSET] & TP_STATUS_USER else None
+        waiting = [
+            (SEQUENCE.unpack_from(ring, block * BLOCK_SIZE + SEQUENCE_OFFSET)[0], block)
+            for block in range(self.blocks)
+            if ring[block * BLOCK_SIZE + STATUS_OFFSET] & TP_STATUS_USER
+        ]
+        return min(waiting)[1] if waiting else None
+
+    def _next_block(self, block: int) -> Iterator[Frame]:
+        ring = self._map
+        start = block * BLOCK_SIZE
         yield from self._block_frames(ring, start)
+        if self.on_block_done is not None:
+            self.on_block_done()
         BLOCK_STATUS.pack_into(ring, start + STATUS_OFFSET, TP_STATUS_KERNEL)  # hand the block back
-        self._block = (self._block + 1) % self.blocks
+        self._block = (block + 1) % self.blocks
         self.read_kernel_drops()
 
     def _block_frames(self, ring: mmap.mmap, start: int) -> Iterator[Frame]:
@@ -178,6 +196,12 @@ class RingSource:
             yield (sec + nsec * 1e-9 + shift, linktype, data, wirelen)
             at += next_offset
 
+    def caught_up(self, now: float) -> float:
+        return now
+
+    def problem(self, now: float) -> str | None:
+        return None
+
     def close(self) -> None:
         try:
             self.read_kernel_drops()
@@ -186,6 +210,53 @@ class RingSource:
                 raise
         self._map.close()
         self._sock.close()
+
+
+def ring_blocks(ring_bytes: int) -> int:
+    return max(2, ring_bytes // BLOCK_SIZE)
+
+
+def open_ring_socket(
+    interface: str,
+    bpf_filter: str | None = None,
+    *,
+    promiscuous: bool = True,
+    ring_bytes: int = 16 << 20,
+    fanout_group: int | None = None,
+) -> socket.socket:
+    """A packet socket with a TPACKET_V3 ring set up (not yet mapped), its filter
+    attached before it is bound, so no unfiltered frame ever arrives."""
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)  # no frames until bound
+    try:
+        if bpf_filter:
+            _attach_filter(sock, bpf_filter, interface)
+        _set_up_ring(sock, ring_blocks(ring_bytes))
+        sock.bind((interface, ETH_P_ALL))
+        if promiscuous:
+            mreq = struct.pack("IHH8s", socket.if_nametoindex(interface), PACKET_MR_PROMISC, 0, b"")
+            sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq)
+        if fanout_group is not None:
+            join_fanout(sock, fanout_group)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _set_up_ring(sock: socket.socket, blocks: int) -> None:
+    try:
+        sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V3)
+        frames = blocks * BLOCK_SIZE // FRAME_SIZE
+        request = struct.pack("7I", BLOCK_SIZE, blocks, FRAME_SIZE, frames, RETIRE_MS, 0, 0)
+        sock.setsockopt(SOL_PACKET, PACKET_RX_RING, request)
+    except OSError as exc:
+        raise RingUnavailable(exc.errno, f"no TPACKET_V3 ring: {exc.strerror or exc}") from exc
+
+
+def kernel_drops(sock: socket.socket) -> int:
+    """Frames the kernel dropped for this socket since the last call (reading resets)."""
+    _received, dropped, _frozen = struct.unpack("III", sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 12))
+    return int(dropped)
 
 
 def _with_vlan_tag(data: bytes, tci: int, tpid: int) -> bytes:

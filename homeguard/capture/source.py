@@ -39,3 +39,14 @@ class LiveCapture(CaptureSource, Protocol):
     stop: Event
     buffer_bytes: int
     kind: str  # what buffers it, for the log: "TPACKET_V3 ring", "receive buffer"
+
+    def problem(self, now: float) -> str | None:
+        """What is wrong with the capture besides drops (a capture worker died), for the
+        source-down rule; None when nothing is."""
+        ...
+
+    def caught_up(self, now: float) -> float:
+        """The time up to which the pipeline has every frame: `now` when frames reach it
+        as they come, earlier while capture workers' batches wait to be put in order. The
+        daemon's other sources hold what arrives after it (pipeline/feed.py)."""
+        ...
