@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 import pluggy
 from sqlite_utils import Database
 
+from homeguard.capture.live import open_live, opened_with_advice
+from homeguard.capture.ring import RingUnavailable
+from homeguard.capture.source import LiveCapture
 from homeguard.clock import Clock
 from homeguard.ledger.book import LedgerBook
 from homeguard.notify.delivery import AppriseNotifier
@@ -47,6 +50,7 @@ from homeguard.store.queries import learned_infrastructure, load_device_rows
 from homeguard.store.resilient import ResilientWriter
 from homeguard.store.retention import enforce
 from homeguard.store.web import with_dashboard_changes
+from homeguard.workers.pool import CapturePool, default_workers
 
 log = logging.getLogger("homeguard.app")
 # How long a stopping program waits for a database that cannot be written: a daemon
@@ -161,6 +165,40 @@ def build(
     patience = REPLAY_EXIT_PATIENCE if replay else DAEMON_EXIT_PATIENCE
     return Household(
         config, clock, registry, pipeline, engine, ruleset, writer, alerts, queued, direct, patience
+    )
+
+
+def open_capture(household: Household, interface: str) -> LiveCapture:
+    """Capture workers on every core (workers/pool.py), or, with capture_workers 0 or a
+    single core, capture in this process: the ring, else a plain socket."""
+    config, pipeline = household.config, household.pipeline
+    values = config.values
+    workers = values["capture_workers"]
+    workers = default_workers() if workers is None else workers
+    if workers and values["capture_ring_mb"] > 0:
+        db = household.db
+        known = (
+            (*load_device_rows(db, values["max_devices"]), learned_infrastructure(db)) if db else ([], [], [])
+        )
+        try:
+            pool = opened_with_advice(
+                lambda: CapturePool(config, interface, pipeline, workers, known=known),
+                interface,
+                values["bpf_filter"],
+            )
+        except RingUnavailable as exc:
+            log.warning("no capture workers on %s (%s): capturing in this process", interface, exc.strerror)
+        else:
+            monitor_health = pipeline.health
+            pipeline.health = lambda: {**monitor_health(), **pool.health()}
+            return pool
+    return open_live(
+        interface,
+        values["bpf_filter"],
+        promiscuous=values["promiscuous"],
+        ring_bytes=values["capture_ring_mb"] << 20,
+        buffer_bytes=values["socket_buffer_mb"] << 20,
+        clock=household.clock,
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import random
 import sqlite3
 import subprocess
@@ -22,7 +23,7 @@ from homeguard.decode.resolver_log import parse_line
 from homeguard.decode.text import ESCAPED_CATEGORIES
 from homeguard.events import Event
 from homeguard.pipeline.core import Pipeline
-from homeguard.pipeline.followed import FollowedFile
+from homeguard.pipeline.followed import FollowedFile, FollowedFiles
 from homeguard.pipeline.pihole import PiholeDatabase
 from homeguard.settings import Config
 from tests.conftest import TS0
@@ -137,6 +138,22 @@ def test_dnsmasq_and_unbound_lines_become_lookups_and_answers() -> None:
     )
     assert answered is not None and answered.rcode == "NXDOMAIN"
     assert parse_line("\x1b[31m" + "x" * 5000, askers) is None
+
+
+def test_a_logged_line_waits_until_the_capture_has_caught_up_with_it(tmp_path: Path) -> None:
+    """With capture workers the packets reach the household a moment late: a lookup the
+    resolver logged meanwhile waits for them, so the device that asked is known by then."""
+    path = tmp_path / "dnsmasq.log"
+    path.write_bytes(b"")
+    followed = FollowedFiles([str(path)], "the resolver log", logging.getLogger("test"))
+    with path.open("ab") as log:
+        log.write(b"query one\n")
+    assert list(followed.lines(read_at=100.0, due=99.7)) == []  # the capture is at 99.7
+    with path.open("ab") as log:
+        log.write(b"query two\n")
+    assert [line for _, line in followed.lines(read_at=100.5, due=100.2)] == [b"query one"]
+    assert [line for _, line in followed.lines(read_at=101.0, due=float("inf"))] == [b"query two"]
+    followed.close()
 
 
 def test_a_followed_log_is_read_across_rotation_and_truncation(tmp_path: Path) -> None:

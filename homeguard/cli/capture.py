@@ -15,8 +15,10 @@ from homeguard.errors import ConfigError
 from homeguard.settings import Config, load_config
 
 if TYPE_CHECKING:
+    from homeguard.capture.source import LiveCapture
     from homeguard.outputs.metrics import MetricsServer
     from homeguard.pipeline.core import Pipeline
+    from homeguard.pipeline.feed import Feed
     from homeguard.service.daemon import Daemon
     from homeguard.service.intercept import Interceptor
 
@@ -47,7 +49,7 @@ def run(
 ) -> None:
     """Capture live on an interface and keep watch until stopped (SIGTERM or Ctrl-C)."""
     from homeguard import app
-    from homeguard.capture.live import default_interface, interface_mac, machine_addresses, open_live
+    from homeguard.capture.live import check_interface, default_interface, interface_mac, machine_addresses
     from homeguard.service.daemon import Daemon, RuleReloader
     from homeguard.service.dashboard_watch import DashboardWatch
     from homeguard.service.live_config import LiveConfig
@@ -61,19 +63,14 @@ def run(
     }
     config = load_config(config_file, overrides)
     setup_logging(config.values["log_level"])
-    source = open_live(
-        config.values["interface"] or default_interface(),
-        config.values["bpf_filter"],
-        promiscuous=config.values["promiscuous"],
-        ring_bytes=config.values["capture_ring_mb"] << 20,
-        buffer_bytes=config.values["socket_buffer_mb"] << 20,
-        clock=clock,
-    )
+    interface = config.values["interface"] or default_interface()
+    check_interface(interface)
     household = app.build(config, clock)
-    household.pipeline.visibility.own_mac = interface_mac(source.name)
+    household.pipeline.visibility.own_mac = interface_mac(interface)
     household.pipeline.visibility.own_ips = machine_addresses()
     dashboard = None
     try:
+        source = app.open_capture(household, interface)
         from homeguard.store.database import database_path
         from homeguard.web.serve import Dashboard
 
@@ -88,7 +85,8 @@ def run(
             daemon.dashboard = DashboardWatch(db_file)
             daemon.feeds = [spec.start() for spec in household.registry.sources()]
             feeds = daemon.feeds
-            household.pipeline.source_problems = lambda now: [p for f in feeds if (p := f.problem(now))]
+            problems: list[Feed | LiveCapture] = [*feeds, source]
+            household.pipeline.source_problems = lambda now: [p for f in problems if (p := f.problem(now))]
             daemon.rules = RuleReloader(
                 household.engine, household.ruleset, app.rule_loader(household, lambda: live.config)
             )

@@ -59,7 +59,7 @@ class EveLog:
 
     def drain(self, pipeline: Pipeline, now: float) -> int:
         fed = 0
-        for path, line in self.files.lines():
+        for path, line in self.files.lines(pipeline.clock.time(), now):
             try:
                 record = read_eve(line)
                 if record is None:

@@ -14,7 +14,10 @@ class Feed(Protocol):
     name: str  # for the log and the metrics: flow-export, resolver-log, pihole, suricata-eve
 
     def drain(self, pipeline: Pipeline, now: float) -> int:
-        """Feed what arrived; `now` inf at the end (nothing is held back then)."""
+        """Feed what arrived; `now` inf at the end (nothing is held back then). With
+        capture workers `now` is how far the capture has caught up (LiveCapture.caught_up),
+        a moment behind the clock: what arrived after it is held until the capture's
+        packets from that moment are in, so a log line never overtakes them."""
         ...
 
     def problem(self, now: float) -> str | None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from homeguard.pipeline.feed import QUIET_AFTER, quiet_for
 
 MAX_LINE = 64 << 10
 MAX_READ = 4 << 20  # bytes per call: a huge backlog is read over several ticks
+MAX_WAITING = 100_000  # lines read but waiting for the capture: beyond it they go on
 
 
 class FollowedFile:
@@ -93,11 +96,19 @@ class FollowedFiles:
         self.files = [FollowedFile(Path(p)) for p in paths]
         for followed in self.files:
             log.info("%s %s %s", "following" if followed.found else "waiting for", what, followed.path)
+        self._waiting: deque[tuple[float, Path, bytes]] = deque()
 
-    def lines(self) -> Iterator[tuple[Path, bytes]]:
+    def lines(self, read_at: float = math.inf, due: float = math.inf) -> Iterator[tuple[Path, bytes]]:
+        """The lines written since the last call, each once the capture has caught up with
+        when it was read (`due`, see Feed.drain): a lookup logged a moment after the
+        device's packets waits for them, so the device is known by then."""
+        waiting = self._waiting
         for followed in self.files:
             for line in followed.lines():
-                yield followed.path, line
+                waiting.append((read_at, followed.path, line))
+        while waiting and (waiting[0][0] <= due or len(waiting) > MAX_WAITING):
+            _read_at, path, line = waiting.popleft()
+            yield path, line
 
     def problem(self, now: float) -> str | None:
         problems = [p for p in (f.problem(now) for f in self.files) if p]

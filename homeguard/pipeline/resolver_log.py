@@ -52,7 +52,7 @@ class ResolverLog:
 
     def drain(self, pipeline: Pipeline, now: float) -> int:
         fed = 0
-        for _path, raw in self.files.lines():
+        for _path, raw in self.files.lines(pipeline.clock.time(), now):
             self.stats.lines += 1
             text = raw[:MAX_LINE].decode("utf-8", "replace")
             lookup = parse_line(text, self._askers)

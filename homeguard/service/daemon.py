@@ -138,8 +138,9 @@ class Daemon:
                         continue  # a busy source yields no idle ticks: look up every 1024 frames
                 now = clock.time()
                 self._shed_if_dropping(source.counters.kernel_drops, now)
+                caught_up = source.caught_up(now)  # what arrives after it waits for the capture
                 for feed in self.feeds:
-                    feed.drain(pipeline, now)
+                    feed.drain(pipeline, caught_up)
                 pipeline.maintain(now)
                 if self.dashboard is not None and self.dashboard.changed(now):
                     log.info("changed in the dashboard: reloading the config and the rules")

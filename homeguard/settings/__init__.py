@@ -151,6 +151,18 @@ class ConfigValues(TypedDict):
             minimum=0,
         ),
     ]
+    capture_workers: Annotated[
+        int | None,
+        About(
+            None,
+            "Capture worker processes: each reads its share of the flows from a ring of its own "
+            "(capture_ring_mb each) and sends events to the daemon, which keeps devices, rules and "
+            "alerts. Empty: one per core, minus one for the daemon with more than two cores, and none "
+            "on a single core. 0: capture in the daemon's own process.",
+            minimum=0,
+            maximum=64,
+        ),
+    ]
     socket_buffer_mb: Annotated[
         int,
         About(

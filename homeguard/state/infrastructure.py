@@ -94,7 +94,7 @@ class Infrastructure:
         if msg.message_type == DHCP_ACK and msg.client_mac is not None and any(msg.your_ip):
             # The household's server gave the address to this MAC: it owns it now, even if
             # the device before it left only minutes ago.
-            self._bind(msg.your_ip, msg.client_mac, ts)
+            self.bind(msg.your_ip, msg.client_mac, ts)
 
     def router_advertisement(self, ra: RouterAdvertisement, event: Event, sender_mac: bytes | None) -> None:
         mac = ra.source_mac or sender_mac
@@ -138,13 +138,13 @@ class Infrastructure:
             event["arp.gateway"] = True
         owner = self.bindings.get(ip)
         if owner is None:
-            self._bind(ip, mac, ts)
+            self.bind(ip, mac, ts)
         elif owner.mac == mac or ts - max(owner.last_seen, last_heard(owner.mac) or 0.0) > BINDING_FRESH:
             owner.mac, owner.last_seen = mac, ts  # the owner, or a new one after a quiet spell
         else:
             event["arp.owner_mac"] = mac_text(owner.mac)
 
-    def _bind(self, ip: bytes, mac: bytes, ts: float) -> None:
+    def bind(self, ip: bytes, mac: bytes, ts: float) -> None:
         if ip not in self.bindings and len(self.bindings) >= self.max_bindings:
             stalest = min(self.bindings, key=lambda k: self.bindings[k].last_seen)
             del self.bindings[stalest]

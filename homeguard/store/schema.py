@@ -290,6 +290,17 @@ def _v15_export_spool(db: Database) -> None:
     )
 
 
+def _v16_capture_workers(db: Database) -> None:
+    # Capture workers (workers/pool.py): how often one died and was started again, and
+    # the flows open in it then, whose counts ended with it; since start.
+    db.executescript(
+        """
+        ALTER TABLE capture_stats ADD COLUMN worker_restarts INTEGER;
+        ALTER TABLE capture_stats ADD COLUMN flows_lost INTEGER;
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_core_tables,
     _v2_findings_and_rule_state,
@@ -306,5 +317,6 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v13_resolved_findings,
     _v14_visibility_and_dashboard_changes,
     _v15_export_spool,
+    _v16_capture_workers,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,6 +15,8 @@ from typing import Any
 from sqlite_utils import Database
 
 Row = dict[str, Any]
+Upserted = tuple[str, tuple[str, ...], list[Row]]  # table, primary key, rows
+Statement = tuple[str, tuple[Any, ...]]
 
 
 @dataclass
@@ -74,6 +76,15 @@ class BatchWriter:
             del rows[:dropped]
             self.pending -= dropped
         return dropped
+
+    def take_pending(self) -> tuple[dict[str, list[Row]], list[Upserted], list[Statement]]:
+        """Everything waiting, handed over instead of written (a capture worker sends it
+        to the household process, workers/worker.py), and forgotten here."""
+        upserts = [(table, pk, list(rows.values())) for (table, pk), rows in self._upserts.items()]
+        taken = (self._inserts, upserts, self._statements)
+        self._inserts, self._upserts, self._statements = {}, {}, []
+        self.pending = 0
+        return taken
 
     @property
     def full(self) -> bool:

@@ -1,0 +1,200 @@
+"""Events and rows from capture workers (homeguard/workers/), into the household's own
+pipeline, as if it had made them itself.
+
+Each worker sees only its share of the flows, so three things are put together here:
+- a device is new once: the first worker to announce a MAC wins, the others' announcements
+  of it (and every announcement of a device the household knows) are dropped;
+- a flow is named from every worker's DNS answers, since the lookup and the connection
+  may have gone to different workers (the kernel spreads flows, not devices);
+- the devices table has one writer: the workers' device rows are merged into the
+  household's inventory (names only added, first and last seen widened), which writes it.
+The household's settings win over a worker's: a device made metadata-only in the
+dashboard loses its lookup log and its names here, whatever a worker still thinks.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from homeguard.bounded import make_room
+from homeguard.decode.addresses import is_local_ip
+from homeguard.events import Event
+from homeguard.pipeline.core import Pipeline
+from homeguard.state.devices import MAX_IPS_PER_DEVICE, Device
+
+FLOW_EVENTS = frozenset({"flow_start", "flow_established", "flow_end"})
+DEVICE_FACTS = ("hostname", "mdns_name", "vendor_class", "dhcp_fingerprint", "ssdp_server")
+Rows = dict[str, Any]
+
+
+def packed(ip: object) -> bytes | None:
+    try:
+        return ipaddress.ip_address(str(ip)).packed
+    except ValueError:
+        return None
+
+
+def mac_bytes(mac: object) -> bytes | None:
+    if not isinstance(mac, str) or not mac:
+        return None
+    try:
+        return bytes.fromhex(mac.replace(":", ""))
+    except ValueError:
+        return None
+
+
+class EventRelay:
+    """The household's end of the workers' batches."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.duplicates = 0  # device announcements another worker made first
+        # MACs announced, or known at start. Not the inventory: a worker's device rows
+        # may reach it before that worker announces the device.
+        self._announced: dict[bytes, None] = dict.fromkeys(pipeline.devices.by_mac)
+
+    def event(self, event: Event) -> None:
+        pipeline = self.pipeline
+        kind = event["type"]
+        mac = mac_bytes(event.get("device.mac"))
+        if kind == "device_new":
+            if mac is None or mac in self._announced:
+                self.duplicates += 1
+                return
+            make_room(self._announced, pipeline.config.values["max_devices"])
+            self._announced[mac] = None
+            if mac not in pipeline.devices.by_mac:
+                pipeline.devices.add(mac, float(event["ts"]))
+        elif kind == "dns":
+            self._learn_names(event, mac)
+        elif kind == "arp":
+            self._learn_binding(event)
+        if kind in FLOW_EVENTS:
+            if kind == "flow_start":
+                self._learn_addresses(event)
+            if "flow.server_name" not in event:
+                self._name_flow(event)
+        pipeline.emit(event, mac)
+        if kind == "flow_end":
+            for sink in pipeline.flow_end_sinks:
+                sink(event)
+
+    def _learn_binding(self, event: Event) -> None:
+        """Who owns an address, as the worker's ARP saw it: what the household's own
+        sources (flow export, resolver logs, interception) ask with mac_of."""
+        if "arp.owner_mac" in event:  # a claim on someone else's address: no binding
+            return
+        mac, ip = mac_bytes(event.get("arp.sender_mac")), packed(event.get("arp.sender_ip"))
+        if (
+            mac is not None
+            and ip is not None
+            and any(ip)
+            and mac != self.pipeline.infrastructure.interceptor_mac
+        ):
+            self.pipeline.infrastructure.bind(ip, mac, float(event["ts"]))
+
+    def _learn_addresses(self, event: Event) -> None:
+        """The household ends of a new flow, with their addresses (mac_of asks these too)."""
+        devices = self.pipeline.devices
+        ts = float(event["ts"])
+        for end in ("src", "dst"):
+            mac, ip = mac_bytes(event.get(f"{end}.mac")), packed(event.get(f"{end}.ip"))
+            if mac is not None and ip is not None and is_local_ip(ip):
+                devices.observe_ip(mac, ip, ts)
+
+    def _learn_names(self, event: Event, mac: bytes | None) -> None:
+        query = event.get("dns.query")
+        if not event.get("dns.is_response") or not query or mac in self.pipeline.metadata_only:
+            return
+        answers = event.get("dns.answer_ips") or []
+        cnames = tuple(str(a).lower() for a in event.get("dns.answers") or [] if packed(a) is None)
+        for answer in answers:
+            ip = packed(answer)
+            if ip is not None:
+                self.pipeline.server_names.learn(ip, str(query).lower(), cnames)
+
+    def _server_name(self, src: object, dst: object, src_mac: object) -> tuple[str, tuple[str, ...]] | None:
+        pipeline = self.pipeline
+        if mac_bytes(src_mac) in pipeline.metadata_only:
+            return None
+        names = pipeline.server_names
+        for ip in (packed(dst), packed(src)):
+            if ip is not None:
+                name = names.name_of(ip)
+                if name is not None:
+                    return name, names.cnames_of(ip)
+        return None
+
+    def _name_flow(self, event: Event) -> None:
+        found = self._server_name(event.get("src.ip"), event.get("dst.ip"), event.get("src.mac"))
+        if found is None:
+            return
+        event["flow.server_name"] = found[0]
+        if event["type"] == "flow_end":
+            event["flow.name_source"] = "dns"
+            if found[1]:
+                event["flow.cnames"] = list(found[1])
+
+    # -- rows ----------------------------------------------------------------
+
+    def rows(
+        self,
+        inserts: dict[str, list[Rows]],
+        upserts: list[tuple[str, tuple[str, ...], list[Rows]]],
+        statements: list[tuple[str, tuple[Any, ...]]],
+    ) -> None:
+        pipeline = self.pipeline
+        for table, keyed in ((t, rows) for t, _pk, rows in upserts):
+            for row in keyed:
+                if table == "devices":
+                    self._merge_device(row)
+                elif table == "device_ips":
+                    self._merge_ip(row)
+        writer = pipeline.writer
+        if writer is None:
+            return
+        for table, rows in inserts.items():
+            for row in rows:
+                if table == "dns_log" and mac_bytes(row.get("device_mac")) in pipeline.metadata_only:
+                    continue
+                if table == "flows" and row.get("server_name") is None:
+                    found = self._server_name(row.get("src_ip"), row.get("dst_ip"), row.get("src_mac"))
+                    if found is not None:
+                        row["server_name"] = found[0]
+                writer.insert(table, row)
+        for sql, params in statements:
+            writer.statement(sql, params)
+
+    def _device(self, mac_text: object, first_seen: float) -> Device | None:
+        mac = mac_bytes(mac_text)
+        if mac is None:
+            return None
+        devices = self.pipeline.devices
+        return devices.by_mac.get(mac) or devices.add(mac, first_seen)
+
+    def _merge_device(self, row: Rows) -> None:
+        dev = self._device(row["mac"], row["first_seen"])
+        if dev is None:
+            return
+        if row["first_seen"] < dev.first_seen:
+            dev.first_seen, dev.changed = row["first_seen"], True
+        dev.last_seen = max(dev.last_seen, row["last_seen"])
+        for fact in DEVICE_FACTS:
+            value = row.get(fact)
+            if value and getattr(dev, fact) != value:
+                setattr(dev, fact, value)
+                dev.changed = True
+
+    def _merge_ip(self, row: Rows) -> None:
+        dev = self._device(row["mac"], row["first_seen"])
+        if dev is None:
+            return
+        seen = dev.ips.get(row["ip"])
+        if seen is None:
+            if len(dev.ips) >= MAX_IPS_PER_DEVICE:
+                return
+            dev.ips[row["ip"]] = [row["first_seen"], row["last_seen"]]
+            dev.changed = True
+        else:
+            seen[0], seen[1] = min(seen[0], row["first_seen"]), max(seen[1], row["last_seen"])

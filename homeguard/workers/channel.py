@@ -1,0 +1,118 @@
+"""The channel from a capture worker to the household process: batches of events and
+rows, pickled, each behind its length, on a pipe.
+
+The pipe is bounded (PIPE_BYTES) and the worker writes it blocking. A household that
+falls behind therefore holds the workers, the workers' rings fill, and the overflow is
+dropped by the kernel, where it is counted (PACKET_STATISTICS) like any other drop. No
+batch is ever dropped silently in between. Pickle is safe here: both ends are this
+program, started by itself; nothing from the network chooses what is unpickled, only
+values inside the events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import pickle
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeguard.events import Event
+
+LENGTH = struct.Struct("=I")
+PIPE_BYTES = 1 << 20  # the kernel's limit for a pipe unless raised (fs.pipe-max-size)
+F_SETPIPE_SZ = 1031
+READ_CHUNK = 1 << 20
+
+Rows = dict[str, Any]
+
+
+@dataclass(slots=True)
+class WorkerCounts:
+    """What one worker has done since it started, as it last said."""
+
+    packets: int = 0
+    bytes: int = 0
+    malformed: int = 0
+    internal_errors: int = 0
+    shed: int = 0
+    events: int = 0
+    open_flows: int = 0
+    between_others: int = 0  # the flows state/visibility.py counts
+    answered: int = 0
+    group: int = 0
+    own: int = 0
+
+
+@dataclass(slots=True)
+class Batch:
+    """Events in the order the worker made them, then rows it would have written."""
+
+    events: list[Event] = field(default_factory=list)
+    inserts: dict[str, list[Rows]] = field(default_factory=dict)
+    upserts: list[tuple[str, tuple[str, ...], list[Rows]]] = field(default_factory=list)
+    statements: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    counts: WorkerCounts = field(default_factory=WorkerCounts)
+    until: float = 0.0  # the worker has read every frame up to this time (workers/merge.py)
+    final: bool = False  # the worker's last batch: it stopped cleanly
+
+
+def widen_pipe(fd: int) -> None:
+    with contextlib.suppress(OSError):  # a smaller pipe only means an earlier hold
+        fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES)
+
+
+def send(fd: int, batch: Batch) -> None:
+    """Write a batch whole (blocking: see the module's note)."""
+    data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(LENGTH.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class BatchReader:
+    """The household's end of one worker's pipe, read without blocking."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        os.set_blocking(fd, False)
+        self._buffer = bytearray()
+        self.closed = False  # the worker's end is closed: it stopped or died
+        self.torn = 0  # bytes of a batch cut off by the worker's death
+
+    def read(self) -> list[Batch]:
+        """The whole batches that have arrived; sets `closed` at the end of the pipe."""
+        while not self.closed:
+            try:
+                chunk = os.read(self.fd, READ_CHUNK)
+            except BlockingIOError:
+                break
+            if not chunk:
+                self.closed = True
+                break
+            self._buffer += chunk
+            if len(chunk) < READ_CHUNK:
+                break
+        batches = self._whole_batches()
+        if self.closed:
+            self.torn = len(self._buffer)  # a batch cut off: its block is read again by the successor
+        return batches
+
+    def _whole_batches(self) -> list[Batch]:
+        batches = []
+        buffer, at = self._buffer, 0
+        while len(buffer) - at >= LENGTH.size:
+            (size,) = LENGTH.unpack_from(buffer, at)
+            if len(buffer) - at - LENGTH.size < size:
+                break
+            start = at + LENGTH.size
+            batches.append(pickle.loads(buffer[start : start + size]))
+            at = start + size
+        del buffer[:at]
+        return batches
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)

@@ -1,0 +1,103 @@
+"""The workers' batches put back into the order the packets came in.
+
+Each worker reads its own flows in order, but the workers run side by side: the answer
+to a lookup, read by one worker, may reach the household after the connection it named,
+read by another, and a rule that counts or compares across devices would see time jump
+back and forth. So nothing from a worker is relayed until every other worker has said
+it has read at least that far.
+
+Each batch says how far its worker has read (`Batch.until`): the last frame's time at
+the end of a block, or, when the ring is idle, the clock less SETTLE (a frame that
+arrived before that has been handed over by the kernel's block timer). The household
+relays, oldest first across the workers, every event no later than the smallest of
+those marks; a batch's rows follow its last event.
+
+Every worker says how far it has read at least every WORKER_TICK when idle, so one
+that says nothing for STALE seconds (stuck, or dying) is not waited for; when more than
+MAX_WAITING items wait, the oldest go anyway. Both keep the household's
+memory bounded whatever a worker does; an item relayed early may be out of order, never
+lost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from homeguard.events import Event
+from homeguard.workers.channel import Batch
+
+SETTLE = 0.2  # seconds: well over two of the ring's block timeouts (capture/ring.py)
+WORKER_TICK = 0.1  # seconds: how often an idle worker says how far it has read
+STALE = 2.0  # seconds of silence after which a worker is no longer waited for
+MAX_WAITING = 50_000  # events and row sets held for order, across the workers
+
+
+@dataclass
+class Waiting:
+    """One worker's items not yet relayed, each with its place in time."""
+
+    items: deque[tuple[float, Event | Batch]] = field(default_factory=deque)
+    until: float = -math.inf  # it has read everything up to here
+    heard: float = -math.inf  # when it last sent, by the monotonic clock
+    last: float = -math.inf  # the place of its newest item (places never go back)
+
+
+class TimeMerge:
+    """Events in time order across the workers; a batch's rows after its events."""
+
+    def __init__(self, max_waiting: int = MAX_WAITING) -> None:
+        self.max_waiting = max_waiting
+        self.workers: dict[int, Waiting] = {}
+        self.waiting = 0
+        self.early = 0  # items relayed before their turn because too many waited
+
+    def add(self, index: int, batch: Batch, now: float) -> None:
+        """Take a worker's batch: its events, then its rows (the Batch itself)."""
+        worker = self.workers.setdefault(index, Waiting())
+        items, last, before = worker.items, worker.last, len(worker.items)
+        for event in batch.events:
+            last = max(last, float(event["ts"]))
+            items.append((last, event))
+        if batch.inserts or batch.upserts or batch.statements:
+            last = max(last, batch.until)
+            items.append((last, batch))
+        self.waiting += len(items) - before
+        worker.last = last
+        worker.until = max(worker.until, batch.until)
+        worker.heard = now
+
+    def forget(self, index: int) -> None:
+        """A worker given up: nothing more will come from it (what it sent still goes)."""
+        worker = self.workers.get(index)
+        if worker is not None:
+            worker.until = math.inf
+
+    def ready(self, now: float, everything: bool = False) -> Iterator[Event | Batch]:
+        """What may be relayed now, oldest first; with `everything`, all that waits."""
+        mark = math.inf if everything else self.mark(now)
+        while True:
+            head = self._oldest()
+            if head is None:
+                return
+            place, worker = head
+            if place > mark and self.waiting <= self.max_waiting:
+                return
+            if place > mark:
+                self.early += 1
+            self.waiting -= 1
+            yield worker.items.popleft()[1]
+
+    def mark(self, now: float) -> float:
+        """How far every worker still heard from has read (inf: none is)."""
+        marks = [w.until for w in self.workers.values() if now - w.heard < STALE]
+        return min(marks) if marks else math.inf
+
+    def _oldest(self) -> tuple[float, Waiting] | None:
+        oldest: tuple[float, Waiting] | None = None
+        for worker in self.workers.values():
+            if worker.items and (oldest is None or worker.items[0][0] < oldest[0]):
+                oldest = (worker.items[0][0], worker)
+        return oldest

@@ -1,0 +1,184 @@
+"""One capture worker: a process of its own that reads its share of the frames from a
+TPACKET_V3 ring in a PACKET_FANOUT group, decodes them, keeps their flows and sessions,
+and sends the events to the household process (workers/pool.py), which keeps devices,
+rules, findings, the store and alerts.
+
+Started by the pool as `python -m homeguard.workers.worker`, with its setup (a pickled
+WorkerSetup) on stdin and three inherited descriptors: the ring's socket, which the
+household opened and keeps open (so a worker that dies loses no frame still in the
+ring, and its successor maps the same ring), the pipe its batches go into, and the pipe
+the household's orders come from (shed, full detail, stop). It ignores SIGTERM and
+SIGINT: systemd and Ctrl-C signal the whole group, and the household stops the workers
+in order, so each one's last flows still arrive. When the household is gone (the order
+pipe closes), it stops too.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import pickle
+import signal
+import socket
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from homeguard.capture.ring import RingSource
+from homeguard.clock import SystemClock
+from homeguard.events import Event
+from homeguard.pipeline.core import Pipeline
+from homeguard.plugins.manager import plugin_manager
+from homeguard.plugins.registry import Registry
+from homeguard.settings import Config
+from homeguard.store.writer import BatchWriter
+from homeguard.workers.channel import Batch, WorkerCounts, send
+from homeguard.workers.merge import SETTLE, WORKER_TICK
+
+log = logging.getLogger("homeguard.workers")
+SHED, FULL_DETAIL, STOP = b"S", b"F", b"Q"
+
+
+@dataclass
+class WorkerSetup:
+    """What a worker needs from the household to start."""
+
+    index: int
+    config: Config
+    interface: str
+    ring_bytes: int
+    ring_fd: int
+    batches_fd: int
+    orders_fd: int
+    devices: list[dict[str, Any]] = field(default_factory=list)  # known before: not new again
+    device_ips: list[dict[str, Any]] = field(default_factory=list)
+    infrastructure: list[tuple[str, str]] = field(default_factory=list)
+    own_mac: bytes | None = None
+    own_ips: frozenset[bytes] = frozenset()
+
+
+class ForwardingWriter(BatchWriter):
+    """Rows wait here until the next delivery hands them to the household
+    (Outbox.deliver): a worker writes nothing itself."""
+
+    def __init__(self, max_rows: int) -> None:
+        super().__init__(Database(memory=True), max_rows)
+
+    def flush(self) -> None:
+        for hook in self.before_flush:
+            hook()
+
+
+class Outbox:
+    """The events and rows of the frames read since the last delivery."""
+
+    def __init__(self, fd: int, writer: BatchWriter) -> None:
+        self.fd = fd
+        self.writer = writer
+        self.events: list[Event] = []
+
+    def add(self, event: Event) -> None:
+        self.events.append(event)
+
+    def deliver(self, counts: WorkerCounts, until: float, final: bool = False) -> None:
+        """Send what is waiting, and how far this worker has read: sent even when there is
+        nothing else, since the household waits for every worker's mark to keep order."""
+        inserts, upserts, statements = self.writer.take_pending()
+        send(self.fd, Batch(self.events, inserts, upserts, statements, counts, until, final))
+        self.events = []
+
+
+def counts_of(pipeline: Pipeline, ring: RingSource) -> WorkerCounts:
+    stats, counters, seen = pipeline.stats, ring.counters, pipeline.visibility
+    return WorkerCounts(
+        counters.packets,
+        counters.bytes,
+        stats.malformed,
+        stats.internal_errors,
+        stats.shed,
+        stats.events,
+        len(pipeline.flows),
+        seen.between_others,
+        seen.answered,
+        seen.group,
+        seen.own,
+    )
+
+
+class Orders:
+    """The household's orders, read without waiting, once per block and per tick (the
+    ring wakes as soon as one arrives)."""
+
+    def __init__(self, fd: int, pipeline: Pipeline, ring: RingSource) -> None:
+        self.fd = fd
+        os.set_blocking(fd, False)
+        self.pipeline = pipeline
+        self.ring = ring
+
+    def read(self) -> None:
+        try:
+            orders = os.read(self.fd, 64)
+        except BlockingIOError:
+            return
+        if not orders or STOP in orders:  # told to stop, or the household is gone
+            self.ring.stop.set()
+            return
+        self.pipeline.shedding = orders[-1:] == SHED  # the last order counts
+
+
+def run(setup: WorkerSetup) -> None:
+    clock = SystemClock()
+    config = setup.config
+    registry = Registry.gather(plugin_manager(), config)
+    # The rows this worker would write go to the household with its next batch.
+    writer = ForwardingWriter(config.values["flush_max_rows"])
+    outbox = Outbox(setup.batches_fd, writer)
+    pipeline = Pipeline(
+        config, writer, [outbox.add], clock=clock, protocols=registry.dispatch(), enrichers=[]
+    )
+    pipeline.devices.restore(setup.devices, setup.device_ips)
+    pipeline.infrastructure.restore(setup.infrastructure)
+    pipeline.visibility.own_mac, pipeline.visibility.own_ips = setup.own_mac, setup.own_ips
+    if config.values["intercept_devices"]:  # HomeGuard's own ARP claims are no spoofing
+        pipeline.infrastructure.interceptor_mac = setup.own_mac
+    sock = socket.socket(fileno=setup.ring_fd)
+    ring = RingSource(setup.interface, ring_bytes=setup.ring_bytes, clock=clock, attached=sock)
+    orders = Orders(setup.orders_fd, pipeline, ring)
+    ring.wake_on(setup.orders_fd)
+    ring.idle_tick = WORKER_TICK
+
+    def deliver(until: float) -> None:
+        outbox.deliver(counts_of(pipeline, ring), until)
+        orders.read()
+
+    ring.on_block_done = lambda: deliver(pipeline.last_ts)
+    process = pipeline.process
+    for frame in ring.frames():
+        if frame is None:  # idle: whatever arrived before SETTLE ago has been read
+            now = clock.time()
+            pipeline.maintain(now)
+            deliver(max(pipeline.last_ts, now - SETTLE))
+        else:
+            process(frame)
+    pipeline.close()  # every open flow ends: its flow_end goes to the household
+    outbox.deliver(counts_of(pipeline, ring), math.inf, final=True)
+
+
+def main() -> int:
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
+    setup: WorkerSetup = pickle.load(sys.stdin.buffer)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=setup.config.values["log_level"].upper(),
+        format=f"%(levelname)s %(name)s[worker {setup.index}]: %(message)s",
+    )
+    run(setup)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
