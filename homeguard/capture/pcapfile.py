@@ -97,20 +97,33 @@ class PcapFileSource:
         record = struct.Struct(endian + "IIII").unpack_from
         counters = self.counters
         window = reader.window
-        while window(header_len):
-            buf, pos = reader.buf, reader.pos
+        # The window is asked for only at a chunk's end: within a chunk each record is
+        # read where it lies, without a call per record.
+        buf, pos, size = reader.buf, reader.pos, len(reader.buf)
+        while True:
+            start = pos + header_len
+            if start > size:
+                reader.pos = pos
+                if not window(header_len):
+                    break
+                buf, pos, size = reader.buf, reader.pos, len(reader.buf)
+                start = pos + header_len
             sec, frac, caplen, wirelen = record(buf, pos)
             if caplen > MAX_FRAME:
                 raise self._corrupt(reader.offset + pos, f"a record claims {caplen} bytes")
-            if not window(header_len + caplen):
-                counters.truncated = True
-                return
-            buf, pos = reader.buf, reader.pos
-            start = pos + header_len
-            reader.pos = start + caplen
+            end = start + caplen
+            if end > size:
+                reader.pos = pos
+                if not window(header_len + caplen):
+                    counters.truncated = True
+                    return
+                buf, pos, size = reader.buf, reader.pos, len(reader.buf)
+                start = pos + header_len
+                end = start + caplen
             counters.packets += 1
             counters.bytes += wirelen
-            yield (sec + frac * tick, linktype, buf[start : reader.pos], wirelen)
+            yield (sec + frac * tick, linktype, buf[start:end], wirelen)
+            pos = end
         if reader.pos != len(reader.buf):
             counters.truncated = True
 
@@ -122,8 +135,14 @@ class PcapFileSource:
         counters = self.counters
         last_ts = 0.0
         window = reader.window
-        while window(12):
-            buf, pos = reader.buf, reader.pos
+        buf, at, size = reader.buf, reader.pos, len(reader.buf)
+        while True:
+            if at + 12 > size:  # as in _pcap_frames, the window only at a chunk's end
+                reader.pos = at
+                if not window(12):
+                    break
+                buf, at, size = reader.buf, reader.pos, len(reader.buf)
+            pos = at
             btype, blen = block_header(buf, pos)
             if btype == PCAPNG_SHB:  # the same bytes in either byte order
                 endian = self._pcapng_endian(buf, pos, reader.offset)
@@ -133,12 +152,14 @@ class PcapFileSource:
                 btype, blen = block_header(buf, pos)
             if blen < 12 or blen % 4 or blen > MAX_FRAME + 4096:
                 raise self._corrupt(reader.offset + pos, f"a block claims a length of {blen}")
-            if not window(blen):
-                counters.truncated = True
-                return
-            buf, pos = reader.buf, reader.pos
+            if pos + blen > size:
+                reader.pos = pos
+                if not window(blen):
+                    counters.truncated = True
+                    return
+                buf, pos, size = reader.buf, reader.pos, len(reader.buf)
             body, end = pos + 8, pos + blen - 4
-            reader.pos = pos + blen
+            at = pos + blen
             if btype in (6, 2):  # Enhanced Packet Block (nearly all), or the obsolete Packet Block
                 if btype == 6:
                     ifid, hi, lo, caplen, wirelen = enhanced_packet(buf, body)
