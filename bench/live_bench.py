@@ -2,15 +2,22 @@
 """Live capture benchmark: loss and CPU per packet of `homeguard run` at fixed rates.
 
     sudo python bench/live_bench.py [--rates 50000,100000,150000] [--seconds 10]
-        [--capture household|corpus] [--modes ring,socket] [--rounds 1]
+        [--capture household|corpus] [--modes socket,ring,w1,w2] [--rounds 1]
 
 It builds two network namespaces joined by a veth pair (its own, removed at the end),
 starts `homeguard run` on one end, and sends a capture from the other with tcpreplay
 (Debian's package) at each rate for a fixed number of packets: every run is bounded
 and stops by itself. Loss comes from the kernel's own counters (packets the capture
 socket or ring had no room for), as the daemon's last statistics row records them.
-CPU per packet is the daemon's user and system time over the run, divided by the
-packets it received. Modes are interleaved within each rate, since this machine is noisy.
+CPU per packet is the user and system time of the daemon and its capture workers over
+the run, divided by the packets received; the household process's own share of a core
+is shown apart (it must keep up with the workers' events), and the peak RSS is the sum
+over the daemon and its workers (shared pages counted in each). Modes are interleaved within
+each rate, since this machine is noisy:
+
+    socket  a plain socket in the daemon's process (round 1's capture)
+    ring    the TPACKET_V3 ring in the daemon's process (capture_workers 0)
+    wN      N capture workers, each on a ring of its own in one PACKET_FANOUT group
 
 Captures: the synthetic household (bench/household.py, cached under $TMPDIR) or the
 Ethernet frames of a merge of ../shared/corpus (tshark and editcap make it; skipped,
@@ -94,6 +101,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def mode_config(mode: str) -> str:
+    if mode == "socket":
+        return "capture_ring_mb: 0\ncapture_workers: 0\n"
+    if mode == "ring":
+        return "capture_ring_mb: 16\ncapture_workers: 0\n"
+    if mode.startswith("w") and mode[1:].isdigit():
+        return f"capture_ring_mb: 16\ncapture_workers: {int(mode[1:])}\n"
+    raise SystemExit(f"unknown mode {mode!r}: socket, ring or wN (N capture workers)")
+
+
 def one_run(
     lab: Veth, capture: Path, rate: int, seconds: float, mode: str, workdir: Path
 ) -> dict[str, float]:
@@ -101,8 +131,7 @@ def one_run(
     for old in workdir.glob(f"{mode}-{rate}.db*"):
         old.unlink()
     config = workdir / f"{mode}.yaml"
-    ring = 16 if mode == "ring" else 0
-    config.write_text(f"stats_interval: 1\ncapture_ring_mb: {ring}\nsocket_buffer_mb: 16\n")
+    config.write_text(f"stats_interval: 1\nsocket_buffer_mb: 16\n{mode_config(mode)}")
     log = (workdir / f"{mode}-{rate}.log").open("w")
     command = [
         sys.executable,
@@ -127,7 +156,10 @@ def one_run(
             time.sleep(0.1)
         pid = proc.pid  # `ip netns exec` execs the daemon in its own process
         time.sleep(1.0)
-        cpu_before = cpu_seconds(pid)
+        workers = children(pid)
+        household_before = cpu_seconds(pid)
+        cpu_before = household_before + sum(cpu_seconds(child) for child in workers)
+        started = time.monotonic()
         packets = int(rate * seconds)
         subprocess.run(
             [
@@ -149,7 +181,10 @@ def one_run(
             timeout=seconds * 4 + 60,
         )
         time.sleep(2.0)  # let the daemon finish what is in the ring or buffer
-        cpu = cpu_seconds(pid) - cpu_before
+        household = cpu_seconds(pid) - household_before
+        cpu = household + sum(cpu_seconds(child) for child in workers) - cpu_before
+        elapsed = time.monotonic() - started
+        rss = sum(peak_rss_mib(p) for p in (pid, *workers))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -166,6 +201,8 @@ def one_run(
         "drops": drops,
         "loss": drops / max(1, received + drops),
         "us_per_packet": cpu / max(1, received) * 1e6,
+        "household_core": household / elapsed,
+        "rss": rss,
     }
 
 
@@ -174,7 +211,7 @@ def main() -> int:
     parser.add_argument("--rates", default="50000,100000,150000")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--capture", choices=("household", "corpus"), default="household")
-    parser.add_argument("--modes", default="ring,socket")
+    parser.add_argument("--modes", default="socket,ring,w1,w2")
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     if os.geteuid() != 0 or shutil.which("tcpreplay") is None:
@@ -186,7 +223,10 @@ def main() -> int:
         return 0
     modes = args.modes.split(",")
     print(f"{args.capture} capture, {args.seconds:.0f} s per rate, modes interleaved: {', '.join(modes)}")
-    print(f"{'rate':>8} {'mode':>7} {'round':>5} {'received':>9} {'drops':>8} {'loss':>7} {'µs/pkt':>7}")
+    print(
+        f"{'rate':>8} {'mode':>7} {'round':>5} {'received':>9} {'drops':>8} {'loss':>7} {'µs/pkt':>7}"
+        f" {'household':>9} {'peak RSS':>9}"
+    )
     with tempfile.TemporaryDirectory() as tmp, Veth() as lab:
         for rate in (int(r) for r in args.rates.split(",")):
             for round_no in range(args.rounds):
@@ -195,7 +235,8 @@ def main() -> int:
                     received, drops = result["received"], result["drops"]
                     print(
                         f"{rate:8} {mode:>7} {round_no + 1:5} {received:9.0f} {drops:8.0f}"
-                        f" {result['loss']:7.2%} {result['us_per_packet']:7.1f}",
+                        f" {result['loss']:7.2%} {result['us_per_packet']:7.1f}"
+                        f" {result['household_core']:9.0%} {result['rss']:5.0f} MiB",
                         flush=True,
                     )
     return 0

@@ -2,11 +2,14 @@
 """Replay benchmark: packets per second and peak RSS of `homeguard replay`, end to end
 (pcap reading, decoding, state and SQLite storage), beside tshark on the same file.
 
-    python bench/replay_bench.py [--flows 3000] [--runs 3] [--rules] [--no-corpus] [--no-tshark]
+    python bench/replay_bench.py [--flows 3000] [--runs 3] [--rules [--rule-counts 100,1000]]
+        [--no-corpus] [--no-tshark]
 
 Inputs: a synthetic household capture it generates (cached under $TMPDIR), and a
 merge of ../shared/corpus when present. pps is the replay's own figure (packets over
-the time spent replaying); wall includes Python start-up and imports.
+the time spent replaying); wall includes Python start-up and imports; CPU is the
+process's user and system time. Runs are interleaved (each setup, then tshark, then the
+next round), since this machine is noisy, and the median of the runs is shown.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,30 +84,30 @@ def rules_fixture(count: int = 100, domains: int = 100_000) -> Path:
     return directory
 
 
-def run_measured(cmd: list[str]) -> tuple[float, int, str]:
-    """Run cmd; return wall seconds, peak RSS in MiB, and its stderr."""
+def run_measured(cmd: list[str]) -> tuple[float, int, str, float]:
+    """Run cmd; return wall seconds, peak RSS in MiB, its stderr and its CPU seconds."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     err = proc.stderr.read()
     _pid, _status, usage = os.wait4(proc.pid, 0)
     proc.returncode = 0
-    return time.perf_counter() - started, usage.ru_maxrss // 1024, err
+    return time.perf_counter() - started, usage.ru_maxrss // 1024, err, usage.ru_utime + usage.ru_stime
 
 
-def bench_homeguard(capture: Path, runs: int, rules: list[str]) -> dict[str, float]:
-    best: dict[str, float] = {}
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "homeguard", "replay", str(capture), "--db", f"{tmp}/b.db", *rules]
-            wall, rss, err = run_measured(cmd)
-        match = SUMMARY.search(err)
-        if match is None:
-            raise SystemExit(f"replay failed: {err.strip()[-500:]}")
-        pps = float(match.group(3).replace(",", ""))
-        if not best or pps > best["pps"]:
-            best = {"packets": int(match.group(1)), "pps": pps, "wall": wall, "rss": rss}
-    return best
+def bench_homeguard(capture: Path, rules: list[str]) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "homeguard", "replay", str(capture), "--db", f"{tmp}/b.db", *rules]
+        wall, rss, err, cpu = run_measured(cmd)
+    match = SUMMARY.search(err)
+    if match is None:
+        raise SystemExit(f"replay failed: {err.strip()[-500:]}")
+    pps = float(match.group(3).replace(",", ""))
+    return {"packets": int(match.group(1)), "pps": pps, "wall": wall, "rss": rss, "cpu": cpu}
+
+
+def median_of(results: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in results) for key in results[0]}
 
 
 def bench_tshark(capture: Path, packets: int) -> float | None:
@@ -126,7 +130,7 @@ def bench_tshark(capture: Path, packets: int) -> float | None:
         "-e",
         "tcp.dstport",
     ]
-    wall, _rss, _err = run_measured(cmd)
+    wall, _rss, _err, _cpu = run_measured(cmd)
     return packets / wall
 
 
@@ -139,8 +143,9 @@ def main() -> int:
     parser.add_argument(
         "--rules",
         action="store_true",
-        help="run without rules, with the shipped rules, then with 100 more rules and a 100,000-domain list",
+        help="run without rules, with the shipped rules, then with more rules and a 100,000-domain list",
     )
+    parser.add_argument("--rule-counts", default="100", help="with --rules: more rules, e.g. 100,1000")
     args = parser.parse_args()
     inputs = [("household (synthetic)", household_capture(args.flows))]
     if not args.no_corpus:
@@ -149,26 +154,36 @@ def main() -> int:
             print("corpus: skipped (no ../shared/corpus, or no mergecap)")
         else:
             inputs.append(("shared corpus (merged)", merged))
-    header = ("input", "packets", "pps", "wall s", "peak RSS", "tshark pps", "ratio")
-    print("{:<34} {:>9} {:>10} {:>7} {:>9} {:>11} {:>6}".format(*header))
+    header = ("input", "packets", "pps", "wall s", "CPU s", "peak RSS", "tshark pps", "ratio")
+    print("{:<34} {:>9} {:>10} {:>7} {:>7} {:>9} {:>11} {:>6}".format(*header))
     setups: list[tuple[str, list[str]]] = [("", [])]
     if args.rules:
         setups = [
             (" no rules", ["--no-rules"]),
             (" shipped rules", ["--rules-dir", str(CACHE / "no-user-rules")]),
-            (" +100 rules", ["--rules-dir", str(rules_fixture())]),
         ]
+        for count in (int(c) for c in args.rule_counts.split(",")):
+            setups.append((f" +{count} rules", ["--rules-dir", str(rules_fixture(count))]))
     for label, capture in inputs:
-        tshark: float | None = None
-        for suffix, rule_args in setups:
-            result = bench_homeguard(capture, args.runs, rule_args)
-            if tshark is None and not args.no_tshark:
-                tshark = bench_tshark(capture, int(result["packets"]))
-            ratio = f"{result['pps'] / tshark:5.1f}x" if tshark else "-"
+        results: dict[str, list[dict[str, float]]] = {suffix: [] for suffix, _ in setups}
+        tshark_runs: list[float] = []
+        for _ in range(args.runs):
+            for suffix, rule_args in setups:
+                results[suffix].append(bench_homeguard(capture, rule_args))
+            if not args.no_tshark:
+                packets = int(results[setups[0][0]][-1]["packets"])
+                measured = bench_tshark(capture, packets)
+                if measured is not None:
+                    tshark_runs.append(measured)
+        tshark = statistics.median(tshark_runs) if tshark_runs else None
+        for suffix, _ in setups:
+            result = median_of(results[suffix])
+            ratio = f"{result['pps'] / tshark:5.2f}x" if tshark else "-"
             tshark_text = f"{tshark:,.0f}" if tshark else "-"
             print(
                 f"{label + suffix:<34} {result['packets']:>9,.0f} {result['pps']:>10,.0f} "
-                f"{result['wall']:>7.2f} {result['rss']:>6} MiB {tshark_text:>11} {ratio:>6}",
+                f"{result['wall']:>7.2f} {result['cpu']:>7.2f} {result['rss']:>6.0f} MiB "
+                f"{tshark_text:>11} {ratio:>6}",
                 flush=True,
             )
     return 0
