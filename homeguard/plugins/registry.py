@@ -29,14 +29,16 @@ class Registry:
     config: Config
 
     @classmethod
-    def gather(cls, manager: pluggy.PluginManager, config: Config) -> Registry:
+    def gather(cls, manager: pluggy.PluginManager, config: Config, *, enrich: bool = True) -> Registry:
+        """Everything the plugins registered; without `enrich`, no enricher is built (a
+        capture worker's: the household enriches, and the enrichers' data is large)."""
         hook = manager.hook
         analyzers: list[ProtocolSpec] = _in_order(hook.homeguard_analyzers())
         names = [spec.name for spec in analyzers]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise PluginError(f"protocol(s) registered twice: {', '.join(twice)}")
-        enrichers: list[EnricherSpec] = _in_order(hook.homeguard_enrichers(config=config))
+        enrichers: list[EnricherSpec] = _in_order(hook.homeguard_enrichers(config=config)) if enrich else []
         try:
             catalog = catalog_of(tuple(analyzers), tuple(f for e in enrichers for f in e.fields))
         except ValueError as exc:

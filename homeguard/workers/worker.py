@@ -132,7 +132,7 @@ class Orders:
 def run(setup: WorkerSetup) -> None:
     clock = SystemClock()
     config = setup.config
-    registry = Registry.gather(plugin_manager(), config)
+    registry = Registry.gather(plugin_manager(), config, enrich=False)
     # The rows this worker would write go to the household with its next batch.
     writer = ForwardingWriter(config.values["flush_max_rows"])
     outbox = Outbox(setup.batches_fd, writer)
