@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -383,3 +384,52 @@ def test_patterns_run_in_linear_time_on_a_name_a_device_chose(tmp_path: Path) ->
     homeguard("replay", str(capture), "--db", str(db), "--rules-dir", str(rules), timeout=60)  # not minutes
     found = json.loads(homeguard("findings", "--db", str(db), "--json").stdout)
     assert [f["evidence"]["dns.query"] for f in found if f["rule"] == "many-as"] == ["a" * 60]
+
+
+INDEXED_SHAPES = [
+    "  dst.port: {port}",
+    "  dst.port: [{port}, 8443]\n  proto: tcp",
+    "  dns.query|domain: host{n}.example",
+    "  dns.query|endswith: .svc{n}.example",
+    "  dns.answer_ips|cidr: 10.{n}.0.0/16",
+    "  dns.answer_ips|cidr: ['2001:db8:{n}::/48', 192.168.{n}.0/24]",
+    "  flow.bytes_out|gt: {big}",
+    "  flow.bytes_out|gte: {big}",
+    "  flow.bytes_out|lt: {small}",
+    "  flow.bytes_out|lte: {small}\n  proto: udp",
+    "  proto: tcp",  # the same conditions as other rules: tested once for all of them
+    "  dns.query|contains: svc",  # no index: tried for every event
+    "  - dst.port: {port}\n  - flow.bytes_out|gt: {big}",  # either
+]
+
+
+def test_the_indexes_find_exactly_the_rules_that_match_one_by_one() -> None:
+    """Whatever index a rule is found by (equality, domain, network, number), the engine
+    reports exactly the rules that match when every rule is tried on every event."""
+    rules = {}
+    for n in range(40):
+        shape = INDEXED_SHAPES[n % len(INDEXED_SHAPES)]
+        match = shape.format(n=n % 7, port=1000 + n % 9, big=500 + 50 * (n % 7), small=300 + 40 * (n % 5))
+        when = "dns" if "dns." in shape else "flow_end" if "flow." in shape else "[dns, flow_end]"
+        unless = "unless:\n  dst.port: 8443\n" if n % 4 == 0 else ""
+        text = rule_text(match, unless, when=when).replace("id: test-rule", f"id: r{n}")
+        rule = parse(text)
+        rules[rule.id] = rule
+    found: list[Finding] = []
+    engine = RuleEngine(RuleSet(rules=rules), [found.append])
+    rng = random.Random(7)
+    for number in range(600):
+        kind = rng.choice(["dns", "flow_end"])
+        event: dict[str, Any] = {"ts": TS0 + number, "type": kind, "proto": rng.choice(["tcp", "udp"])}
+        event["dst.port"] = rng.choice([1000 + rng.randint(0, 9), 8443, "1003"])
+        event["flow.bytes_out"] = rng.choice([rng.randint(0, 900), str(rng.randint(0, 900)), "n/a"])
+        event["dns.query"] = rng.choice(
+            [f"a.host{rng.randint(0, 7)}.example", f"x.svc{rng.randint(0, 7)}.example.", "HOST3.EXAMPLE"]
+        )
+        event["dns.answer_ips"] = rng.sample(
+            [f"10.{rng.randint(0, 7)}.1.2", f"2001:db8:{rng.randint(0, 7)}::1", "192.168.3.9", "not-an-ip"], 2
+        )
+        expected = sorted(r.id for r in rules.values() if kind in r.when and r.matches(event))
+        found.clear()
+        engine(event)
+        assert sorted(f.rule for f in found) == expected, event

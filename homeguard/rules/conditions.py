@@ -67,6 +67,26 @@ class Condition:
             return frozenset(str(v).lower()[1:].rstrip(".") for v in self.values)
         return None
 
+    def network_keys(self) -> frozenset[tuple[int, int, int]] | None:
+        """For `cidr`: each network as (address bits, prefix length, prefix), so rules can
+        be found by an address's prefixes rather than tried one by one."""
+        if self.operator != "cidr" or self.all_values:
+            return None
+        keys = set()
+        for value in self.values:
+            network = ipaddress.ip_network(str(value), strict=False)
+            shift = network.max_prefixlen - network.prefixlen
+            keys.add((network.max_prefixlen, network.prefixlen, int(network.network_address) >> shift))
+        return frozenset(keys)
+
+    def bound(self) -> tuple[str, float] | None:
+        """For a comparison with one number (flow.bytes_out|gt: 1000000): the operator
+        and the number, so rules can be found by where an event's value falls."""
+        if self.operator not in ("gt", "gte", "lt", "lte") or self.all_values or len(self.values) != 1:
+            return None
+        number = number_of(self.values[0])
+        return None if number is None else (self.operator, number)
+
     def equality_keys(self) -> frozenset[str] | None:
         """For a case-insensitive equality on texts or numbers: the values as the engine's
         index compares them (see index_key). None when the condition cannot be indexed."""
@@ -83,7 +103,7 @@ def index_key(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, int | float):
         return repr(float(value))
-    number = _number(value) if isinstance(value, str) and value[:1].isdigit() else None
+    number = number_of(value) if isinstance(value, str) and value[:1].isdigit() else None
     return repr(number) if number is not None else str(value).lower()
 
 
@@ -178,7 +198,8 @@ def compile_condition(
     return condition
 
 
-def _number(value: Any) -> float | None:
+def number_of(value: Any) -> float | None:
+    """A value as a number, as the comparisons read it; None for what is not one."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -228,7 +249,7 @@ def _equals(value: Any, cased: bool) -> Predicate:
         return lambda item: item is value or str(item).lower() == str(value).lower()
     if isinstance(value, int | float):
         target = float(value)
-        return lambda item: _number(item) == target
+        return lambda item: number_of(item) == target
     text = str(value)
     if cased:
         return lambda item: str(item) == text
@@ -237,16 +258,16 @@ def _equals(value: Any, cased: bool) -> Predicate:
 
 
 def _compare(operator: str, value: Any, key: str) -> Predicate:
-    target = _number(value)
+    target = number_of(value)
     if target is None:
         raise ConditionError(f"{key!r} compares numbers, and {value!r} is not one")
     if operator == "gt":
-        return lambda item: (n := _number(item)) is not None and n > target
+        return lambda item: (n := number_of(item)) is not None and n > target
     if operator == "gte":
-        return lambda item: (n := _number(item)) is not None and n >= target
+        return lambda item: (n := number_of(item)) is not None and n >= target
     if operator == "lt":
-        return lambda item: (n := _number(item)) is not None and n < target
-    return lambda item: (n := _number(item)) is not None and n <= target
+        return lambda item: (n := number_of(item)) is not None and n < target
+    return lambda item: (n := number_of(item)) is not None and n <= target
 
 
 def _in_network(text: str, key: str) -> Predicate:

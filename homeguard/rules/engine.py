@@ -9,13 +9,14 @@ from typing import Any
 
 from homeguard.events import Event
 from homeguard.findings.model import ENDPOINT_FIELDS, Finding
-from homeguard.rules.dispatch import TypeDispatch
+from homeguard.rules.dispatch import TypeDispatch, signature
 from homeguard.rules.loader import RuleSet
 from homeguard.rules.model import Rule
 from homeguard.rules.runtime import (
     FirstSeenState,
     FirstSeenStore,
     RuleRuntime,
+    SharedWindows,
     SuppressState,
     ThresholdState,
     key_of,
@@ -49,19 +50,32 @@ class RuleEngine:
         """Swap in a new rule set; rules whose id and state settings stay keep their state."""
         runtimes: dict[str, RuleRuntime] = {}
         rules_by_type: dict[str, list[Rule]] = {}
+        shared: dict[tuple[Any, ...], SharedWindows] = {}
         for rule in ruleset.rules.values():
             old = self.runtimes.get(rule.id)
-            runtimes[rule.id] = self._runtime(rule, old, ruleset.learning_period)
+            runtimes[rule.id] = self._runtime(rule, old, ruleset.learning_period, shared)
             for event_type in rule.when:
                 rules_by_type.setdefault(event_type, []).append(rule)
         self.runtimes = runtimes
         self.by_type = {t: TypeDispatch.of(rules) for t, rules in rules_by_type.items()}
 
-    def _runtime(self, rule: Rule, old: RuleRuntime | None, learning_period: float) -> RuleRuntime:
+    def _runtime(
+        self,
+        rule: Rule,
+        old: RuleRuntime | None,
+        learning_period: float,
+        shared: dict[tuple[Any, ...], SharedWindows],
+    ) -> RuleRuntime:
         runtime = RuleRuntime(rule)
         if rule.threshold is not None:
             same = old is not None and old.threshold is not None and old.rule.threshold == rule.threshold
-            runtime.threshold = old.threshold if same and old else ThresholdState(rule.threshold)
+            if same and old and old.threshold is not None:
+                runtime.threshold = old.threshold
+            else:  # rules that count the same events the same way share their windows
+                t = rule.threshold
+                counts = (rule.when, signature(rule), t.group_by, t.window, t.distinct, t.sum)
+                windows = shared.setdefault(counts, SharedWindows(t))
+                runtime.threshold = ThresholdState(t, windows)
         if rule.first_seen is not None:
             same = old is not None and old.first_seen is not None and old.rule.first_seen == rule.first_seen
             learn_for = rule.first_seen.learn_for
@@ -82,9 +96,10 @@ class RuleEngine:
         dispatch = self.by_type.get(event["type"])
         if dispatch is not None:
             started = time.perf_counter()  # a duration of work for the metrics, not a time of day
-            for rule, matches in dispatch.candidates(event):
+            for rules, matches in dispatch.candidates(event):
                 if matches(event):
-                    self._matched(rule, event)
+                    for rule in rules:
+                        self._matched(rule, event)
             self.evaluation_seconds += time.perf_counter() - started
 
     def _matched(self, rule: Rule, event: Event) -> None:

@@ -48,57 +48,112 @@ class _Window:
     total: float = 0.0
 
 
-class ThresholdState:
+class Windows:
+    """Sliding windows of counted events, one per group (threshold.group_by)."""
+
     def __init__(self, threshold: Threshold) -> None:
         self.threshold = threshold
         self.groups: dict[Key, _Window] = {}
 
-    def hit(self, event: Mapping[str, Any], ts: float) -> dict[str, Any] | None:
-        """Count an event; return the threshold's figures when it is reached."""
-        t = self.threshold
-        group = key_of(event, t.group_by)
+    def window(self, group: Key) -> _Window:
         window = self.groups.get(group)
         if window is None:
             make_room(self.groups, MAX_GROUPS)
             window = self.groups[group] = _Window()
-        value = event.get(t.distinct or t.sum or "")
-        self._add(window, ts, value)
-        while window.events and (
-            window.events[0][0] <= ts - t.window or len(window.events) > MAX_WINDOW_EVENTS
-        ):
-            self._remove(window)
-        if t.distinct:
-            measure = float(len(window.distinct))
-        elif t.sum:
-            measure = window.total
-        else:
-            measure = float(len(window.events))
-        if measure < t.gte:
-            return None
-        del self.groups[group]  # start counting afresh: one finding per burst
-        return {
-            "threshold.count": len(window.events),
-            "threshold.distinct": len(window.distinct),
-            "threshold.sum": window.total,
-            "threshold.window": f"{t.window:g} seconds",
-        }
+        return window
 
-    def _add(self, window: _Window, ts: float, value: Any) -> None:
+    def add(self, window: _Window, ts: float, value: Any) -> None:
         window.events.append((ts, value))
         if self.threshold.distinct and value is not None:
             window.distinct[_hashable(value)] += 1
         if self.threshold.sum and isinstance(value, int | float):
             window.total += value
+        self.expire(window, ts)
 
-    def _remove(self, window: _Window) -> None:
-        _ts, value = window.events.popleft()
-        if self.threshold.distinct and value is not None:
-            hashable = _hashable(value)
-            window.distinct[hashable] -= 1
-            if window.distinct[hashable] <= 0:
-                del window.distinct[hashable]
-        if self.threshold.sum and isinstance(value, int | float):
-            window.total -= value
+    def expire(self, window: _Window, ts: float) -> None:
+        t = self.threshold
+        events = window.events
+        while events and (events[0][0] <= ts - t.window or len(events) > MAX_WINDOW_EVENTS):
+            _ts, value = events.popleft()
+            if t.distinct and value is not None:
+                hashable = _hashable(value)
+                window.distinct[hashable] -= 1
+                if window.distinct[hashable] <= 0:
+                    del window.distinct[hashable]
+            if t.sum and isinstance(value, int | float):
+                window.total -= value
+
+    def measure(self, window: _Window) -> float:
+        t = self.threshold
+        if t.distinct:
+            return float(len(window.distinct))
+        if t.sum:
+            return window.total
+        return float(len(window.events))
+
+
+class SharedWindows(Windows):
+    """The windows of threshold rules that count the same events the same way and differ
+    only in how many they need (the same scan at three severities, or a thousand rules
+    generated from one template): each event is counted once for all of them."""
+
+    def __init__(self, threshold: Threshold) -> None:
+        super().__init__(threshold)
+        self._last: tuple[Mapping[str, Any] | None, Key, _Window | None] = (None, (), None)
+
+    def count(self, event: Mapping[str, Any], ts: float) -> tuple[Key, _Window]:
+        """The event's group and its window, with the event in it (once, however many
+        rules ask)."""
+        last_event, last_group, last_window = self._last
+        if event is last_event and last_window is not None:
+            return last_group, last_window
+        t = self.threshold
+        group = key_of(event, t.group_by)
+        window = self.window(group)
+        self.add(window, ts, event.get(t.distinct or t.sum or ""))
+        self._last = (event, group, window)
+        return group, window
+
+
+class ThresholdState:
+    """One rule's threshold. Until the rule fires for a group it reads the shared window;
+    then it counts afresh in a window of its own (one finding per burst), and goes back to
+    the shared one when that holds nothing from before the firing any more and its own
+    window is empty, so both would count the same."""
+
+    def __init__(self, threshold: Threshold, shared: SharedWindows | None = None) -> None:
+        self.threshold = threshold
+        self.shared = shared or SharedWindows(threshold)
+        self.own = Windows(threshold)  # the windows counted afresh after a firing
+        self.fired: dict[Key, float] = {}  # group -> when the rule last fired for it
+
+    def hit(self, event: Mapping[str, Any], ts: float) -> dict[str, Any] | None:
+        """Count an event; return the threshold's figures when it is reached."""
+        t = self.threshold
+        group, window = self.shared.count(event, ts)
+        counting: Windows = self.shared
+        fired = self.fired.get(group)
+        if fired is not None:
+            own = self.own.window(group)
+            self.own.expire(own, ts)
+            if own.events or fired > ts - t.window:  # the shared window may hold older events
+                self.own.add(own, ts, event.get(t.distinct or t.sum or ""))
+                counting, window = self.own, own
+            else:
+                del self.fired[group], self.own.groups[group]
+        if counting.measure(window) < t.gte:
+            return None
+        figures = {
+            "threshold.count": len(window.events),
+            "threshold.distinct": len(window.distinct),
+            "threshold.sum": window.total,
+            "threshold.window": f"{t.window:g} seconds",
+        }
+        make_room(self.fired, MAX_GROUPS)
+        self.fired[group] = ts
+        self.own.groups.pop(group, None)  # start counting afresh: one finding per burst
+        self.own.window(group)
+        return figures
 
 
 class FirstSeenState:
