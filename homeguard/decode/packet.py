@@ -28,6 +28,8 @@ TCP_ACK = 0x10
 
 _ipv4 = struct.Struct("!BBHHHBBH4s4s").unpack_from
 _ipv6 = struct.Struct("!IHBB16s16s").unpack_from
+# IPv4 without options (20 bytes), then TCP up to its flags: ports, seq, ack, offset, flags.
+_ipv4_tcp = struct.Struct("!BBHHHBBH4s4sHHIIBB").unpack_from
 _ports = struct.Struct("!HH").unpack_from
 _seq_ack = struct.Struct("!II").unpack_from
 
@@ -102,6 +104,10 @@ def decode_frame(linktype: int, data: bytes, wirelen: int) -> Packet | None:
     """Decode one frame's headers. None for frames of no interest (not IP or ARP)."""
     try:
         if linktype == 1 and data[12:14] == b"\x08\x00":  # the common case, inlined
+            if data[14] == 0x45 and data[23] == PROTO_TCP and len(data) >= 54:
+                pkt = _plain_tcp(data, wirelen)  # most packets of all: one unpack
+                if pkt is not None:
+                    return pkt
             pkt = Packet(data, wirelen, data[6:12], data[0:6], ETH_IPV4, 14, None)
             _ipv4_layer(pkt)
             if pkt.proto != PROTO_TCP and _tunneled(pkt):  # TCP, most packets, asks nothing more
@@ -121,6 +127,26 @@ def decode_frame(linktype: int, data: bytes, wirelen: int) -> Packet | None:
         return pkt
     except (struct.error, IndexError) as exc:
         raise DecodeError(f"frame cut short in its headers ({len(data)} bytes)") from exc
+
+
+def _plain_tcp(data: bytes, wirelen: int) -> Packet | None:
+    """TCP in IPv4 without options on Ethernet, not a fragment: the headers in one
+    unpack. None for anything else (the general path decodes it, and says what is wrong)."""
+    _vihl, _tos, total, _ident, frag, _ttl, _p, _csum, src, dst, sport, dport, seq, ack, offset, flags = (
+        _ipv4_tcp(data, 14)
+    )
+    if frag & 0x3FFF or offset < 0x50:
+        return None
+    pkt = Packet(data, wirelen, data[6:12], data[0:6], ETH_IPV4, 14, None)
+    pkt.src_ip, pkt.dst_ip, pkt.proto = src, dst, PROTO_TCP
+    size = len(data)
+    end = 14 + total if total >= 20 else size  # total 0: segmentation offload, as in _ipv4_layer
+    pkt.l4_at, pkt.sport, pkt.dport = 34, sport, dport
+    pkt.tcp_seq, pkt.tcp_ack, pkt.tcp_flags = seq, ack, flags
+    payload_at = 34 + (offset >> 4) * 4
+    pkt.payload_at = payload_at
+    pkt.payload_end = max(payload_at, min(end, size))
+    return pkt
 
 
 def _network_layer(pkt: Packet) -> bool:
