@@ -15,17 +15,16 @@ dashboard loses its lookup log and its names here, whatever a worker still think
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 from homeguard.bounded import make_room
 from homeguard.decode.addresses import is_local_ip
 from homeguard.events import Event
 from homeguard.pipeline.core import Pipeline
 from homeguard.state.devices import MAX_IPS_PER_DEVICE, Device
+from homeguard.store.writer import Row, Statement, Upserted
 
 FLOW_EVENTS = frozenset({"flow_start", "flow_established", "flow_end"})
 DEVICE_FACTS = ("hostname", "mdns_name", "vendor_class", "dhcp_fingerprint", "ssdp_server")
-Rows = dict[str, Any]
 
 
 def packed(ip: object) -> bytes | None:
@@ -140,9 +139,9 @@ class EventRelay:
 
     def rows(
         self,
-        inserts: dict[str, list[Rows]],
-        upserts: list[tuple[str, tuple[str, ...], list[Rows]]],
-        statements: list[tuple[str, tuple[Any, ...]]],
+        inserts: dict[str, list[Row]],
+        upserts: list[Upserted],
+        statements: list[Statement],
     ) -> None:
         pipeline = self.pipeline
         for table, keyed in ((t, rows) for t, _pk, rows in upserts):
@@ -173,7 +172,7 @@ class EventRelay:
         devices = self.pipeline.devices
         return devices.by_mac.get(mac) or devices.add(mac, first_seen)
 
-    def _merge_device(self, row: Rows) -> None:
+    def _merge_device(self, row: Row) -> None:
         dev = self._device(row["mac"], row["first_seen"])
         if dev is None:
             return
@@ -186,7 +185,7 @@ class EventRelay:
                 setattr(dev, fact, value)
                 dev.changed = True
 
-    def _merge_ip(self, row: Rows) -> None:
+    def _merge_ip(self, row: Row) -> None:
         dev = self._device(row["mac"], row["first_seen"])
         if dev is None:
             return

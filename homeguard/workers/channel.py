@@ -17,16 +17,14 @@ import os
 import pickle
 import struct
 from dataclasses import dataclass, field
-from typing import Any
 
 from homeguard.events import Event
+from homeguard.store.writer import Row, Statement, Upserted
 
 LENGTH = struct.Struct("=I")
 PIPE_BYTES = 1 << 20  # the kernel's limit for a pipe unless raised (fs.pipe-max-size)
 F_SETPIPE_SZ = 1031
 READ_CHUNK = 1 << 20
-
-Rows = dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -51,9 +49,9 @@ class Batch:
     """Events in the order the worker made them, then rows it would have written."""
 
     events: list[Event] = field(default_factory=list)
-    inserts: dict[str, list[Rows]] = field(default_factory=dict)
-    upserts: list[tuple[str, tuple[str, ...], list[Rows]]] = field(default_factory=list)
-    statements: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    inserts: dict[str, list[Row]] = field(default_factory=dict)
+    upserts: list[Upserted] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
     counts: WorkerCounts = field(default_factory=WorkerCounts)
     until: float = 0.0  # the worker has read every frame up to this time (workers/merge.py)
     final: bool = False  # the worker's last batch: it stopped cleanly
