@@ -67,10 +67,11 @@ class Daemon:
         self.db = tmp_path / "homeguard.db"
         self.events = tmp_path / "events.jsonl"
         self.log = tmp_path / "homeguard.log"
-        config = tmp_path / "config.yaml"
-        config.write_text(
+        config = self.config = tmp_path / "config.yaml"
+        self.settings = (
             f"capture_workers: 2\nstats_interval: 1\nflush_interval: 1\nrules_dir: {tmp_path / 'no-rules'}\n"
         )
+        config.write_text(self.settings)
         command = ["ip", "netns", "exec", self.capture, sys.executable, "-m", "homeguard", "run"]
         command += ["-i", f"{self.prefix}b", "--db", str(self.db), "--config", str(config)]
         command += ["--events", str(self.events)]
@@ -83,6 +84,13 @@ class Daemon:
         script = SEND % (DEVICES,)
         command = ["ip", "netns", "exec", self.sender, sys.executable, "-c", script, f"{self.prefix}a"]
         subprocess.run([*command, str(first), str(count), mode], check=True, timeout=60)
+
+    def reload(self, extra: str) -> None:
+        """A changed config file and SIGHUP, as `systemctl reload` sends it."""
+        self.config.write_text(self.settings + extra)
+        reloaded = self.log.read_text().count("config reloaded")
+        self.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.log.read_text().count("config reloaded") > reloaded, "the reload")
 
     def workers(self) -> list[psutil.Process]:
         children = psutil.Process(self.proc.pid).children()  # `ip netns exec` became the daemon
@@ -178,3 +186,41 @@ def test_a_worker_that_dies_is_replaced_and_its_open_flows_are_counted_lost(
     assert len(later) == 3 * 8 and all(ended[key] == 1 for key in later)
     problems = [e["capture.source_problem"] for e in events if e["type"] == "capture_stats"]
     assert any("capture worker" in p and f"{len(lost)} open flows were lost" in p for p in problems)
+
+
+def test_a_device_made_metadata_only_loses_its_names_in_every_worker_at_once(
+    veth: tuple[str, str], tmp_path: Path
+) -> None:
+    """The household's setting reaches the workers on a reload: no server names and no
+    lookup log for that device from then on, whichever worker reads its packets."""
+    daemon = Daemon(veth, tmp_path)
+    private = DEVICES[0]
+    try:
+        daemon.send(1, 8, "whole")
+        wait_for(lambda: daemon.last_stats().get("packets", 0) >= 3 * 8 * 6, "the frames to be counted", 20)
+        daemon.reload(f"metadata_only: ['{private}']\n")
+        daemon.send(21, 8, "whole")
+        wait_for(lambda: daemon.last_stats().get("packets", 0) >= 3 * 16 * 6, "more frames", 20)
+    finally:
+        events = daemon.stop()
+
+    def names(kind: str, after: bool, mac: str | None = None) -> list[str]:
+        return sorted(
+            str(e.get("flow.server_name"))
+            for e in events
+            if e["type"] == kind
+            and e["proto"] == "tcp"
+            and (e["src.port"] > 40020) is after
+            and (mac is None or e["src.mac"] == mac)
+        )
+
+    assert names("flow_start", False, private) == sorted(f"svc-{n}.example" for n in range(1, 9))
+    assert names("flow_start", True, private) == names("flow_end", True, private) == ["None"] * 8
+    others = [n for n in names("flow_end", True) if n != "None"]
+    assert sorted(others) == sorted(f"svc-{n}.example" for n in range(21, 29) for _ in range(2))
+    query = "SELECT src_port, server_name FROM flows WHERE src_mac = ? AND proto = 'tcp'"
+    with sqlite3.connect(daemon.db) as db:
+        stored = dict(db.execute(query, (private,)).fetchall())
+        logged = {q for (q,) in db.execute("SELECT query FROM dns_log WHERE device_mac = ?", (private,))}
+    assert len(stored) == 16 and all(stored[port] is None for port in stored if port > 40020)
+    assert logged == {f"svc-{n}.example" for n in range(1, 9)}  # nothing logged after the reload

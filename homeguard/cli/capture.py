@@ -53,6 +53,7 @@ def run(
     from homeguard.service.daemon import Daemon, RuleReloader
     from homeguard.service.dashboard_watch import DashboardWatch
     from homeguard.service.live_config import LiveConfig
+    from homeguard.workers.pool import CapturePool
 
     clock = command_clock()
     overrides = {
@@ -82,6 +83,8 @@ def run(
             )
             daemon = Daemon(household.pipeline, source, config.values["stats_interval"], clock)
             daemon.reload_config = live.reload
+            if isinstance(source, CapturePool):  # the workers' pipelines follow the config too
+                live.followers.append(source.reconfigure)
             daemon.dashboard = DashboardWatch(db_file)
             daemon.feeds = [spec.start() for spec in household.registry.sources()]
             feeds = daemon.feeds

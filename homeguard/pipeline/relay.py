@@ -24,6 +24,7 @@ from homeguard.state.devices import MAX_IPS_PER_DEVICE, Device
 from homeguard.store.writer import Row, Statement, Upserted
 
 FLOW_EVENTS = frozenset({"flow_start", "flow_established", "flow_end"})
+NAME_FIELDS = ("flow.server_name", "flow.name_source", "flow.cnames")
 DEVICE_FACTS = ("hostname", "mdns_name", "vendor_class", "dhcp_fingerprint", "ssdp_server")
 
 
@@ -72,7 +73,10 @@ class EventRelay:
         if kind in FLOW_EVENTS:
             if kind == "flow_start":
                 self._learn_addresses(event)
-            if "flow.server_name" not in event:
+            if mac_bytes(event.get("src.mac")) in pipeline.metadata_only:
+                for name in NAME_FIELDS:  # what the worker named before the household said no
+                    event.pop(name, None)
+            elif "flow.server_name" not in event:
                 self._name_flow(event)
         pipeline.emit(event, mac)
         if kind == "flow_end":
@@ -157,7 +161,9 @@ class EventRelay:
             for row in rows:
                 if table == "dns_log" and mac_bytes(row.get("device_mac")) in pipeline.metadata_only:
                     continue
-                if table == "flows" and row.get("server_name") is None:
+                if table == "flows" and mac_bytes(row.get("src_mac")) in pipeline.metadata_only:
+                    row["server_name"] = None
+                elif table == "flows" and row.get("server_name") is None:
                     found = self._server_name(row.get("src_ip"), row.get("dst_ip"), row.get("src_mac"))
                     if found is not None:
                         row["server_name"] = found[0]

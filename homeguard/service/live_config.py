@@ -21,7 +21,7 @@ NEEDS_RESTART = frozenset(
     {
         "interface", "bpf_filter", "promiscuous", "socket_buffer_mb", "db_path", "max_flows", "max_devices",
         "max_server_names", "max_pending_dns", "flush_max_rows", "stats_interval", "retention_interval",
-        "dhcp_servers", "ipv6_routers", "household_resolvers",
+        "dhcp_servers", "ipv6_routers", "household_resolvers", "capture_ring_mb", "capture_workers",
     }
 )  # fmt: skip
 ALERTING = frozenset({"notify", "language", "quiet_hours", "digest_hour"})
@@ -44,6 +44,8 @@ class LiveConfig:
         self.pipeline = pipeline
         self.alerts = alerts
         self.restart_sender = restart_sender
+        # Others that follow the running config as the pipeline does (the capture workers).
+        self.followers: list[Callable[[Config], None]] = []
 
     def reload(self) -> None:
         try:
@@ -62,6 +64,8 @@ class LiveConfig:
         self.config = fresh
         self.pipeline.config = fresh
         self.pipeline.set_metadata_only(fresh.values["metadata_only"])
+        for follow in self.followers:
+            follow(fresh)
         logging.getLogger().setLevel(fresh.values["log_level"].upper())
         if changed & ALERTING:
             from homeguard.notify.service import usable_targets

@@ -40,7 +40,7 @@ from homeguard.pipeline.relay import EventRelay
 from homeguard.settings import Config
 from homeguard.workers.channel import Batch, BatchReader, WorkerCounts, widen_pipe
 from homeguard.workers.merge import TimeMerge
-from homeguard.workers.worker import FULL_DETAIL, SHED, STOP, WorkerSetup
+from homeguard.workers.worker import FULL_DETAIL, SHED, STOP, WorkerSetup, config_order
 
 log = logging.getLogger("homeguard.workers")
 STOP_PATIENCE = 10.0  # seconds a stopping worker has to send its last flows
@@ -227,6 +227,13 @@ class CapturePool:
             self._shedding = self.pipeline.shedding
             for worker in self.workers:
                 self._order(worker, SHED if self._shedding else FULL_DETAIL)
+
+    def reconfigure(self, config: Config) -> None:
+        """A reloaded config, for every worker's pipeline (as LiveConfig sets the
+        household's), and for the workers started after."""
+        self.config = config
+        for worker in self.workers:
+            self._order(worker, config_order(config))
 
     def _order(self, worker: Worker, order: bytes) -> None:
         with contextlib.suppress(OSError):  # it is gone: noticed by _look_after_workers

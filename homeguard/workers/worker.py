@@ -21,6 +21,7 @@ import os
 import pickle
 import signal
 import socket
+import struct
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,13 @@ from homeguard.workers.channel import Batch, WorkerCounts, send
 from homeguard.workers.merge import SETTLE, WORKER_TICK
 
 log = logging.getLogger("homeguard.workers")
-SHED, FULL_DETAIL, STOP = b"S", b"F", b"Q"
+SHED, FULL_DETAIL, STOP, CONFIG = b"S", b"F", b"Q", b"C"  # CONFIG is followed by a pickled Config
+CONFIG_LENGTH = struct.Struct("=I")
+
+
+def config_order(config: Config) -> bytes:
+    data = pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)
+    return CONFIG + CONFIG_LENGTH.pack(len(data)) + data
 
 
 @dataclass
@@ -110,23 +117,48 @@ def counts_of(pipeline: Pipeline, ring: RingSource) -> WorkerCounts:
 
 class Orders:
     """The household's orders, read without waiting, once per block and per tick (the
-    ring wakes as soon as one arrives)."""
+    ring wakes as soon as one arrives): shed, full detail, stop, and a reloaded config."""
 
     def __init__(self, fd: int, pipeline: Pipeline, ring: RingSource) -> None:
         self.fd = fd
         os.set_blocking(fd, False)
         self.pipeline = pipeline
         self.ring = ring
+        self._buffer = bytearray()
 
     def read(self) -> None:
         try:
-            orders = os.read(self.fd, 64)
+            arrived = os.read(self.fd, 1 << 16)
         except BlockingIOError:
             return
-        if not orders or STOP in orders:  # told to stop, or the household is gone
+        if not arrived:  # the household is gone
             self.ring.stop.set()
             return
-        self.pipeline.shedding = orders[-1:] == SHED  # the last order counts
+        self._buffer += arrived
+        self._follow()
+
+    def _follow(self) -> None:
+        buffer, at = self._buffer, 0
+        while at < len(buffer):
+            order = buffer[at : at + 1]
+            if order == CONFIG:
+                start = at + 1 + CONFIG_LENGTH.size
+                if len(buffer) < start:
+                    break
+                (size,) = CONFIG_LENGTH.unpack_from(buffer, at + 1)
+                if len(buffer) < start + size:
+                    break  # the rest is on its way
+                config: Config = pickle.loads(buffer[start : start + size])
+                self.pipeline.config = config
+                self.pipeline.set_metadata_only(config.values["metadata_only"])
+                at = start + size
+                continue
+            if order == STOP:
+                self.ring.stop.set()
+            elif order in (SHED, FULL_DETAIL):
+                self.pipeline.shedding = order == SHED
+            at += 1
+        del buffer[:at]
 
 
 def run(setup: WorkerSetup) -> None:
