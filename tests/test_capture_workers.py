@@ -224,3 +224,38 @@ def test_a_device_made_metadata_only_loses_its_names_in_every_worker_at_once(
         logged = {q for (q,) in db.execute("SELECT query FROM dns_log WHERE device_mac = ?", (private,))}
     assert len(stored) == 16 and all(stored[port] is None for port in stored if port > 40020)
     assert logged == {f"svc-{n}.example" for n in range(1, 9)}  # nothing logged after the reload
+
+
+def test_a_worker_that_keeps_dying_is_given_up_and_the_other_takes_its_flows(
+    veth: tuple[str, str], tmp_path: Path
+) -> None:
+    daemon = Daemon(veth, tmp_path)
+
+    def worker_zero() -> int:
+        started = [line for line in daemon.log.read_text().splitlines() if "capture worker 0 started" in line]
+        return int(started[-1].rsplit("pid ", 1)[1].rstrip(")"))
+
+    try:
+        for death in range(1, 7):
+            os.kill(worker_zero(), signal.SIGKILL)
+            wait_for(
+                lambda d=death: daemon.log.read_text().count("capture worker 0 died (") == d, "the death"
+            )
+            if death < 6:
+                wait_for(
+                    lambda d=death: daemon.log.read_text().count("capture worker 0 started") == d + 1,
+                    "a new one",
+                )
+        wait_for(
+            lambda: "capture worker 0 died 6 times within a minute: given up" in daemon.log.read_text(),
+            "giving up",
+        )
+        assert len(daemon.workers()) == 1
+        daemon.send(1, 8, "whole")  # every flow now goes to worker 1
+        wait_for(lambda: daemon.last_stats().get("packets", 0) >= 3 * 8 * 6, "the frames to be counted", 20)
+    finally:
+        events = daemon.stop()
+    started, ended = conversations(events, "flow_start"), conversations(events, "flow_end")
+    assert len(started) == 3 * 8 and set(started.values()) == {1} and ended == started
+    assert daemon.last_stats()["worker_restarts"] == 6
+    assert "Traceback" not in daemon.log.read_text()

@@ -112,5 +112,9 @@ class BatchReader:
         return batches
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        """Close the pipe once: a descriptor number closed twice may be another file's by then."""
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
+        self.closed = True

@@ -236,8 +236,18 @@ class CapturePool:
             self._order(worker, config_order(config))
 
     def _order(self, worker: Worker, order: bytes) -> None:
+        if worker.orders_fd < 0:  # given up: nothing to tell
+            return
         with contextlib.suppress(OSError):  # it is gone: noticed by _look_after_workers
             os.write(worker.orders_fd, order)
+
+    @staticmethod
+    def _close_orders(worker: Worker) -> None:
+        """Once only: a descriptor number closed twice may be another file's by then."""
+        if worker.orders_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(worker.orders_fd)
+            worker.orders_fd = -1
 
     # -- deaths -------------------------------------------------------------
 
@@ -263,7 +273,7 @@ class CapturePool:
         log.error("%s; starting a new one on the same ring", text)
         self._problem = (self.pipeline.clock.time(), text)
         worker.batches.close()
-        os.close(worker.orders_fd)
+        self._close_orders(worker)
         deaths = [t for t in worker.deaths if now - t < 60.0] + [now]
         earlier = added(worker.earlier, worker.counts)
         if len(deaths) > RESTARTS_PER_MINUTE:
@@ -322,6 +332,5 @@ class CapturePool:
                 worker.process.kill()
                 worker.process.wait()
             worker.batches.close()
-            with contextlib.suppress(OSError):
-                os.close(worker.orders_fd)
+            self._close_orders(worker)
             worker.sock.close()
