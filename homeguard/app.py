@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -50,7 +51,8 @@ from homeguard.store.queries import learned_infrastructure, load_device_rows
 from homeguard.store.resilient import ResilientWriter
 from homeguard.store.retention import enforce
 from homeguard.store.web import with_dashboard_changes
-from homeguard.workers.pool import CapturePool, default_workers
+from homeguard.workers.budget import default_workers, memory_budget
+from homeguard.workers.pool import CapturePool
 
 log = logging.getLogger("homeguard.app")
 # How long a stopping program waits for a database that cannot be written: a daemon
@@ -174,7 +176,15 @@ def open_capture(household: Household, interface: str) -> LiveCapture:
     config, pipeline = household.config, household.pipeline
     values = config.values
     workers = values["capture_workers"]
-    workers = default_workers() if workers is None else workers
+    if workers is None:
+        budget = memory_budget()
+        workers = default_workers(budget=budget)
+        log.info(
+            "capture workers: %d for %d cores and %d MiB to use (capture_workers sets it)",
+            workers,
+            os.cpu_count() or 1,
+            budget >> 20,
+        )
     if workers and values["capture_ring_mb"] > 0:
         db = household.db
         known = (

@@ -157,8 +157,9 @@ class ConfigValues(TypedDict):
             None,
             "Capture worker processes: each reads its share of the flows from a ring of its own "
             "(capture_ring_mb each) and sends events to the daemon, which keeps devices, rules and "
-            "alerts. Empty: one per core, minus one for the daemon with more than two cores, and none "
-            "on a single core. 0: capture in the daemon's own process.",
+            "alerts. Empty: one per core, minus one for the daemon with more than two cores, none on a "
+            "single core, and no more than fit in a quarter of the memory or systemd's MemoryMax "
+            "(docs/performance.md). 0: capture in the daemon's own process.",
             minimum=0,
             maximum=64,
         ),

@@ -51,15 +51,6 @@ PROBLEM_FOR = 600.0  # seconds a worker's death stays a source problem
 Known = tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[str, str]]]
 
 
-def default_workers(cores: int | None = None) -> int:
-    """One worker per core, minus one for the household process when there are more
-    than two; a single core captures in the daemon's own process (0)."""
-    cores = cores or os.cpu_count() or 1
-    if cores == 1:
-        return 0
-    return cores - 1 if cores > 2 else cores
-
-
 @dataclass
 class Worker:
     index: int
