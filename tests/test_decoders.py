@@ -20,7 +20,7 @@ from scapy.all import (  # type: ignore[attr-defined]
 )
 from scapy.layers.inet6 import IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting
 
-from homeguard.decode.addresses import ip_text, mac_text
+from homeguard.decode.addresses import ip_bytes, ip_text, mac_bytes, mac_text
 from homeguard.decode.arp import parse_arp
 from homeguard.decode.dhcp import parse_dhcp
 from homeguard.decode.dns import parse_dns, parse_dns_over_tcp
@@ -264,3 +264,14 @@ def test_tunnels_are_opened_to_the_packet_inside() -> None:
     nested = bytes(outer / IP(proto=4) / IP(proto=4) / IP(proto=4) / IP(proto=4) / IP(proto=4) / UDP())
     deepest = decode_frame(1, nested, len(nested))
     assert deepest is not None and deepest.proto == 4  # three tunnels opened, then no further
+
+
+def test_address_texts_turn_back_into_their_bytes_and_anything_else_into_none() -> None:
+    for raw in (bytes([192, 168, 1, 20]), bytes.fromhex("20010db8000000000000000000000001")):
+        assert ip_bytes(ip_text(raw)) == raw
+    mac = bytes.fromhex("02aabbccddee")
+    assert mac_bytes(mac_text(mac)) == mac
+    not_addresses: list[object] = ["", "printer.home", "10.0.0.256", "fe80::1%eth0", None, 3]
+    assert [ip_bytes(text) for text in not_addresses] == [None] * len(not_addresses)
+    not_macs: list[object] = ["", "02:aa:bb", "zz:aa:bb:cc:dd:ee", None, b"\x02\xaa\xbb\xcc\xdd\xee"]
+    assert [mac_bytes(text) for text in not_macs] == [None] * len(not_macs)

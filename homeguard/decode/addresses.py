@@ -1,4 +1,4 @@
-"""Turning raw address bytes into the text people read, and classifying them."""
+"""Turning raw address bytes into the text people read and back, and classifying them."""
 
 from __future__ import annotations
 
@@ -17,6 +17,27 @@ def mac_text(raw: bytes) -> str:
 def ip_text(raw: bytes) -> str:
     """Dotted quad for 4 bytes, RFC 5952 text for 16 bytes."""
     return _inet_ntop(AF_INET if len(raw) == 4 else AF_INET6, raw)
+
+
+def ip_bytes(text: object) -> bytes | None:
+    """The raw address of an IPv4 or IPv6 text (ip_text's inverse); None for anything
+    else. inet_pton: one C call, where ipaddress parses in Python."""
+    text = str(text)
+    try:
+        return socket.inet_pton(AF_INET6 if ":" in text else AF_INET, text)
+    except OSError:
+        return None
+
+
+def mac_bytes(text: object) -> bytes | None:
+    """The six bytes of aa:bb:cc:dd:ee:ff (mac_text's inverse); None for anything else."""
+    if not isinstance(text, str):
+        return None
+    try:
+        raw = bytes.fromhex(text.replace(":", ""))
+    except ValueError:
+        return None
+    return raw if len(raw) == 6 else None
 
 
 def is_unicast_mac(raw: bytes | None) -> bool:

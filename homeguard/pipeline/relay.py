@@ -14,10 +14,8 @@ dashboard loses its lookup log and its names here, whatever a worker still think
 
 from __future__ import annotations
 
-import ipaddress
-
 from homeguard.bounded import make_room
-from homeguard.decode.addresses import is_local_ip
+from homeguard.decode.addresses import ip_bytes, is_local_ip, mac_bytes
 from homeguard.events import Event
 from homeguard.pipeline.core import Pipeline
 from homeguard.state.devices import MAX_IPS_PER_DEVICE, Device
@@ -28,28 +26,11 @@ NAME_FIELDS = ("flow.server_name", "flow.name_source", "flow.cnames")
 DEVICE_FACTS = ("hostname", "mdns_name", "vendor_class", "dhcp_fingerprint", "ssdp_server")
 
 
-def packed(ip: object) -> bytes | None:
-    try:
-        return ipaddress.ip_address(str(ip)).packed
-    except ValueError:
-        return None
-
-
-def mac_bytes(mac: object) -> bytes | None:
-    if not isinstance(mac, str) or not mac:
-        return None
-    try:
-        return bytes.fromhex(mac.replace(":", ""))
-    except ValueError:
-        return None
-
-
 class EventRelay:
     """The household's end of the workers' batches."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        self.duplicates = 0  # device announcements another worker made first
         # MACs announced, or known at start. Not the inventory: a worker's device rows
         # may reach it before that worker announces the device.
         self._announced: dict[bytes, None] = dict.fromkeys(pipeline.devices.by_mac)
@@ -59,8 +40,7 @@ class EventRelay:
         kind = event["type"]
         mac = mac_bytes(event.get("device.mac"))
         if kind == "device_new":
-            if mac is None or mac in self._announced:
-                self.duplicates += 1
+            if mac is None or mac in self._announced:  # another worker announced it first
                 return
             make_room(self._announced, pipeline.config.values["max_devices"])
             self._announced[mac] = None
@@ -88,7 +68,7 @@ class EventRelay:
         sources (flow export, resolver logs, interception) ask with mac_of."""
         if "arp.owner_mac" in event:  # a claim on someone else's address: no binding
             return
-        mac, ip = mac_bytes(event.get("arp.sender_mac")), packed(event.get("arp.sender_ip"))
+        mac, ip = mac_bytes(event.get("arp.sender_mac")), ip_bytes(event.get("arp.sender_ip"))
         if (
             mac is not None
             and ip is not None
@@ -102,7 +82,7 @@ class EventRelay:
         devices = self.pipeline.devices
         ts = float(event["ts"])
         for end in ("src", "dst"):
-            mac, ip = mac_bytes(event.get(f"{end}.mac")), packed(event.get(f"{end}.ip"))
+            mac, ip = mac_bytes(event.get(f"{end}.mac")), ip_bytes(event.get(f"{end}.ip"))
             if mac is not None and ip is not None and is_local_ip(ip):
                 devices.observe_ip(mac, ip, ts)
 
@@ -111,9 +91,9 @@ class EventRelay:
         if not event.get("dns.is_response") or not query or mac in self.pipeline.metadata_only:
             return
         answers = event.get("dns.answer_ips") or []
-        cnames = tuple(str(a).lower() for a in event.get("dns.answers") or [] if packed(a) is None)
+        cnames = tuple(str(a).lower() for a in event.get("dns.answers") or [] if ip_bytes(a) is None)
         for answer in answers:
-            ip = packed(answer)
+            ip = ip_bytes(answer)
             if ip is not None:
                 self.pipeline.server_names.learn(ip, str(query).lower(), cnames)
 
@@ -122,7 +102,7 @@ class EventRelay:
         if mac_bytes(src_mac) in pipeline.metadata_only:
             return None
         names = pipeline.server_names
-        for ip in (packed(dst), packed(src)):
+        for ip in (ip_bytes(dst), ip_bytes(src)):
             if ip is not None:
                 name = names.name_of(ip)
                 if name is not None:
@@ -148,7 +128,7 @@ class EventRelay:
         statements: list[Statement],
     ) -> None:
         pipeline = self.pipeline
-        for table, keyed in ((t, rows) for t, _pk, rows in upserts):
+        for table, _key, keyed in upserts:
             for row in keyed:
                 if table == "devices":
                     self._merge_device(row)
@@ -161,15 +141,21 @@ class EventRelay:
             for row in rows:
                 if table == "dns_log" and mac_bytes(row.get("device_mac")) in pipeline.metadata_only:
                     continue
-                if table == "flows" and mac_bytes(row.get("src_mac")) in pipeline.metadata_only:
-                    row["server_name"] = None
-                elif table == "flows" and row.get("server_name") is None:
-                    found = self._server_name(row.get("src_ip"), row.get("dst_ip"), row.get("src_mac"))
-                    if found is not None:
-                        row["server_name"] = found[0]
+                if table == "flows":
+                    self._name_row(row)
                 writer.insert(table, row)
         for sql, params in statements:
             writer.statement(sql, params)
+
+    def _name_row(self, row: Row) -> None:
+        """A flow row as the household names it: from any worker's lookups, and never
+        for a metadata-only device (whatever the worker named before it heard)."""
+        if mac_bytes(row.get("src_mac")) in self.pipeline.metadata_only:
+            row["server_name"] = None
+        elif row.get("server_name") is None:
+            found = self._server_name(row.get("src_ip"), row.get("dst_ip"), row.get("src_mac"))
+            if found is not None:
+                row["server_name"] = found[0]
 
     def _device(self, mac_text: object, first_seen: float) -> Device | None:
         mac = mac_bytes(mac_text)

@@ -72,12 +72,7 @@ class Condition:
         be found by an address's prefixes rather than tried one by one."""
         if self.operator != "cidr" or self.all_values:
             return None
-        keys = set()
-        for value in self.values:
-            network = ipaddress.ip_network(str(value), strict=False)
-            shift = network.max_prefixlen - network.prefixlen
-            keys.add((network.max_prefixlen, network.prefixlen, int(network.network_address) >> shift))
-        return frozenset(keys)
+        return frozenset(network_prefix(str(value), self.text) for value in self.values)
 
     def bound(self) -> tuple[str, float] | None:
         """For a comparison with one number (flow.bytes_out|gt: 1000000): the operator
@@ -270,14 +265,21 @@ def _compare(operator: str, value: Any, key: str) -> Predicate:
     return lambda item: (n := number_of(item)) is not None and n <= target
 
 
-def _in_network(text: str, key: str) -> Predicate:
+def network_prefix(text: str, key: str) -> tuple[int, int, int]:
+    """A network as (address bits, prefix length, prefix): an address is in it when its
+    number, shifted right by bits - length, equals the prefix."""
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
         raise ConditionError(f"{key!r}: {text!r} is not a network such as 192.168.0.0/16") from exc
-    family = socket.AF_INET if network.version == 4 else socket.AF_INET6
     shift = network.max_prefixlen - network.prefixlen
-    prefix = int(network.network_address) >> shift
+    return network.max_prefixlen, network.prefixlen, int(network.network_address) >> shift
+
+
+def _in_network(text: str, key: str) -> Predicate:
+    bits, length, prefix = network_prefix(text, key)
+    family = socket.AF_INET if bits == 32 else socket.AF_INET6
+    shift = bits - length
 
     def test(item: Any) -> bool:  # inet_pton: a C call, where ipaddress parses in Python
         try:

@@ -13,11 +13,11 @@ possible values, where the index saves the most. Rules that test the same condit
 from __future__ import annotations
 
 import bisect
-import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from homeguard.decode.addresses import ip_bytes
 from homeguard.rules.conditions import Condition, index_key, number_of
 from homeguard.rules.model import Rule
 
@@ -143,12 +143,8 @@ def parent_names(value: Any) -> list[str]:
 
 def address_of(value: Any) -> tuple[int, int] | None:
     """An address as (bits, number), or None for anything that is not one."""
-    text = str(value)
-    family, bits = (socket.AF_INET6, 128) if ":" in text else (socket.AF_INET, 32)
-    try:
-        return bits, int.from_bytes(socket.inet_pton(family, text), "big")
-    except OSError:
-        return None
+    raw = ip_bytes(value)
+    return None if raw is None else (len(raw) * 8, int.from_bytes(raw, "big"))
 
 
 def signature(rule: Rule) -> tuple[Any, ...]:

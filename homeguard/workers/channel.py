@@ -36,7 +36,6 @@ class WorkerCounts:
     malformed: int = 0
     internal_errors: int = 0
     shed: int = 0
-    events: int = 0
     open_flows: int = 0
     between_others: int = 0  # the flows state/visibility.py counts
     answered: int = 0
@@ -54,7 +53,6 @@ class Batch:
     statements: list[Statement] = field(default_factory=list)
     counts: WorkerCounts = field(default_factory=WorkerCounts)
     until: float = 0.0  # the worker has read every frame up to this time (workers/merge.py)
-    final: bool = False  # the worker's last batch: it stopped cleanly
 
 
 def widen_pipe(fd: int) -> None:
@@ -77,8 +75,9 @@ class BatchReader:
         self.fd = fd
         os.set_blocking(fd, False)
         self._buffer = bytearray()
-        self.closed = False  # the worker's end is closed: it stopped or died
-        self.torn = 0  # bytes of a batch cut off by the worker's death
+        # The worker's end is closed: it stopped or died. A batch its death cut off stays
+        # unread: its block was not handed back, so the successor reads it again.
+        self.closed = False
 
     def read(self) -> list[Batch]:
         """The whole batches that have arrived; sets `closed` at the end of the pipe."""
@@ -93,10 +92,7 @@ class BatchReader:
             self._buffer += chunk
             if len(chunk) < READ_CHUNK:
                 break
-        batches = self._whole_batches()
-        if self.closed:
-            self.torn = len(self._buffer)  # a batch cut off: its block is read again by the successor
-        return batches
+        return self._whole_batches()
 
     def _whole_batches(self) -> list[Batch]:
         batches = []

@@ -58,11 +58,9 @@ class Worker:
     process: subprocess.Popen[bytes]
     batches: BatchReader
     orders_fd: int
-    started: float
     counts: WorkerCounts = field(default_factory=WorkerCounts)
     earlier: WorkerCounts = field(default_factory=WorkerCounts)  # of the workers it replaced
     deaths: list[float] = field(default_factory=list)
-    stopped: bool = False  # sent its last batch
 
 
 def added(a: WorkerCounts, b: WorkerCounts) -> WorkerCounts:
@@ -149,7 +147,7 @@ class CapturePool:
             process.stdin.close()
         except BrokenPipeError:
             pass  # it died at once: noticed like any death
-        worker = Worker(index, sock, process, BatchReader(batches_fd), orders_fd, time.monotonic())
+        worker = Worker(index, sock, process, BatchReader(batches_fd), orders_fd)
         worker.earlier = earlier or WorkerCounts()
         if self._shedding:
             self._order(worker, SHED)
@@ -187,7 +185,6 @@ class CapturePool:
         """Take a batch into the merge; what is in order goes on by _relay_in_order."""
         self.merge.add(worker.index, batch, time.monotonic())
         worker.counts = batch.counts
-        worker.stopped = batch.final
 
     def _relay_in_order(self, everything: bool = False) -> None:
         relay = self.relay

@@ -90,11 +90,11 @@ class Outbox:
     def add(self, event: Event) -> None:
         self.events.append(event)
 
-    def deliver(self, counts: WorkerCounts, until: float, final: bool = False) -> None:
+    def deliver(self, counts: WorkerCounts, until: float) -> None:
         """Send what is waiting, and how far this worker has read: sent even when there is
         nothing else, since the household waits for every worker's mark to keep order."""
         inserts, upserts, statements = self.writer.take_pending()
-        send(self.fd, Batch(self.events, inserts, upserts, statements, counts, until, final))
+        send(self.fd, Batch(self.events, inserts, upserts, statements, counts, until))
         self.events = []
 
 
@@ -106,7 +106,6 @@ def counts_of(pipeline: Pipeline, ring: RingSource) -> WorkerCounts:
         stats.malformed,
         stats.internal_errors,
         stats.shed,
-        stats.events,
         len(pipeline.flows),
         seen.between_others,
         seen.answered,
@@ -196,7 +195,7 @@ def run(setup: WorkerSetup) -> None:
         else:
             process(frame)
     pipeline.close()  # every open flow ends: its flow_end goes to the household
-    outbox.deliver(counts_of(pipeline, ring), math.inf, final=True)
+    outbox.deliver(counts_of(pipeline, ring), math.inf)  # the last: nothing more to wait for
 
 
 def main() -> int:
