@@ -3,7 +3,7 @@
 (pcap reading, decoding, state and SQLite storage), beside tshark on the same file.
 
     python bench/replay_bench.py [--flows 3000] [--runs 3] [--rules [--rule-counts 100,1000]]
-        [--no-corpus] [--no-tshark]
+        [--workers 1,2] [--no-corpus] [--no-tshark]
 
 Inputs: a synthetic household capture it generates (cached under $TMPDIR), and a
 merge of ../shared/corpus when present. pps is the replay's own figure (packets over
@@ -146,6 +146,7 @@ def main() -> int:
         help="run without rules, with the shipped rules, then with more rules and a 100,000-domain list",
     )
     parser.add_argument("--rule-counts", default="100", help="with --rules: more rules, e.g. 100,1000")
+    parser.add_argument("--workers", default="1", help="replay --workers for each setup, e.g. 1,2")
     args = parser.parse_args()
     inputs = [("household (synthetic)", household_capture(args.flows))]
     if not args.no_corpus:
@@ -155,7 +156,7 @@ def main() -> int:
         else:
             inputs.append(("shared corpus (merged)", merged))
     header = ("input", "packets", "pps", "wall s", "CPU s", "peak RSS", "tshark pps", "ratio")
-    print("{:<34} {:>9} {:>10} {:>7} {:>7} {:>9} {:>11} {:>6}".format(*header))
+    print("{:<48} {:>9} {:>10} {:>7} {:>7} {:>9} {:>11} {:>6}".format(*header))
     setups: list[tuple[str, list[str]]] = [("", [])]
     if args.rules:
         setups = [
@@ -164,6 +165,11 @@ def main() -> int:
         ]
         for count in (int(c) for c in args.rule_counts.split(",")):
             setups.append((f" +{count} rules", ["--rules-dir", str(rules_fixture(count))]))
+    setups = [
+        (suffix + (f" {n} workers" if n > 1 else ""), [*rule_args, "--workers", str(n)])
+        for n in (int(w) for w in args.workers.split(","))
+        for suffix, rule_args in setups
+    ]
     for label, capture in inputs:
         results: dict[str, list[dict[str, float]]] = {suffix: [] for suffix, _ in setups}
         tshark_runs: list[float] = []
@@ -181,7 +187,7 @@ def main() -> int:
             ratio = f"{result['pps'] / tshark:5.2f}x" if tshark else "-"
             tshark_text = f"{tshark:,.0f}" if tshark else "-"
             print(
-                f"{label + suffix:<34} {result['packets']:>9,.0f} {result['pps']:>10,.0f} "
+                f"{label + suffix:<48} {result['packets']:>9,.0f} {result['pps']:>10,.0f} "
                 f"{result['wall']:>7.2f} {result['cpu']:>7.2f} {result['rss']:>6.0f} MiB "
                 f"{tshark_text:>11} {ratio:>6}",
                 flush=True,

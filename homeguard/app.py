@@ -33,6 +33,7 @@ from homeguard.notify.service import sender_thread, usable_targets
 from homeguard.outputs.export.sender import sender_for
 from homeguard.outputs.queued import QueuedSink
 from homeguard.pipeline import Pipeline
+from homeguard.pipeline.replay import ReplaySummary
 from homeguard.plugins.hookspecs import OutputContext
 from homeguard.plugins.manager import plugin_manager
 from homeguard.plugins.registry import Registry
@@ -52,7 +53,7 @@ from homeguard.store.resilient import ResilientWriter
 from homeguard.store.retention import enforce
 from homeguard.store.web import with_dashboard_changes
 from homeguard.workers.budget import default_workers, memory_budget
-from homeguard.workers.pool import CapturePool
+from homeguard.workers.pool import CapturePool, Known
 
 log = logging.getLogger("homeguard.app")
 # How long a stopping program waits for a database that cannot be written: a daemon
@@ -170,6 +171,24 @@ def build(
     )
 
 
+def known_to_workers(household: Household) -> Known:
+    """What the household knew at start, so a worker does not announce it again."""
+    db = household.db
+    if db is None:
+        return ([], [], [])
+    return (*load_device_rows(db, household.config.values["max_devices"]), learned_infrastructure(db))
+
+
+def replay_in_workers(
+    household: Household, paths: list[str], workers: int, on_bytes: Callable[[int], None] | None = None
+) -> ReplaySummary:
+    """`homeguard replay --workers N` (workers/replay.py)."""
+    from homeguard.workers.replay import replay_in_workers as replay  # only when asked for
+
+    known = known_to_workers(household)
+    return replay(household.config, household.pipeline, paths, workers, known, on_bytes)
+
+
 def open_capture(household: Household, interface: str) -> LiveCapture:
     """Capture workers on every core (workers/pool.py), or, with capture_workers 0 or a
     single core, capture in this process: the ring, else a plain socket."""
@@ -186,10 +205,7 @@ def open_capture(household: Household, interface: str) -> LiveCapture:
             budget >> 20,
         )
     if workers and values["capture_ring_mb"] > 0:
-        db = household.db
-        known = (
-            (*load_device_rows(db, values["max_devices"]), learned_infrastructure(db)) if db else ([], [], [])
-        )
+        known = known_to_workers(household)
         try:
             pool = opened_with_advice(
                 lambda: CapturePool(config, interface, pipeline, workers, known=known),

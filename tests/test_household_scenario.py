@@ -16,12 +16,14 @@ from tests import household
 from tests.conftest import homeguard
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["1", "3"], ids=["one-process", "three-workers"])
 def household_db(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> tuple[Path, list[dict[str, object]], list[dict[str, object]]]:
-    """Replays the learning week, then today, into one database, as a fresh install would.
+    """Replays the learning week, then today, into one database, as a fresh install would;
+    in one process, and in three workers (`--workers 3`), which must find the same.
     Returns the database and the findings after each replay."""
+    workers = str(request.param)
     folder = tmp_path_factory.mktemp("household")
     rules_dir = folder / "rules.d"
     (rules_dir / "lists").mkdir(parents=True)
@@ -30,9 +32,9 @@ def household_db(
     week, day = folder / "week.pcap", folder / "today.pcap"
     wrpcap(str(week), household.learning_week())
     wrpcap(str(day), household.today())
-    homeguard("replay", str(week), "--db", str(db), "--rules-dir", str(rules_dir))
+    homeguard("replay", str(week), "--db", str(db), "--rules-dir", str(rules_dir), "--workers", workers)
     after_week = json.loads(homeguard("findings", "--db", str(db), "--json").stdout)
-    homeguard("replay", str(day), "--db", str(db), "--rules-dir", str(rules_dir))
+    homeguard("replay", str(day), "--db", str(db), "--rules-dir", str(rules_dir), "--workers", workers)
     after_day = json.loads(homeguard("findings", "--db", str(db), "--json").stdout)
     return db, after_week, after_day
 

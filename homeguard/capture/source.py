@@ -22,11 +22,15 @@ class CaptureCounters:
     truncated: bool = False
 
 
-class CaptureSource(Protocol):
-    """A stream of frames. Live sources yield None when idle so the pipeline can tick."""
+class CountedSource(Protocol):
+    """What capture_stats reads of a source: its name and its counters."""
 
     name: str
     counters: CaptureCounters
+
+
+class CaptureSource(CountedSource, Protocol):
+    """A stream of frames. Live sources yield None when idle so the pipeline can tick."""
 
     def frames(self) -> Iterator[Frame | None]: ...
 

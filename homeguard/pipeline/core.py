@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from homeguard.capture.source import CaptureSource, Frame
+from homeguard.capture.source import CaptureSource, CountedSource, Frame
 from homeguard.clock import Clock
 from homeguard.decode.addresses import ip_text, is_local_ip, is_unicast_mac, mac_text
 from homeguard.decode.fragments import FragmentReassembler
@@ -147,9 +147,7 @@ class Pipeline:
     ) -> None:
         """Feed every frame of a source through the pipeline. `on_progress` gets the
         bytes read so far now and then (not per frame: a progress bar is slow)."""
-        self.capture_file = source.name if replay else None
-        self.frame_no = 0
-        self._stats_mark = (0, 0)
+        self.start_source(source.name if replay else None)
         process = self.process
         reported = 0
         for frame in source.frames():
@@ -162,6 +160,13 @@ class Pipeline:
                 reported = source.counters.bytes
         if on_progress is not None:
             on_progress(source.counters.bytes - reported)
+
+    def start_source(self, capture_file: str | None) -> None:
+        """A new source: frames count from one, and its capture_stats from zero. Events
+        name `capture_file` (a replayed file) and their frame in it."""
+        self.capture_file = capture_file
+        self.frame_no = 0
+        self._stats_mark = (0, 0)
 
     def process(self, frame: Frame) -> None:
         ts, linktype, data, wirelen = frame
@@ -617,7 +622,7 @@ class Pipeline:
                     self._write_device(self.writer, dev)
         evicted.clear()
 
-    def capture_stats(self, source: CaptureSource, now: float, final: bool = False) -> None:
+    def capture_stats(self, source: CountedSource, now: float, final: bool = False) -> None:
         """Counters since start into the capture_stats table (health and doctor read it),
         and, since the last call, as a capture_stats event (the capture-loss rule)."""
         counters = source.counters

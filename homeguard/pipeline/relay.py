@@ -22,6 +22,7 @@ from homeguard.state.devices import MAX_IPS_PER_DEVICE, Device
 from homeguard.store.writer import Row, Statement, Upserted
 
 FLOW_EVENTS = frozenset({"flow_start", "flow_established", "flow_end"})
+SERVER_MESSAGES = frozenset({"offer", "ack", "nak"})  # a DHCP server's, not a client's
 NAME_FIELDS = ("flow.server_name", "flow.name_source", "flow.cnames")
 DEVICE_FACTS = ("hostname", "mdns_name", "vendor_class", "dhcp_fingerprint", "ssdp_server")
 
@@ -39,6 +40,7 @@ class EventRelay:
         pipeline = self.pipeline
         kind = event["type"]
         mac = mac_bytes(event.get("device.mac"))
+        self._heard(event)
         if kind == "device_new":
             if mac is None or mac in self._announced:  # another worker announced it first
                 return
@@ -49,7 +51,9 @@ class EventRelay:
         elif kind == "dns":
             self._learn_names(event, mac)
         elif kind == "arp":
-            self._learn_binding(event)
+            self._judge_claim(event)
+        elif kind == "dhcp":
+            self._learn_lease(event)
         if kind in FLOW_EVENTS:
             if kind == "flow_start":
                 self._learn_addresses(event)
@@ -60,22 +64,44 @@ class EventRelay:
                 self._name_flow(event)
         pipeline.emit(event, mac)
         if kind == "flow_end":
+            pipeline.stats.flows_ended += 1
             for sink in pipeline.flow_end_sinks:
                 sink(event)
 
-    def _learn_binding(self, event: Event) -> None:
-        """Who owns an address, as the worker's ARP saw it: what the household's own
-        sources (flow export, resolver logs, interception) ask with mac_of."""
-        if "arp.owner_mac" in event:  # a claim on someone else's address: no binding
-            return
+    def _judge_claim(self, event: Event) -> None:
+        """Who owns an address is judged here, not in the worker: the lease that gave the
+        address, or the owner's earlier ARP, may have gone to another worker. The
+        bindings also answer the household's own sources (flow export, resolver logs,
+        interception), which ask with mac_of."""
+        for verdict in ("arp.owner_mac", "arp.gateway"):
+            event.pop(verdict, None)
         mac, ip = mac_bytes(event.get("arp.sender_mac")), ip_bytes(event.get("arp.sender_ip"))
-        if (
-            mac is not None
-            and ip is not None
-            and any(ip)
-            and mac != self.pipeline.infrastructure.interceptor_mac
-        ):
-            self.pipeline.infrastructure.bind(ip, mac, float(event["ts"]))
+        pipeline = self.pipeline
+        pipeline.infrastructure.claim(ip, mac, event, float(event["ts"]), pipeline.devices.last_heard)
+
+    def _learn_lease(self, event: Event) -> None:
+        """A DHCP server's answer, whichever worker read it: the household's gateways,
+        resolvers and leases (which the ARP judgement above needs)."""
+        kind = event.get("dhcp.message_type")
+        if kind not in SERVER_MESSAGES:
+            return
+        offered = ip_bytes(event.get("dhcp.offered_ip"))
+        lease = (mac_bytes(event.get("dhcp.client_mac")), offered) if offered is not None else None
+        self.pipeline.infrastructure.server_reply(
+            kind == "ack",
+            lease,
+            list(event.get("dhcp.dns_servers") or ()),
+            list(event.get("dhcp.routers") or ()),
+            event,
+            float(event["ts"]),
+        )
+
+    def _heard(self, event: Event) -> None:
+        """The sender was active (ARP asks whether an address's owner still is); the
+        worker's device rows say so only at its next write."""
+        dev = self.pipeline.devices.by_mac.get(mac_bytes(event.get("src.mac")) or b"")
+        if dev is not None:
+            dev.last_seen = max(dev.last_seen, float(event["ts"]))
 
     def _learn_addresses(self, event: Event) -> None:
         """The household ends of a new flow, with their addresses (mac_of asks these too)."""

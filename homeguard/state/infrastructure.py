@@ -81,20 +81,35 @@ class Infrastructure:
     def dhcp(self, msg: DhcpMessage, event: Event, ts: float) -> None:
         if msg.op != 2:  # only servers answer with op 2
             return
+        lease = (msg.client_mac, msg.your_ip) if any(msg.your_ip) else None
+        resolvers, routers = [ip_text(ip) for ip in msg.dns_servers], [ip_text(ip) for ip in msg.routers]
+        self.server_reply(msg.message_type == DHCP_ACK, lease, resolvers, routers, event, ts)
+
+    def server_reply(
+        self,
+        ack: bool,
+        lease: tuple[bytes | None, bytes] | None,
+        resolvers: list[str],
+        routers: list[str],
+        event: Event,
+        ts: float,
+    ) -> None:
+        """A DHCP server's answer: its resolvers and routers, and with an ACK, the lease
+        (client MAC, address). Capture workers' answers come here as events (pipeline/relay.py)."""
         server = event.get("dhcp.server_id") or event.get("src.ip")
-        if not self.dhcp_servers and msg.message_type == DHCP_ACK and server:
+        if not self.dhcp_servers and ack and server:
             self._learn("dhcp_server", [server])  # the one devices get leases from
         if self.dhcp_servers:
             known = server in self.dhcp_servers
             event["dhcp.server_known"] = known
             if not known:
                 return  # a rogue server's routers and resolvers are not the household's
-        self._learn("resolver", [ip_text(ip) for ip in msg.dns_servers])
-        self._learn("gateway", [ip_text(ip) for ip in msg.routers])
-        if msg.message_type == DHCP_ACK and msg.client_mac is not None and any(msg.your_ip):
+        self._learn("resolver", resolvers)
+        self._learn("gateway", routers)
+        if ack and lease is not None and lease[0] is not None:
             # The household's server gave the address to this MAC: it owns it now, even if
             # the device before it left only minutes ago.
-            self.bind(msg.your_ip, msg.client_mac, ts)
+            self.bind(lease[1], lease[0], ts)
 
     def router_advertisement(self, ra: RouterAdvertisement, event: Event, sender_mac: bytes | None) -> None:
         mac = ra.source_mac or sender_mac
@@ -131,7 +146,17 @@ class Infrastructure:
         owner is still active is what ARP spoofing (or an address conflict) looks like:
         the claim gets arp.owner_mac, and the owner keeps the address, so its own
         answers are never the ones blamed."""
-        ip, mac = msg.sender_ip, msg.sender_mac
+        self.claim(msg.sender_ip, msg.sender_mac, event, ts, last_heard)
+
+    def claim(
+        self,
+        ip: bytes | None,
+        mac: bytes | None,
+        event: Event,
+        ts: float,
+        last_heard: Callable[[bytes], float | None],
+    ) -> None:
+        """An ARP sender's claim on an address (see arp)."""
         if ip is None or mac is None or not any(ip) or mac == self.interceptor_mac:
             return  # HomeGuard's own interception replies neither bind an address nor spoof
         if ip_text(ip) in self.gateways:

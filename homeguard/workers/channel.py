@@ -43,6 +43,17 @@ class WorkerCounts:
     own: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class FileRead:
+    """A capture file a replay worker has read to its end (or to the error that stopped it)."""
+
+    path: str
+    packets: int
+    bytes: int
+    truncated: bool
+    error: str | None
+
+
 @dataclass(slots=True)
 class Batch:
     """Events in the order the worker made them, then rows it would have written."""
@@ -53,6 +64,7 @@ class Batch:
     statements: list[Statement] = field(default_factory=list)
     counts: WorkerCounts = field(default_factory=WorkerCounts)
     until: float = 0.0  # the worker has read every frame up to this time (workers/merge.py)
+    files: list[FileRead] = field(default_factory=list)  # a replay's last batch: the files read
 
 
 def widen_pipe(fd: int) -> None:

@@ -17,6 +17,10 @@ that says nothing for STALE seconds (stuck, or dying) is not waited for; when mo
 MAX_WAITING items wait, the oldest go anyway. Both keep the household's
 memory bounded whatever a worker does; an item relayed early may be out of order, never
 lost.
+
+A replay (workers/replay.py) has no live clock to keep up with: it waits for every worker
+however long it takes, and reads next from the worker furthest behind, so the others
+wait at their full pipes and the items held stay few.
 """
 
 from __future__ import annotations
@@ -48,11 +52,16 @@ class Waiting:
 class TimeMerge:
     """Events in time order across the workers; a batch's rows after its events."""
 
-    def __init__(self, max_waiting: int = MAX_WAITING) -> None:
+    def __init__(self, max_waiting: int = MAX_WAITING, stale: float = STALE) -> None:
         self.max_waiting = max_waiting
+        self.stale = stale  # a replay's workers are always waited for (math.inf)
         self.workers: dict[int, Waiting] = {}
         self.waiting = 0
         self.early = 0  # items relayed before their turn because too many waited
+
+    def expect(self, index: int, now: float) -> None:
+        """Wait for this worker from now on, even before its first batch."""
+        self.workers.setdefault(index, Waiting(heard=now))
 
     def add(self, index: int, batch: Batch, now: float) -> None:
         """Take a worker's batch: its events, then its rows (the Batch itself)."""
@@ -92,7 +101,7 @@ class TimeMerge:
 
     def mark(self, now: float) -> float:
         """How far every worker still heard from has read (inf: none is)."""
-        marks = [w.until for w in self.workers.values() if now - w.heard < STALE]
+        marks = [w.until for w in self.workers.values() if now - w.heard < self.stale]
         return min(marks) if marks else math.inf
 
     def _oldest(self) -> tuple[float, Waiting] | None:

@@ -11,6 +11,10 @@ the household's orders come from (shed, full detail, stop). It ignores SIGTERM a
 SIGINT: systemd and Ctrl-C signal the whole group, and the household stops the workers
 in order, so each one's last flows still arrive. When the household is gone (the order
 pipe closes), it stops too.
+
+`homeguard replay --workers N` starts the same worker on capture files instead
+(workers/replay.py): each worker reads every file and keeps its share of the frames
+(workers/share.py), with no ring and no orders.
 """
 
 from __future__ import annotations
@@ -28,20 +32,33 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from homeguard.capture.pcapfile import PcapFileSource
 from homeguard.capture.ring import RingSource
 from homeguard.clock import SystemClock
+from homeguard.errors import CaptureFileError
 from homeguard.events import Event
 from homeguard.pipeline.core import Pipeline
 from homeguard.plugins.manager import plugin_manager
 from homeguard.plugins.registry import Registry
 from homeguard.settings import Config
 from homeguard.store.writer import BatchWriter
-from homeguard.workers.channel import Batch, WorkerCounts, send
+from homeguard.workers.channel import Batch, FileRead, WorkerCounts, send
 from homeguard.workers.merge import SETTLE, WORKER_TICK
+from homeguard.workers.share import share_of
 
 log = logging.getLogger("homeguard.workers")
 SHED, FULL_DETAIL, STOP, CONFIG = b"S", b"F", b"Q", b"C"  # CONFIG is followed by a pickled Config
 CONFIG_LENGTH = struct.Struct("=I")
+FILE_BATCH_FRAMES = 4096  # a replay worker sends a batch after reading this many frames
+
+
+@dataclass(frozen=True)
+class FileShare:
+    """A replay worker's files, and which share of their frames is its own."""
+
+    paths: tuple[str, ...]
+    share: int
+    shares: int
 
 
 def config_order(config: Config) -> bytes:
@@ -65,6 +82,7 @@ class WorkerSetup:
     infrastructure: list[tuple[str, str]] = field(default_factory=list)
     own_mac: bytes | None = None
     own_ips: frozenset[bytes] = frozenset()
+    files: FileShare | None = None  # a replay: these files, not the ring (ring_fd is -1)
 
 
 class ForwardingWriter(BatchWriter):
@@ -90,19 +108,20 @@ class Outbox:
     def add(self, event: Event) -> None:
         self.events.append(event)
 
-    def deliver(self, counts: WorkerCounts, until: float) -> None:
+    def deliver(self, counts: WorkerCounts, until: float, files: list[FileRead] | None = None) -> None:
         """Send what is waiting, and how far this worker has read: sent even when there is
         nothing else, since the household waits for every worker's mark to keep order."""
         inserts, upserts, statements = self.writer.take_pending()
-        send(self.fd, Batch(self.events, inserts, upserts, statements, counts, until))
+        send(self.fd, Batch(self.events, inserts, upserts, statements, counts, until, files or []))
         self.events = []
 
 
-def counts_of(pipeline: Pipeline, ring: RingSource) -> WorkerCounts:
-    stats, counters, seen = pipeline.stats, ring.counters, pipeline.visibility
+def counts_of(pipeline: Pipeline) -> WorkerCounts:
+    """The pipeline's counts: of the frames it was given (a ring's, or a file's share)."""
+    stats, seen = pipeline.stats, pipeline.visibility
     return WorkerCounts(
-        counters.packets,
-        counters.bytes,
+        stats.packets,
+        stats.bytes,
         stats.malformed,
         stats.internal_errors,
         stats.shed,
@@ -160,8 +179,9 @@ class Orders:
         del buffer[:at]
 
 
-def run(setup: WorkerSetup) -> None:
-    clock = SystemClock()
+def worker_pipeline(setup: WorkerSetup, clock: SystemClock) -> tuple[Pipeline, Outbox]:
+    """The pipeline a worker runs: decoding, flows, sessions and events, no enrichment and
+    no store; its events and rows go into the outbox."""
     config = setup.config
     registry = Registry.gather(plugin_manager(), config, enrich=False)
     # The rows this worker would write go to the household with its next batch.
@@ -175,6 +195,12 @@ def run(setup: WorkerSetup) -> None:
     pipeline.visibility.own_mac, pipeline.visibility.own_ips = setup.own_mac, setup.own_ips
     if config.values["intercept_devices"]:  # HomeGuard's own ARP claims are no spoofing
         pipeline.infrastructure.interceptor_mac = setup.own_mac
+    return pipeline, outbox
+
+
+def run(setup: WorkerSetup) -> None:
+    clock = SystemClock()
+    pipeline, outbox = worker_pipeline(setup, clock)
     sock = socket.socket(fileno=setup.ring_fd)
     ring = RingSource(setup.interface, ring_bytes=setup.ring_bytes, clock=clock, attached=sock)
     orders = Orders(setup.orders_fd, pipeline, ring)
@@ -182,7 +208,7 @@ def run(setup: WorkerSetup) -> None:
     ring.idle_tick = WORKER_TICK
 
     def deliver(until: float) -> None:
-        outbox.deliver(counts_of(pipeline, ring), until)
+        outbox.deliver(counts_of(pipeline), until)
         orders.read()
 
     ring.on_block_done = lambda: deliver(pipeline.last_ts)
@@ -195,7 +221,40 @@ def run(setup: WorkerSetup) -> None:
         else:
             process(frame)
     pipeline.close()  # every open flow ends: its flow_end goes to the household
-    outbox.deliver(counts_of(pipeline, ring), math.inf)  # the last: nothing more to wait for
+    outbox.deliver(counts_of(pipeline), math.inf)  # the last: nothing more to wait for
+
+
+def run_files(setup: WorkerSetup, files: FileShare) -> None:
+    """Replay: read every file, process this worker's share of the frames (in the file's
+    order), and say after every FILE_BATCH_FRAMES frames how far it has read."""
+    pipeline, outbox = worker_pipeline(setup, SystemClock())
+    process, share, shares = pipeline.process, files.share, files.shares
+    read: list[FileRead] = []
+    until = -math.inf
+    for path in files.paths:
+        source = PcapFileSource(path)
+        pipeline.capture_file = path  # events name the file and the frame
+        error = None
+        try:
+            for number, frame in enumerate(source.frames(), 1):
+                if frame is None:
+                    continue
+                ts = frame[0]
+                until = max(until, ts)
+                if share_of(frame[1], frame[2], shares) == share:
+                    pipeline.frame_no = number - 1  # process counts it
+                    process(frame)
+                if not number % FILE_BATCH_FRAMES:
+                    if ts >= pipeline.last_ts:  # flows idle in this share end on time
+                        pipeline.maintain(ts)
+                    outbox.deliver(counts_of(pipeline), until)
+        except CaptureFileError as exc:
+            error = str(exc)
+        counters = source.counters
+        pipeline.frame_no = counters.packets  # what ends now ends at the file's last frame
+        read.append(FileRead(path, counters.packets, counters.bytes, counters.truncated, error))
+    pipeline.close()
+    outbox.deliver(counts_of(pipeline), math.inf, read)
 
 
 def main() -> int:
@@ -207,7 +266,13 @@ def main() -> int:
         level=setup.config.values["log_level"].upper(),
         format=f"%(levelname)s %(name)s[worker {setup.index}]: %(message)s",
     )
-    run(setup)
+    try:
+        if setup.files is not None:
+            run_files(setup, setup.files)
+        else:
+            run(setup)
+    except BrokenPipeError:  # the household is gone: nobody to send to
+        return 1
     return 0
 
 

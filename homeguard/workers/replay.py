@@ -1,0 +1,219 @@
+"""Replay on several cores: `homeguard replay --workers N`.
+
+Each worker (workers/worker.py, run_files) reads every file and takes its share of the
+frames, spread by their IP addresses (workers/share.py), so a flow's two directions
+and a datagram's fragments meet in one worker. The workers decode, keep flows and
+sessions and make the events; the household process here puts their batches back in
+time order (workers/merge.py) and relays them into its own pipeline (pipeline/relay.py),
+which keeps devices, rules, findings and the store, as in live capture.
+
+What this gives up against one process: order within a flow is exact, but events of
+different flows with the same timestamp may come in another order than the file's, and
+the flows of an address pair are counted by one worker only, so a file with one busy
+pair of addresses gets no faster. One process (the default) stays exact.
+
+The household reads next from the worker furthest behind: the others wait at their
+full pipes, so the memory held for ordering stays small however uneven the shares. A
+worker that dies makes the replay fail (its share of the frames is lost), and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+
+from homeguard.capture.source import CaptureCounters
+from homeguard.pipeline.core import Pipeline
+from homeguard.pipeline.relay import EventRelay
+from homeguard.pipeline.replay import ReplaySummary
+from homeguard.settings import Config
+from homeguard.workers.channel import Batch, BatchReader, FileRead, WorkerCounts, widen_pipe
+from homeguard.workers.merge import TimeMerge
+from homeguard.workers.pool import Known
+from homeguard.workers.worker import FileShare, WorkerSetup
+
+log = logging.getLogger("homeguard.workers")
+READ_PATIENCE = 1.0  # seconds between looks at a worker that sends nothing (has it died?)
+
+
+@dataclass
+class ReplayWorker:
+    index: int
+    process: subprocess.Popen[bytes]
+    batches: BatchReader
+    counts: WorkerCounts = field(default_factory=WorkerCounts)
+    newest: float = -math.inf  # the latest frame time it has read
+    files: list[FileRead] | None = None  # from its last batch: it is done
+
+
+@dataclass
+class FileCounts:
+    """A replayed file as the household's capture_stats sees a source."""
+
+    name: str
+    counters: CaptureCounters
+
+
+def start_worker(config: Config, paths: list[str], share: int, shares: int, known: Known) -> ReplayWorker:
+    batches_fd, batches_w = os.pipe()
+    widen_pipe(batches_w)
+    devices, device_ips, infrastructure = known
+    setup = WorkerSetup(
+        share,
+        config,
+        "",
+        0,
+        -1,
+        batches_w,
+        -1,
+        devices,
+        device_ips,
+        infrastructure,
+        files=FileShare(tuple(paths), share, shares),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "homeguard.workers.worker"], stdin=subprocess.PIPE, pass_fds=(batches_w,)
+    )
+    os.close(batches_w)
+    assert process.stdin is not None
+    try:
+        process.stdin.write(pickle.dumps(setup, protocol=pickle.HIGHEST_PROTOCOL))
+        process.stdin.close()
+    except BrokenPipeError:
+        pass  # it died at once: its pipe closes without a last batch, and that is reported
+    return ReplayWorker(share, process, BatchReader(batches_fd))
+
+
+class ReplayPool:
+    """The household's end of a replay in workers."""
+
+    def __init__(self, pipeline: Pipeline, workers: list[ReplayWorker]) -> None:
+        self.pipeline = pipeline
+        self.relay = EventRelay(pipeline)
+        self.merge = TimeMerge(stale=math.inf)
+        self.workers = workers
+        self.failed: list[str] = []
+        now = time.monotonic()
+        for worker in workers:
+            self.merge.expect(worker.index, now)
+
+    def run(self, on_bytes: Callable[[int], None] | None) -> None:
+        reported = 0
+        while True:
+            open_workers = [w for w in self.workers if not w.batches.closed]
+            if not open_workers:
+                break
+            laggard = min(open_workers, key=lambda w: self.merge.workers[w.index].until)
+            select.select([laggard.batches.fd], [], [], READ_PATIENCE)
+            for batch in laggard.batches.read():
+                self._take(laggard, batch)
+            if laggard.batches.closed and laggard.files is None:
+                self._died(laggard)
+            self._relay_ready()
+            if on_bytes is not None:
+                done = sum(w.counts.bytes for w in self.workers)
+                on_bytes(done - reported)
+                reported = done
+        self._relay_ready(everything=True)
+
+    def _take(self, worker: ReplayWorker, batch: Batch) -> None:
+        self.merge.add(worker.index, batch, time.monotonic())
+        worker.counts = batch.counts
+        if batch.until != math.inf:
+            worker.newest = max(worker.newest, batch.until)
+        if batch.until == math.inf:  # its last batch
+            worker.files = batch.files
+
+    def _relay_ready(self, everything: bool = False) -> None:
+        relay = self.relay
+        for item in self.merge.ready(time.monotonic(), everything):
+            if isinstance(item, Batch):
+                relay.rows(item.inserts, item.upserts, item.statements)
+            else:
+                relay.event(item)
+        newest = max(w.newest for w in self.workers)
+        self.pipeline.maintain(min(newest, self.merge.mark(time.monotonic())))
+
+    def _died(self, worker: ReplayWorker) -> None:
+        code = worker.process.wait()
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        text = f"replay worker {worker.index} died ({how}): its share of the frames was not all read"
+        log.error("%s", text)
+        self.failed.append(text)
+        self.merge.forget(worker.index)
+        worker.files = []
+
+
+def summed(workers: list[ReplayWorker]) -> WorkerCounts:
+    total = WorkerCounts()
+    for worker in workers:
+        for f in fields(WorkerCounts):
+            setattr(total, f.name, getattr(total, f.name) + getattr(worker.counts, f.name))
+    return total
+
+
+def replay_in_workers(
+    config: Config,
+    pipeline: Pipeline,
+    paths: list[str],
+    workers: int,
+    known: Known,
+    on_bytes: Callable[[int], None] | None = None,
+) -> ReplaySummary:
+    """Replay `paths` in `workers` processes, into the household's `pipeline`."""
+    summary = ReplaySummary()
+    started = time.perf_counter()
+    crew: list[ReplayWorker] = []
+    try:
+        for share in range(workers):
+            crew.append(start_worker(config, paths, share, workers, known))
+        pool = ReplayPool(pipeline, crew)
+        pool.run(on_bytes)
+    finally:
+        for worker in crew:
+            if worker.process.poll() is None and worker.files is None:
+                worker.process.kill()
+            worker.process.wait()
+            worker.batches.close()
+    _count(pipeline, crew)
+    summary.failed.extend(pool.failed)
+    # Every worker read every file: the first one that read them all tells.
+    files = next((w.files for w in crew if w.files), [])
+    newest = max(w.newest for w in crew)
+    for read in files:
+        summary.files += 1
+        summary.packets += read.packets
+        if read.truncated:
+            summary.truncated.append(read.path)
+        if read.error is not None:
+            summary.failed.append(read.error)
+        pipeline.start_source(None)
+        counters = CaptureCounters(read.packets, read.bytes, 0, read.truncated)
+        pipeline.capture_stats(FileCounts(read.path, counters), newest)
+    pipeline.close()
+    summary.devices = len(pipeline.devices)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _count(pipeline: Pipeline, crew: list[ReplayWorker]) -> None:
+    """The workers' counts as the household's own (the summary and capture_stats read them)."""
+    total = summed(crew)
+    stats, seen = pipeline.stats, pipeline.visibility
+    stats.packets, stats.bytes, stats.malformed = total.packets, total.bytes, total.malformed
+    stats.internal_errors, stats.shed = total.internal_errors, total.shed
+    seen.between_others, seen.answered, seen.group, seen.own = (
+        total.between_others,
+        total.answered,
+        total.group,
+        total.own,
+    )
