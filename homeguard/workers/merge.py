@@ -31,7 +31,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from homeguard.events import Event
-from homeguard.workers.channel import Batch
+from homeguard.pipeline.core import Pipeline
+from homeguard.pipeline.relay import EventRelay
+from homeguard.workers.channel import Batch, WorkerCounts
 
 SETTLE = 0.2  # seconds: well over two of the ring's block timeouts (capture/ring.py)
 WORKER_TICK = 0.1  # seconds: how often an idle worker says how far it has read
@@ -110,3 +112,27 @@ class TimeMerge:
             if worker.items and (oldest is None or worker.items[0][0] < oldest[0]):
                 oldest = (worker.items[0][0], worker)
         return oldest
+
+
+def relay_ready(merge: TimeMerge, relay: EventRelay, now: float, everything: bool = False) -> None:
+    """Into the household's pipeline: what the merge lets go now (events, and a batch's
+    rows after its events)."""
+    for item in merge.ready(now, everything):
+        if isinstance(item, Batch):
+            relay.rows(item.inserts, item.upserts, item.statements)
+        else:
+            relay.event(item)
+
+
+def take_counts(pipeline: Pipeline, total: WorkerCounts) -> None:
+    """The workers' counts, summed, as the household pipeline's own (the statistics
+    line, capture_stats and the replay summary read them there)."""
+    stats, seen = pipeline.stats, pipeline.visibility
+    stats.packets, stats.bytes, stats.malformed = total.packets, total.bytes, total.malformed
+    stats.internal_errors, stats.shed = total.internal_errors, total.shed
+    seen.between_others, seen.answered, seen.group, seen.own = (
+        total.between_others,
+        total.answered,
+        total.group,
+        total.own,
+    )

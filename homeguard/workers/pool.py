@@ -21,12 +21,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import pickle
 import select
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -39,8 +37,8 @@ from homeguard.pipeline.core import Pipeline
 from homeguard.pipeline.relay import EventRelay
 from homeguard.settings import Config
 from homeguard.workers.channel import Batch, BatchReader, WorkerCounts, widen_pipe
-from homeguard.workers.merge import TimeMerge
-from homeguard.workers.worker import FULL_DETAIL, SHED, STOP, WorkerSetup, config_order
+from homeguard.workers.merge import TimeMerge, relay_ready, take_counts
+from homeguard.workers.worker import FULL_DETAIL, SHED, STOP, WorkerSetup, config_order, start_process
 
 log = logging.getLogger("homeguard.workers")
 STOP_PATIENCE = 10.0  # seconds a stopping worker has to send its last flows
@@ -134,19 +132,9 @@ class CapturePool:
             visibility.own_mac,
             visibility.own_ips,
         )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "homeguard.workers.worker"],
-            stdin=subprocess.PIPE,
-            pass_fds=(sock.fileno(), batches_w, orders_r),
-        )
+        process = start_process(setup, (sock.fileno(), batches_w, orders_r))
         os.close(batches_w)
         os.close(orders_r)
-        assert process.stdin is not None
-        try:
-            process.stdin.write(pickle.dumps(setup, protocol=pickle.HIGHEST_PROTOCOL))
-            process.stdin.close()
-        except BrokenPipeError:
-            pass  # it died at once: noticed like any death
         worker = Worker(index, sock, process, BatchReader(batches_fd), orders_fd)
         worker.earlier = earlier or WorkerCounts()
         if self._shedding:
@@ -187,12 +175,7 @@ class CapturePool:
         worker.counts = batch.counts
 
     def _relay_in_order(self, everything: bool = False) -> None:
-        relay = self.relay
-        for item in self.merge.ready(time.monotonic(), everything):
-            if isinstance(item, Batch):
-                relay.rows(item.inserts, item.upserts, item.statements)
-            else:
-                relay.event(item)
+        relay_ready(self.merge, self.relay, time.monotonic(), everything)
 
     def _update_counters(self) -> None:
         total = WorkerCounts()
@@ -201,16 +184,7 @@ class CapturePool:
             if worker.sock.fileno() >= 0:
                 self.counters.kernel_drops += kernel_drops(worker.sock)
         self.counters.packets, self.counters.bytes = total.packets, total.bytes
-        stats = self.pipeline.stats
-        stats.packets, stats.bytes, stats.malformed = total.packets, total.bytes, total.malformed
-        stats.internal_errors, stats.shed = total.internal_errors, total.shed
-        seen = self.pipeline.visibility
-        seen.between_others, seen.answered, seen.group, seen.own = (
-            total.between_others,
-            total.answered,
-            total.group,
-            total.own,
-        )
+        take_counts(self.pipeline, total)
         if self.pipeline.shedding != self._shedding:
             self._shedding = self.pipeline.shedding
             for worker in self.workers:

@@ -19,17 +19,16 @@ worker that dies makes the replay fail (its share of the frames is lost), and sa
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
-import pickle
 import select
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from homeguard.capture.source import CaptureCounters
 from homeguard.pipeline.core import Pipeline
@@ -37,9 +36,9 @@ from homeguard.pipeline.relay import EventRelay
 from homeguard.pipeline.replay import ReplaySummary
 from homeguard.settings import Config
 from homeguard.workers.channel import Batch, BatchReader, FileRead, WorkerCounts, widen_pipe
-from homeguard.workers.merge import TimeMerge
-from homeguard.workers.pool import Known
-from homeguard.workers.worker import FileShare, WorkerSetup
+from homeguard.workers.merge import TimeMerge, relay_ready, take_counts
+from homeguard.workers.pool import Known, added
+from homeguard.workers.worker import FileShare, WorkerSetup, start_process
 
 log = logging.getLogger("homeguard.workers")
 READ_PATIENCE = 1.0  # seconds between looks at a worker that sends nothing (has it died?)
@@ -80,16 +79,8 @@ def start_worker(config: Config, paths: list[str], share: int, shares: int, know
         infrastructure,
         files=FileShare(tuple(paths), share, shares),
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "homeguard.workers.worker"], stdin=subprocess.PIPE, pass_fds=(batches_w,)
-    )
+    process = start_process(setup, (batches_w,))  # one that dies at once sends no last batch
     os.close(batches_w)
-    assert process.stdin is not None
-    try:
-        process.stdin.write(pickle.dumps(setup, protocol=pickle.HIGHEST_PROTOCOL))
-        process.stdin.close()
-    except BrokenPipeError:
-        pass  # it died at once: its pipe closes without a last batch, and that is reported
     return ReplayWorker(share, process, BatchReader(batches_fd))
 
 
@@ -128,18 +119,13 @@ class ReplayPool:
     def _take(self, worker: ReplayWorker, batch: Batch) -> None:
         self.merge.add(worker.index, batch, time.monotonic())
         worker.counts = batch.counts
-        if batch.until != math.inf:
-            worker.newest = max(worker.newest, batch.until)
         if batch.until == math.inf:  # its last batch
             worker.files = batch.files
+        else:
+            worker.newest = max(worker.newest, batch.until)
 
     def _relay_ready(self, everything: bool = False) -> None:
-        relay = self.relay
-        for item in self.merge.ready(time.monotonic(), everything):
-            if isinstance(item, Batch):
-                relay.rows(item.inserts, item.upserts, item.statements)
-            else:
-                relay.event(item)
+        relay_ready(self.merge, self.relay, time.monotonic(), everything)
         newest = max(w.newest for w in self.workers)
         self.pipeline.maintain(min(newest, self.merge.mark(time.monotonic())))
 
@@ -151,14 +137,6 @@ class ReplayPool:
         self.failed.append(text)
         self.merge.forget(worker.index)
         worker.files = []
-
-
-def summed(workers: list[ReplayWorker]) -> WorkerCounts:
-    total = WorkerCounts()
-    for worker in workers:
-        for f in fields(WorkerCounts):
-            setattr(total, f.name, getattr(total, f.name) + getattr(worker.counts, f.name))
-    return total
 
 
 def replay_in_workers(
@@ -184,7 +162,7 @@ def replay_in_workers(
                 worker.process.kill()
             worker.process.wait()
             worker.batches.close()
-    _count(pipeline, crew)
+    take_counts(pipeline, functools.reduce(added, (w.counts for w in crew), WorkerCounts()))
     summary.failed.extend(pool.failed)
     # Every worker read every file: the first one that read them all tells.
     files = next((w.files for w in crew if w.files), [])
@@ -203,17 +181,3 @@ def replay_in_workers(
     summary.devices = len(pipeline.devices)
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-def _count(pipeline: Pipeline, crew: list[ReplayWorker]) -> None:
-    """The workers' counts as the household's own (the summary and capture_stats read them)."""
-    total = summed(crew)
-    stats, seen = pipeline.stats, pipeline.visibility
-    stats.packets, stats.bytes, stats.malformed = total.packets, total.bytes, total.malformed
-    stats.internal_errors, stats.shed = total.internal_errors, total.shed
-    seen.between_others, seen.answered, seen.group, seen.own = (
-        total.between_others,
-        total.answered,
-        total.group,
-        total.own,
-    )

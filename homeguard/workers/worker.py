@@ -19,6 +19,7 @@ pipe closes), it stops too.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -26,6 +27,7 @@ import pickle
 import signal
 import socket
 import struct
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +61,19 @@ class FileShare:
     paths: tuple[str, ...]
     share: int
     shares: int
+
+
+def start_process(setup: WorkerSetup, pass_fds: tuple[int, ...]) -> subprocess.Popen[bytes]:
+    """Start a worker with its setup on stdin and these descriptors inherited. One that
+    dies at once is not raised here: its caller notices it as any death."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "homeguard.workers.worker"], stdin=subprocess.PIPE, pass_fds=pass_fds
+    )
+    assert process.stdin is not None
+    with contextlib.suppress(BrokenPipeError):
+        process.stdin.write(pickle.dumps(setup, protocol=pickle.HIGHEST_PROTOCOL))
+        process.stdin.close()
+    return process
 
 
 def config_order(config: Config) -> bytes:
