@@ -128,6 +128,8 @@ def test_the_summary_counts_every_frame_once(tmp_path: Path) -> None:
     assert "\n1 file(s): 42 packets, " in summary, summary
     stats = rows(tmp_path / "w.db", "select packets from capture_stats")
     assert stats == [(42,)]
+    [event] = [e for e in read_jsonl(tmp_path / "w.jsonl") if e["type"] == "capture_stats"]
+    assert (event["capture.packets"], event["capture.file"], event["capture.frame"]) == (42, str(capture), 42)
 
 
 def test_a_worker_that_dies_fails_the_replay_and_says_so(tmp_path: Path) -> None:

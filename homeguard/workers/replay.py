@@ -174,7 +174,8 @@ def replay_in_workers(
             summary.truncated.append(read.path)
         if read.error is not None:
             summary.failed.append(read.error)
-        pipeline.start_source(None)
+        pipeline.start_source(read.path)  # as one process has it after each file
+        pipeline.frame_no = read.packets
         counters = CaptureCounters(read.packets, read.bytes, 0, read.truncated)
         pipeline.capture_stats(FileCounts(read.path, counters), newest)
     pipeline.close()
