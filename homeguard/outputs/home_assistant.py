@@ -31,8 +31,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sqlite_utils import Database
-
 from homeguard.clock import Clock
 from homeguard.errors import ConfigError
 from homeguard.findings.model import Finding
@@ -149,6 +147,8 @@ class HomeAssistantPublisher:
 
     def _publish_states(self) -> None:
         self._publish(f"{self.topic}/status", "online", retain=True)
+        from sqlite_utils import Database  # here, not at import: capture workers load this module
+
         db = Database(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=1.0))
         try:
             day = time.strftime("%Y-%m-%d", time.localtime(self.clock.time()))

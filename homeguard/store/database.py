@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from homeguard.errors import StoreError
 from homeguard.settings.places import default_db_path
 from homeguard.store.faults import advice, move_aside, problem_of
 from homeguard.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def database_path(configured: str | None, given: str | None = None) -> Path:
@@ -36,6 +38,8 @@ AUTO_VACUUM_INCREMENTAL = 2
 
 def open_database(path: str | Path) -> Database:
     """Open (or create) the database in WAL mode and bring its schema up to date."""
+    from sqlite_utils import Database  # here, not at import: capture workers open no database
+
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

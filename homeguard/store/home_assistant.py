@@ -3,9 +3,11 @@ each device with its open findings and what it sent today, and the household's c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
+if TYPE_CHECKING:  # sqlite-utils is loaded where a database is opened: capture workers never do
+    from sqlite_utils import Database
+
 
 DEVICE_STATES = """
 SELECT d.mac, coalesce(n.name, d.hostname, d.mdns_name, '') AS name, coalesce(d.vendor, '') AS vendor,

@@ -9,9 +9,11 @@ it calls apprise, so a crash never sends twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
+if TYPE_CHECKING:  # sqlite-utils is loaded where a database is opened: capture workers never do
+    from sqlite_utils import Database
+
 
 Row = dict[str, Any]
 FINISHED = ("delivered", "failed", "muted")

@@ -4,8 +4,10 @@ of the last migration applied; each migration runs once, in one transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
+if TYPE_CHECKING:  # sqlite-utils is loaded where a database is opened: capture workers never do
+    from sqlite_utils import Database
 
 
 def _v1_core_tables(db: Database) -> None:

@@ -7,9 +7,11 @@ same event id."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
+if TYPE_CHECKING:  # sqlite-utils is loaded where a database is opened: capture workers never do
+    from sqlite_utils import Database
+
 
 MAX_ROWS = 100_000  # beyond this, the oldest go (and are counted): days of a busy sensor's findings
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
+from homeguard.errors import StoreError
+
+if TYPE_CHECKING:  # sqlite-utils is loaded where a database is opened: capture workers never do
+    from sqlite_utils import Database
+
 
 Row = dict[str, Any]
 Upserted = tuple[str, tuple[str, ...], list[Row]]  # table, primary key, rows
@@ -32,8 +36,8 @@ class Outage:
 
 
 class BatchWriter:
-    def __init__(self, db: Database, max_rows: int) -> None:
-        self.db = db
+    def __init__(self, db: Database | None, max_rows: int) -> None:
+        self._db = db  # None: the rows are forwarded, not written (a capture worker's)
         self.max_rows = max_rows
         self._inserts: dict[str, list[Row]] = {}
         self._upserts: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], Row]] = {}
@@ -43,6 +47,16 @@ class BatchWriter:
         self.outage: Outage | None = None  # set by the ResilientWriter while it cannot write
         # Called at the start of every flush: tallies kept in memory (the ledger) add their rows.
         self.before_flush: list[Callable[[], None]] = []
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise StoreError("this writer forwards its rows to the household process and has no database")
+        return self._db
+
+    @db.setter
+    def db(self, db: Database) -> None:
+        self._db = db
 
     def insert(self, table: str, row: Row) -> None:
         self._inserts.setdefault(table, []).append(row)

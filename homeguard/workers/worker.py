@@ -32,8 +32,6 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from homeguard.capture.pcapfile import PcapFileSource
 from homeguard.capture.ring import RingSource
 from homeguard.clock import SystemClock
@@ -105,7 +103,7 @@ class ForwardingWriter(BatchWriter):
     (Outbox.deliver): a worker writes nothing itself."""
 
     def __init__(self, max_rows: int) -> None:
-        super().__init__(Database(memory=True), max_rows)
+        super().__init__(None, max_rows)  # no database: sqlite-utils is never loaded here
 
     def flush(self) -> None:
         for hook in self.before_flush:

@@ -13,14 +13,15 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from homeguard.errors import StoreError
 from homeguard.outputs.export.ndjson import RotatingNdjson
 from homeguard.store import spool
 from homeguard.store.database import open_database
+
+if TYPE_CHECKING:  # sqlite-utils is loaded where a database is opened: capture workers never do
+    from sqlite_utils import Database
 
 log = logging.getLogger("homeguard.export")
 MAX_HELD = 10_000
