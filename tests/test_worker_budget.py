@@ -4,6 +4,8 @@ from files laid out as the kernel's are."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from homeguard.workers.budget import HOUSEHOLD_BYTES, MIB, WORKER_BYTES, cgroup_memory_limit, default_workers
@@ -39,3 +41,16 @@ def test_the_limit_is_read_from_cgroup_v2_and_v1(tmp_path: Path) -> None:
     proc.write_text("5:devices:/\n4:memory:/job\n0::/\n")
     assert cgroup_memory_limit(proc, tmp_path / "fs") == 256 * MIB
     assert cgroup_memory_limit(tmp_path / "missing", tmp_path / "fs") is None
+
+
+def test_a_worker_loads_no_database_library() -> None:
+    """sqlite-utils is 4 MiB of every worker's memory, and a worker opens no database: its
+    rows go to the household process. A module that imports it at the top undoes that."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, homeguard.workers.worker; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "'homeguard.pipeline.core'" in loaded
+    assert "sqlite_utils" not in loaded
