@@ -32,8 +32,12 @@ from scapy.all import (  # type: ignore[attr-defined]
     wrpcap,
 )
 
+from homeguard import app
+from homeguard.clock import ManualClock
+from homeguard.settings import Config
+from homeguard.workers.replay import ReplayPool, start_worker
 from homeguard.workers.share import share_of
-from tests.conftest import homeguard, read_jsonl
+from tests.conftest import TS0, homeguard, read_jsonl
 
 ROUTER = "02:00:00:00:00:fe"
 
@@ -153,6 +157,34 @@ def test_a_worker_that_dies_fails_the_replay_and_says_so(tmp_path: Path) -> None
     assert killed
     assert replay.returncode == 1
     assert "died (killed by SIGKILL): its share of the frames was not all read" in stderr
+
+
+def test_a_worker_that_sends_nothing_is_stopped_and_the_replay_fails(tmp_path: Path) -> None:
+    """A stuck worker (stopped here with SIGSTOP: alive, silent) must not hold the
+    replay for ever: after the pool's silence it is killed and reported, and the other
+    worker's share still arrives."""
+    capture = tmp_path / "household.pcap"
+    wrpcap(str(capture), household_traffic(devices=4, servers=4))
+    config = Config()
+    household = app.build(config, ManualClock(TS0), rules=False, alert_targets=False, replay=True)
+    crew = [start_worker(config, [str(capture)], share, 2, ([], [], [])) for share in range(2)]
+    crew[1].process.send_signal(signal.SIGSTOP)
+    try:
+        pool = ReplayPool(household.pipeline, crew, silence=2.0)
+        started = time.monotonic()
+        pool.run(None)
+        assert time.monotonic() - started < 30
+    finally:
+        for worker in crew:
+            worker.process.kill()
+            worker.process.wait()
+            worker.batches.close()
+        household.close()
+    assert pool.failed == [
+        "replay worker 1 died (sent nothing for 2 s, killed): its share of the frames was not all read"
+    ]
+    assert crew[0].files is not None and crew[0].files[0].packets == 4 * 4 * 7  # worker 0 read it all
+    assert household.pipeline.stats.events > 0  # and its share was relayed
 
 
 def test_separate_networks_need_one_process(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ pair of addresses gets no faster. One process (the default) stays exact.
 
 The household reads next from the worker furthest behind: the others wait at their
 full pipes, so the memory held for ordering stays small however uneven the shares. A
-worker that dies makes the replay fail (its share of the frames is lost), and says so.
+worker that dies, or sends nothing for SILENCE seconds (and is killed), makes the replay
+fail (its share of the frames is lost), and says so.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from homeguard.workers.worker import FileShare, WorkerSetup, start_process
 
 log = logging.getLogger("homeguard.workers")
 READ_PATIENCE = 1.0  # seconds between looks at a worker that sends nothing (has it died?)
+SILENCE = 120.0  # seconds: a worker that sends nothing for this long is stuck, and is stopped
 
 
 @dataclass
@@ -87,8 +89,9 @@ def start_worker(config: Config, paths: list[str], share: int, shares: int, know
 class ReplayPool:
     """The household's end of a replay in workers."""
 
-    def __init__(self, pipeline: Pipeline, workers: list[ReplayWorker]) -> None:
+    def __init__(self, pipeline: Pipeline, workers: list[ReplayWorker], silence: float = SILENCE) -> None:
         self.pipeline = pipeline
+        self.silence = silence
         self.relay = EventRelay(pipeline)
         self.merge = TimeMerge(stale=math.inf)
         self.workers = workers
@@ -99,16 +102,24 @@ class ReplayPool:
 
     def run(self, on_bytes: Callable[[int], None] | None) -> None:
         reported = 0
+        waited_for, since = None, 0.0  # the worker read from, and since when it said nothing
         while True:
             open_workers = [w for w in self.workers if not w.batches.closed]
             if not open_workers:
                 break
             laggard = min(open_workers, key=lambda w: self.merge.workers[w.index].until)
+            if laggard is not waited_for:
+                waited_for, since = laggard, time.monotonic()
             select.select([laggard.batches.fd], [], [], READ_PATIENCE)
-            for batch in laggard.batches.read():
+            batches = laggard.batches.read()
+            if batches:
+                since = time.monotonic()
+            for batch in batches:
                 self._take(laggard, batch)
             if laggard.batches.closed and laggard.files is None:
                 self._died(laggard)
+            elif time.monotonic() - since > self.silence:
+                self._stuck(laggard)
             self._relay_ready()
             if on_bytes is not None:
                 done = sum(w.counts.bytes for w in self.workers)
@@ -129,9 +140,16 @@ class ReplayPool:
         newest = max(w.newest for w in self.workers)
         self.pipeline.maintain(min(newest, self.merge.mark(time.monotonic())))
 
-    def _died(self, worker: ReplayWorker) -> None:
+    def _stuck(self, worker: ReplayWorker) -> None:
+        """Every loop ends: a worker silent for `silence` seconds is killed and reported."""
+        worker.process.kill()
+        worker.batches.close()
+        self._died(worker, f"sent nothing for {self.silence:.0f} s, killed")
+
+    def _died(self, worker: ReplayWorker, how: str | None = None) -> None:
         code = worker.process.wait()
-        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        if how is None:
+            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
         text = f"replay worker {worker.index} died ({how}): its share of the frames was not all read"
         log.error("%s", text)
         self.failed.append(text)
