@@ -85,8 +85,8 @@ class EventRelay:
         kind = event.get("dhcp.message_type")
         if kind not in SERVER_MESSAGES:
             return
-        offered = ip_bytes(event.get("dhcp.offered_ip"))
-        lease = (mac_bytes(event.get("dhcp.client_mac")), offered) if offered is not None else None
+        client, offered = mac_bytes(event.get("dhcp.client_mac")), ip_bytes(event.get("dhcp.offered_ip"))
+        lease = (client, offered) if client is not None and offered is not None and any(offered) else None
         self.pipeline.infrastructure.server_reply(
             kind == "ack",
             lease,

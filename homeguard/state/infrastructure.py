@@ -81,14 +81,14 @@ class Infrastructure:
     def dhcp(self, msg: DhcpMessage, event: Event, ts: float) -> None:
         if msg.op != 2:  # only servers answer with op 2
             return
-        lease = (msg.client_mac, msg.your_ip) if any(msg.your_ip) else None
+        lease = (msg.client_mac, msg.your_ip) if msg.client_mac is not None and any(msg.your_ip) else None
         resolvers, routers = [ip_text(ip) for ip in msg.dns_servers], [ip_text(ip) for ip in msg.routers]
         self.server_reply(msg.message_type == DHCP_ACK, lease, resolvers, routers, event, ts)
 
     def server_reply(
         self,
         ack: bool,
-        lease: tuple[bytes | None, bytes] | None,
+        lease: tuple[bytes, bytes] | None,
         resolvers: list[str],
         routers: list[str],
         event: Event,
@@ -106,7 +106,7 @@ class Infrastructure:
                 return  # a rogue server's routers and resolvers are not the household's
         self._learn("resolver", resolvers)
         self._learn("gateway", routers)
-        if ack and lease is not None and lease[0] is not None:
+        if ack and lease is not None:
             # The household's server gave the address to this MAC: it owns it now, even if
             # the device before it left only minutes ago.
             self.bind(lease[1], lease[0], ts)

@@ -16,10 +16,14 @@ import fcntl
 import os
 import pickle
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 from homeguard.events import Event
 from homeguard.store.writer import Row, Statement, Upserted
+
+if TYPE_CHECKING:
+    from homeguard.pipeline.core import Pipeline
 
 LENGTH = struct.Struct("=I")
 PIPE_BYTES = 1 << 20  # the kernel's limit for a pipe unless raised (fs.pipe-max-size)
@@ -41,6 +45,24 @@ class WorkerCounts:
     answered: int = 0
     group: int = 0
     own: int = 0
+
+
+def added(a: WorkerCounts, b: WorkerCounts) -> WorkerCounts:
+    return WorkerCounts(*(getattr(a, f.name) + getattr(b, f.name) for f in fields(WorkerCounts)))
+
+
+def take_counts(pipeline: Pipeline, total: WorkerCounts) -> None:
+    """The workers' counts, summed, as the household pipeline's own (the statistics
+    line, capture_stats and the replay summary read them there)."""
+    stats, seen = pipeline.stats, pipeline.visibility
+    stats.packets, stats.bytes, stats.malformed = total.packets, total.bytes, total.malformed
+    stats.internal_errors, stats.shed = total.internal_errors, total.shed
+    seen.between_others, seen.answered, seen.group, seen.own = (
+        total.between_others,
+        total.answered,
+        total.group,
+        total.own,
+    )
 
 
 @dataclass(frozen=True, slots=True)

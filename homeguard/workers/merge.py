@@ -31,9 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from homeguard.events import Event
-from homeguard.pipeline.core import Pipeline
 from homeguard.pipeline.relay import EventRelay
-from homeguard.workers.channel import Batch, WorkerCounts
+from homeguard.workers.channel import Batch
 
 SETTLE = 0.2  # seconds: well over two of the ring's block timeouts (capture/ring.py)
 WORKER_TICK = 0.1  # seconds: how often an idle worker says how far it has read
@@ -122,17 +121,3 @@ def relay_ready(merge: TimeMerge, relay: EventRelay, now: float, everything: boo
             relay.rows(item.inserts, item.upserts, item.statements)
         else:
             relay.event(item)
-
-
-def take_counts(pipeline: Pipeline, total: WorkerCounts) -> None:
-    """The workers' counts, summed, as the household pipeline's own (the statistics
-    line, capture_stats and the replay summary read them there)."""
-    stats, seen = pipeline.stats, pipeline.visibility
-    stats.packets, stats.bytes, stats.malformed = total.packets, total.bytes, total.malformed
-    stats.internal_errors, stats.shed = total.internal_errors, total.shed
-    seen.between_others, seen.answered, seen.group, seen.own = (
-        total.between_others,
-        total.answered,
-        total.group,
-        total.own,
-    )

@@ -27,7 +27,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from threading import Event
 from typing import Any
 
@@ -36,8 +36,8 @@ from homeguard.capture.source import CaptureCounters, Frame
 from homeguard.pipeline.core import Pipeline
 from homeguard.pipeline.relay import EventRelay
 from homeguard.settings import Config
-from homeguard.workers.channel import Batch, BatchReader, WorkerCounts, widen_pipe
-from homeguard.workers.merge import TimeMerge, relay_ready, take_counts
+from homeguard.workers.channel import Batch, BatchReader, WorkerCounts, added, take_counts, widen_pipe
+from homeguard.workers.merge import TimeMerge, relay_ready
 from homeguard.workers.worker import FULL_DETAIL, SHED, STOP, WorkerSetup, config_order, start_process
 
 log = logging.getLogger("homeguard.workers")
@@ -59,10 +59,6 @@ class Worker:
     counts: WorkerCounts = field(default_factory=WorkerCounts)
     earlier: WorkerCounts = field(default_factory=WorkerCounts)  # of the workers it replaced
     deaths: list[float] = field(default_factory=list)
-
-
-def added(a: WorkerCounts, b: WorkerCounts) -> WorkerCounts:
-    return WorkerCounts(*(getattr(a, f.name) + getattr(b, f.name) for f in fields(WorkerCounts)))
 
 
 class CapturePool:

@@ -36,9 +36,17 @@ from homeguard.pipeline.core import Pipeline
 from homeguard.pipeline.relay import EventRelay
 from homeguard.pipeline.replay import ReplaySummary
 from homeguard.settings import Config
-from homeguard.workers.channel import Batch, BatchReader, FileRead, WorkerCounts, widen_pipe
-from homeguard.workers.merge import TimeMerge, relay_ready, take_counts
-from homeguard.workers.pool import Known, added
+from homeguard.workers.channel import (
+    Batch,
+    BatchReader,
+    FileRead,
+    WorkerCounts,
+    added,
+    take_counts,
+    widen_pipe,
+)
+from homeguard.workers.merge import TimeMerge, relay_ready
+from homeguard.workers.pool import Known
 from homeguard.workers.worker import FileShare, WorkerSetup, start_process
 
 log = logging.getLogger("homeguard.workers")
@@ -135,10 +143,14 @@ class ReplayPool:
         else:
             worker.newest = max(worker.newest, batch.until)
 
+    @property
+    def newest(self) -> float:
+        """The latest frame time any worker has read."""
+        return max(w.newest for w in self.workers)
+
     def _relay_ready(self, everything: bool = False) -> None:
         relay_ready(self.merge, self.relay, time.monotonic(), everything)
-        newest = max(w.newest for w in self.workers)
-        self.pipeline.maintain(min(newest, self.merge.mark(time.monotonic())))
+        self.pipeline.maintain(min(self.newest, self.merge.mark(time.monotonic())))
 
     def _stuck(self, worker: ReplayWorker) -> None:
         """Every loop ends: a worker silent for `silence` seconds is killed and reported."""
@@ -184,7 +196,6 @@ def replay_in_workers(
     summary.failed.extend(pool.failed)
     # Every worker read every file: the first one that read them all tells.
     files = next((w.files for w in crew if w.files), [])
-    newest = max(w.newest for w in crew)
     for read in files:
         summary.files += 1
         summary.packets += read.packets
@@ -195,7 +206,7 @@ def replay_in_workers(
         pipeline.start_source(read.path)  # as one process has it after each file
         pipeline.frame_no = read.packets
         counters = CaptureCounters(read.packets, read.bytes, 0, read.truncated)
-        pipeline.capture_stats(FileCounts(read.path, counters), newest)
+        pipeline.capture_stats(FileCounts(read.path, counters), pool.newest)
     pipeline.close()
     summary.devices = len(pipeline.devices)
     summary.seconds = time.perf_counter() - started

@@ -246,7 +246,7 @@ def run_files(setup: WorkerSetup, files: FileShare) -> None:
     until = -math.inf
     for path in files.paths:
         source = PcapFileSource(path)
-        pipeline.capture_file = path  # events name the file and the frame
+        pipeline.start_source(path)  # events name the file and the frame
         error = None
         try:
             for number, frame in enumerate(source.frames(), 1):
