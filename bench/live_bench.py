@@ -109,6 +109,15 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
+def pss_mib(pid: int) -> float:
+    """The process's proportional share of resident memory (Pss), in MiB: shared pages
+    counted once across the processes sharing them, so the sum is the real total."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def children(pid: int) -> list[int]:
     found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [int(child) for child in found]
@@ -185,6 +194,7 @@ def one_run(
         cpu = household + sum(cpu_seconds(child) for child in workers) - cpu_before
         elapsed = time.monotonic() - started
         rss = sum(peak_rss_mib(p) for p in (pid, *workers))
+        pss = [pss_mib(p) for p in (pid, *workers)]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -203,6 +213,8 @@ def one_run(
         "us_per_packet": cpu / max(1, received) * 1e6,
         "household_core": household / elapsed,
         "rss": rss,
+        "pss": sum(pss),
+        "pss_household": pss[0],
     }
 
 
@@ -225,7 +237,7 @@ def main() -> int:
     print(f"{args.capture} capture, {args.seconds:.0f} s per rate, modes interleaved: {', '.join(modes)}")
     print(
         f"{'rate':>8} {'mode':>7} {'round':>5} {'received':>9} {'drops':>8} {'loss':>7} {'µs/pkt':>7}"
-        f" {'household':>9} {'peak RSS':>9}"
+        f" {'household':>9} {'peak RSS':>9} {'PSS (household)':>16}"
     )
     with tempfile.TemporaryDirectory() as tmp, Veth() as lab:
         for rate in (int(r) for r in args.rates.split(",")):
@@ -236,7 +248,8 @@ def main() -> int:
                     print(
                         f"{rate:8} {mode:>7} {round_no + 1:5} {received:9.0f} {drops:8.0f}"
                         f" {result['loss']:7.2%} {result['us_per_packet']:7.1f}"
-                        f" {result['household_core']:9.0%} {result['rss']:5.0f} MiB",
+                        f" {result['household_core']:9.0%} {result['rss']:5.0f} MiB"
+                        f" {result['pss']:5.0f} ({result['pss_household']:3.0f}) MiB",
                         flush=True,
                     )
     return 0
