@@ -32,7 +32,7 @@ from homeguard.decode.packet import (
 from homeguard.decode.resolver_log import Lookup
 from homeguard.errors import DecodeError
 from homeguard.events import Event, builders
-from homeguard.pipeline.shedding import shed_bulk_segment
+from homeguard.pipeline.bulk import count_bulk_segment
 from homeguard.protocols.dispatch import ProtocolDispatch
 from homeguard.protocols.shipped import SHIPPED
 from homeguard.sessions.base import Emitted
@@ -67,7 +67,7 @@ class PipelineStats:
     events: int = 0
     flows_ended: int = 0
     internal_errors: int = 0  # bugs: an exception that is not a DecodeError
-    shed: int = 0  # bulk segments counted without decoding, under load (pipeline/shedding.py)
+    shed: int = 0  # bulk segments counted without decoding, under load (pipeline/bulk.py)
     flood_skipped: int = 0  # packets from unknown MACs during a MAC flood (state/flood.py)
     events_by_type: dict[str, int] = field(default_factory=dict)
 
@@ -103,6 +103,7 @@ class Pipeline:
         # What is wrong with the daemon's other sources (pipeline/feed.py), for capture_stats.
         self.source_problems: Callable[[float], list[str]] = lambda now: []
         self.shedding = False  # set by the daemon while the kernel drops packets
+        self.bulk_shortcut = True  # False: every frame takes the full path (tests compare the two)
         self.set_metadata_only(config.values["metadata_only"])
         self.capture_file: str | None = None
         self.frame_no = 0
@@ -179,8 +180,13 @@ class Pipeline:
         self._now = ts
         if ts >= self._next_sweep:
             self.maintain(ts)
-        if self.shedding and shed_bulk_segment(self.flows, linktype, data, wirelen, ts):
-            stats.shed += 1
+        if (
+            linktype == 1
+            and self.bulk_shortcut
+            and count_bulk_segment(self.flows, self.devices.by_mac, data, wirelen, ts, self.shedding)
+        ):
+            if self.shedding:
+                stats.shed += 1
             return
         try:
             pkt = decode_frame(linktype, data, wirelen)
