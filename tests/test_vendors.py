@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pytest import MonkeyPatch
 from scapy.config import conf
 
+from homeguard.state import vendors
 from homeguard.state.vendors import VendorLookup, lines_of, oui_table, parse_manuf, scapy_manuf
 
 MANUF_SAMPLE = """\
@@ -55,3 +59,15 @@ def test_a_device_is_named_by_its_prefix_and_a_private_mac_by_nobody() -> None:
     assert vendors.vendor(bytes.fromhex("ba27eb112233")) is None  # locally administered bit
     unknown = next(p for p in range(0x000000, 0x1000000, 0x10001) if oui_table().maker(p) is None)
     assert vendors.vendor(unknown.to_bytes(3, "big") + b"\x00\x00\x01") is None
+
+
+def test_without_wiresharks_file_scapys_copy_is_read(monkeypatch: MonkeyPatch, tmp_path: Path) -> None:
+    # one place where the file is missing, one where the "file" cannot be read (a directory)
+    monkeypatch.setattr(vendors, "WIRESHARK_MANUF", (tmp_path / "share/wireshark/manuf", tmp_path))
+    oui_table.cache_clear()
+    try:
+        table = oui_table()
+    finally:
+        oui_table.cache_clear()  # the next test reads this machine's file again
+    assert table.maker(0xB827EB) == "Raspberry Pi Foundation"
+    assert table == parse_manuf(lines_of(scapy_manuf()))

@@ -65,9 +65,11 @@ def parse_manuf(lines: Iterable[str]) -> OuiTable:
 @functools.cache  # read once per process, then only looked up
 def oui_table() -> OuiTable:
     for path in WIRESHARK_MANUF:
-        if path.is_file():
+        try:
             with path.open(encoding="utf-8", errors="backslashreplace") as lines:  # line by line: no
                 return parse_manuf(lines)  # 2 MB string nor list of 52,000 lines left behind
+        except OSError:  # not there, or not readable: the next place, then scapy's copy
+            continue
     table = parse_manuf(lines_of(scapy_manuf()))
     trim_heap()  # the pure-Python base85 decode leaves 13 MiB of freed heap behind
     return table
@@ -86,14 +88,15 @@ def scapy_manuf() -> str:
     """scapy's copy of the file, kept gzipped in base85 in its libs/manuf.py. Read from
     the source rather than imported: the module, once imported, keeps 25 MiB."""
     spec = importlib.util.find_spec("scapy.libs.manuf")
-    try:
-        assert spec is not None and spec.origin is not None
-        source = Path(spec.origin).read_text("utf-8")
-        start = source.index('_d("""') + len('_d("""')
-        encoded = source[start : source.index('""")', start)].replace("\n", "")
-        return gzip.decompress(base64.b85decode(encoded)).decode("utf-8", errors="backslashreplace")
-    except (AssertionError, OSError, ValueError):  # a scapy that keeps it otherwise
-        return str(importlib.import_module("scapy.libs.manuf").DATA)
+    if spec is not None and spec.origin is not None:
+        try:
+            source = Path(spec.origin).read_text("utf-8")
+            start = source.index('_d("""') + len('_d("""')
+            encoded = source[start : source.index('""")', start)].replace("\n", "")
+            return gzip.decompress(base64.b85decode(encoded)).decode("utf-8", errors="backslashreplace")
+        except (OSError, ValueError):  # a scapy that keeps it otherwise: import it after all
+            pass
+    return str(importlib.import_module("scapy.libs.manuf").DATA)
 
 
 class VendorLookup:
