@@ -9,16 +9,13 @@ Raspberry Pi counts every MiB, so after such a load the heap is trimmed.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 
 def trim_heap() -> None:
     """Give the heap's free pages back (glibc's malloc_trim); nothing where there is none."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
     try:
-        trim = ctypes.CDLL(name).malloc_trim
+        # The symbols the process already has: no library search (find_library runs ldconfig).
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # musl, macOS: no malloc_trim, nothing kept either
         return
     trim(0)
