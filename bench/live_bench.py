@@ -12,8 +12,9 @@ socket or ring had no room for), as the daemon's last statistics row records the
 CPU per packet is the user and system time of the daemon and its capture workers over
 the run, divided by the packets received; the household process's own share of a core
 is shown apart (it must keep up with the workers' events), and the peak RSS is the sum
-over the daemon and its workers (shared pages counted in each). Modes are interleaved within
-each rate, since this machine is noisy:
+over the daemon and its workers (shared pages counted in each); PSS, read at the end of
+the run, counts shared pages once (the household process's own in brackets). Modes are
+interleaved within each rate, since this machine is noisy:
 
     socket  a plain socket in the daemon's process (round 1's capture)
     ring    the TPACKET_V3 ring in the daemon's process (capture_workers 0)
@@ -101,21 +102,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def peak_rss_mib(pid: int) -> float:
-    """The process's peak resident memory (VmHWM), in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+def proc_mib(path: str, field: str) -> float:
+    """One memory line of a /proc file (given in KiB), in MiB; 0 when it is missing."""
+    for line in Path(path).read_text().splitlines():
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MiB."""
+    return proc_mib(f"/proc/{pid}/status", "VmHWM:")
 
 
 def pss_mib(pid: int) -> float:
     """The process's proportional share of resident memory (Pss), in MiB: shared pages
     counted once across the processes sharing them, so the sum is the real total."""
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return proc_mib(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 def children(pid: int) -> list[int]:
