@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from homeguard.rules.model import Threshold
-from homeguard.rules.runtime import SharedWindows, ThresholdState
+from homeguard.rules.model import Rule, Threshold
+from homeguard.rules.runtime import RuleRuntime, SharedWindows, ThresholdState, threshold_screen
 
 
 class AloneModel:
@@ -36,9 +36,12 @@ class AloneModel:
         return len(window), distinct, total
 
 
+@pytest.mark.parametrize("screened", [False, True])
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("kind", ["distinct", "sum", "count"])
-def test_rules_sharing_a_window_fire_as_if_each_counted_alone(seed: int, kind: str) -> None:
+def test_rules_sharing_a_window_fire_as_if_each_counted_alone(seed: int, kind: str, screened: bool) -> None:
+    """Screened: only the rules the engine's screen picks are asked (rules/engine.py), and
+    the findings are still exactly those of each rule counting alone."""
     rng = random.Random(seed)
     window = rng.choice([5.0, 20.0])
     thresholds = [
@@ -54,6 +57,14 @@ def test_rules_sharing_a_window_fire_as_if_each_counted_alone(seed: int, kind: s
     shared = SharedWindows(thresholds[0])
     rules = [ThresholdState(t, shared) for t in thresholds]
     models = [AloneModel(t) for t in thresholds]
+    ids = [
+        Rule(f"r{n}", "", "low", "scan", "alert", ("flow_start",), [], [], {}, threshold=t)
+        for n, t in enumerate(thresholds)
+    ]
+    screen = threshold_screen(
+        ids, {r.id: RuleRuntime(r, threshold=s) for r, s in zip(ids, rules, strict=True)}
+    )
+    assert screen is not None
     ts = 0.0
     fired = 0
     for _ in range(3000):
@@ -63,8 +74,9 @@ def test_rules_sharing_a_window_fire_as_if_each_counted_alone(seed: int, kind: s
             "dst.port": rng.randint(1, 12),
             "bytes": rng.randint(0, 4),
         }
-        for rule, model in zip(rules, models, strict=True):
-            got = rule.hit(event, ts)
+        asked = {id(r) for r in screen.due(event, ts)} if screened else {id(r) for r in ids}
+        for placeholder, rule, model in zip(ids, rules, models, strict=True):
+            got = rule.hit(event, ts) if id(placeholder) in asked else None
             expected = model.hit(event, ts)
             assert (got is None) == (expected is None), (ts, event, rule.threshold.gte)
             if got is not None and expected is not None:

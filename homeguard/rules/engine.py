@@ -18,9 +18,11 @@ from homeguard.rules.runtime import (
     RuleRuntime,
     SharedWindows,
     SuppressState,
+    ThresholdScreen,
     ThresholdState,
     key_of,
     key_text,
+    threshold_screen,
 )
 from homeguard.rules.templates import render
 
@@ -44,6 +46,8 @@ class RuleEngine:
         self.runtimes: dict[str, RuleRuntime] = {}
         self.by_type: dict[str, TypeDispatch] = {}
         self.findings = 0
+        # id of a dispatch entry's rule list -> its screen, or None (built when first used)
+        self.screens: dict[int, ThresholdScreen | None] = {}
         self.set_rules(ruleset)
 
     def set_rules(self, ruleset: RuleSet) -> None:
@@ -58,6 +62,7 @@ class RuleEngine:
                 rules_by_type.setdefault(event_type, []).append(rule)
         self.runtimes = runtimes
         self.by_type = {t: TypeDispatch.of(rules) for t, rules in rules_by_type.items()}
+        self.screens = {}
 
     def _runtime(
         self,
@@ -98,9 +103,18 @@ class RuleEngine:
             started = time.perf_counter()  # a duration of work for the metrics, not a time of day
             for rules, matches in dispatch.candidates(event):
                 if matches(event):
-                    for rule in rules:
+                    for rule in self._screened(rules, event) if len(rules) > 1 else rules:
                         self._matched(rule, event)
             self.evaluation_seconds += time.perf_counter() - started
+
+    def _screened(self, rules: list[Rule], event: Event) -> list[Rule]:
+        """Of rules that test the same conditions, those worth asking: all of them, unless
+        they are threshold rules sharing a window that most of them have not reached."""
+        key = id(rules)  # the list lives in self.by_type, as long as this cache
+        if key not in self.screens:
+            self.screens[key] = threshold_screen(rules, self.runtimes)
+        screen = self.screens[key]
+        return rules if screen is None else screen.due(event, float(event.get("ts", 0.0)))
 
     def _matched(self, rule: Rule, event: Event) -> None:
         runtime = self.runtimes[rule.id]

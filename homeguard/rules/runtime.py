@@ -156,6 +156,35 @@ class ThresholdState:
         return figures
 
 
+class ThresholdScreen:
+    """Threshold rules that test the same conditions and read one shared window (a
+    thousand rules generated from one template, say): the event is counted once and
+    measured once, and only the rules that the measure reaches, or that are counting
+    afresh for this group after firing, are asked. The others would count nothing and
+    return nothing, so skipping them changes nothing but the cost."""
+
+    def __init__(self, shared: SharedWindows, members: list[tuple[Rule, ThresholdState]]) -> None:
+        self.shared = shared
+        self.members = [(rule, state.threshold.gte, state.fired) for rule, state in members]
+
+    def due(self, event: Mapping[str, Any], ts: float) -> list[Rule]:
+        """The rules to ask, in their order."""
+        group, window = self.shared.count(event, ts)
+        measure = self.shared.measure(window)
+        return [rule for rule, gte, fired in self.members if gte <= measure or group in fired]
+
+
+def threshold_screen(rules: list[Rule], runtimes: Mapping[str, RuleRuntime]) -> ThresholdScreen | None:
+    """A screen for rules that all count in one shared window, else None."""
+    members: list[tuple[Rule, ThresholdState]] = []
+    for rule in rules:
+        state = runtimes[rule.id].threshold
+        if state is None or (members and state.shared is not members[0][1].shared):
+            return None
+        members.append((rule, state))
+    return ThresholdScreen(members[0][1].shared, members) if len(members) > 1 else None
+
+
 class FirstSeenState:
     def __init__(
         self,
