@@ -38,6 +38,49 @@ def test_a_list_past_the_cap_says_where_it_stopped(tmp_path: Path, monkeypatch: 
     assert "more than 100 entries (the cap)" in loaded.skipped[0].why
 
 
+LINES_OF_EVERY_KIND = [
+    "tracker.example",
+    "Tracker.Example",  # upper case: lowered
+    "  spaced.example  ",
+    "dotted.example.",
+    "0.0.0.0 hosts.example",
+    "||adblock.example^",
+    "192.0.2.1",  # an address, though it looks like a name
+    "1.2.3.45",
+    "host.name1",  # ends in a digit, yet a name
+    "198.51.100.0/24",
+    "aa:bb:cc:dd:ee:ff",
+    "# comment",
+    "",
+    "not a line",
+    "-bad-.example",
+    "*.wild.example",
+    "x" * 250 + ".example",  # too long
+    "under_score.example",
+    "crlf.example\r",
+]
+
+
+def test_a_list_file_reads_each_line_as_the_general_parser_does(tmp_path: Path) -> None:
+    """Plain domain lines take a short way in load_list; every kind of line must end up
+    exactly where entry_of_line and add put it, skipped lines included."""
+    path = tmp_path / "mixed.txt"
+    path.write_text("\n".join(LINES_OF_EVERY_KIND) + "\n", newline="")
+    loaded = load_list(path)
+    expected = lists_module.IndicatorList("mixed")
+    skipped_lines = []
+    for number, line in enumerate(LINES_OF_EVERY_KIND, 1):
+        entry, why = lists_module.entry_of_line(line)
+        why = expected.add(entry) if entry is not None else why
+        if why is not None:
+            skipped_lines.append(number)
+    assert sorted(loaded.domains._small or ()) == sorted(expected.domains._small or ())
+    assert (loaded.ips, loaded.networks, loaded.macs) == (expected.ips, expected.networks, expected.macs)
+    assert [s.line for s in loaded.skipped] == skipped_lines
+    assert loaded.contains("crlf.example") and loaded.contains("a.tracker.example")
+    assert loaded.contains("1.2.3.45") and not loaded.contains("x.1.2.3.45")
+
+
 def test_a_big_list_in_the_big_form_still_matches_every_format() -> None:
     entries = [f"d{i}.example" for i in range(SMALL + 10)] + ["203.0.113.7", "198.51.100.0/24"]
     loaded = list_from_entries("big", entries)

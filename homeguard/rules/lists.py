@@ -19,6 +19,11 @@ from pathlib import Path
 from homeguard.rules.nameset import NameSet
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{2,63}$")
+# A line that is a lower-case domain and nothing else, not ending in a digit (which could
+# be an address): read without the general parsing below. $ allows the line's newline.
+_PLAIN_DOMAIN_LINE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{1,62}[a-z-]$"
+)
 _MAC = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$")
 HOSTS_SINKS = {"0.0.0.0", "127.0.0.1", "::", "::1", "::0"}
 MAX_ENTRIES = 2_000_000  # per list: 16 MB of domains at most (docs/lists.md)
@@ -145,8 +150,13 @@ def load_list(path: Path, name: str | None = None) -> IndicatorList:
     indicators = IndicatorList(name or path.stem)
     skipped = indicators.skipped
     entries = unshown = number = 0
+    plain_domain, domains = _PLAIN_DOMAIN_LINE.match, indicators.domains
     with path.open(encoding="utf-8", errors="replace") as f:
         for number, line in enumerate(f, 1):
+            if entries < MAX_ENTRIES and plain_domain(line):  # most lines of many big lists
+                domains.add(line.rstrip("\n"))  # as add() would keep it
+                entries += 1
+                continue
             entry, why = entry_of_line(line)
             if entry is not None:
                 if entries >= MAX_ENTRIES:
