@@ -108,6 +108,16 @@ class Daemon:
             return dict(row) if row is not None else {}
 
 
+def ring_mib(pid: int) -> int:
+    """The size of the packet ring a process has mapped (the socket's mapping)."""
+    total = 0
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        if "socket:[" in line:
+            start, end = (int(part, 16) for part in line.split()[0].split("-"))
+            total += end - start
+    return total >> 20
+
+
 def conversations(events: list[dict[str, Any]], kind: str) -> Counter[tuple[str, int]]:
     return Counter((e["src.ip"], e["src.port"]) for e in events if e["type"] == kind and e["proto"] == "tcp")
 
@@ -128,6 +138,9 @@ def test_the_household_sees_every_event_once_whichever_worker_read_it(
         daemon.send(1, 16, "whole")
         wait_for(lambda: daemon.last_stats().get("packets", 0) >= 3 * 16 * 6, "the frames to be counted", 20)
         assert len(daemon.workers()) == 2
+        # capture_ring_mb (16) is shared: each worker maps a ring of 8 MiB, as it gets half the packets
+        assert [ring_mib(worker.pid) for worker in daemon.workers()] == [8, 8]
+        assert "(TPACKET_V3 rings of 16384 KiB)" in daemon.log.read_text()
     finally:
         events = daemon.stop()
     started, ended = conversations(events, "flow_start"), conversations(events, "flow_end")

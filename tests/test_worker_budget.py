@@ -8,7 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from homeguard.workers.budget import HOUSEHOLD_BYTES, MIB, WORKER_BYTES, cgroup_memory_limit, default_workers
+from homeguard.workers.budget import (
+    HOUSEHOLD_BYTES,
+    MIB,
+    WORKER_BYTES,
+    cgroup_memory_limit,
+    default_workers,
+    worker_ring_bytes,
+)
 
 PLENTY = 8 << 30
 
@@ -24,6 +31,11 @@ def test_memory_caps_the_workers_so_the_kernel_kills_none() -> None:
     for cores, budget in ((4, 200 * MIB), (4, 512 * MIB), (8, 1 << 30), (2, 300 * MIB)):
         workers = default_workers(cores, budget)
         assert HOUSEHOLD_BYTES + workers * WORKER_BYTES <= max(budget, HOUSEHOLD_BYTES)
+
+
+def test_the_ring_is_shared_among_the_workers_as_the_packets_are() -> None:
+    assert [worker_ring_bytes(16 * MIB, n) // MIB for n in (1, 2, 3, 4, 8)] == [16, 8, 5, 4, 4]
+    assert worker_ring_bytes(64 * MIB, 2) == 32 * MIB
 
 
 def test_the_limit_is_read_from_cgroup_v2_and_v1(tmp_path: Path) -> None:

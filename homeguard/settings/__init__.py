@@ -147,7 +147,8 @@ class ConfigValues(TypedDict):
         About(
             16,
             "Memory-mapped ring (TPACKET_V3) for live capture, in MiB: frames arrive a block at a time, "
-            "without a system call each. 0: a plain socket with socket_buffer_mb.",
+            "without a system call each. With capture workers it is shared among them (at least 4 MiB "
+            "each), as the packets are. 0: a plain socket with socket_buffer_mb.",
             minimum=0,
         ),
     ]
@@ -156,7 +157,7 @@ class ConfigValues(TypedDict):
         About(
             None,
             "Capture worker processes: each reads its share of the flows from a ring of its own "
-            "(capture_ring_mb each) and sends events to the daemon, which keeps devices, rules and "
+            "(its share of capture_ring_mb) and sends events to the daemon, which keeps devices, rules and "
             "alerts. Empty: one per core, minus one for the daemon with more than two cores, none on a "
             "single core, and no more than fit in a quarter of the memory or systemd's MemoryMax "
             "(docs/performance.md). 0: capture in the daemon's own process.",

@@ -36,6 +36,7 @@ from homeguard.capture.source import CaptureCounters, Frame
 from homeguard.pipeline.core import Pipeline
 from homeguard.pipeline.relay import EventRelay
 from homeguard.settings import Config
+from homeguard.workers.budget import worker_ring_bytes
 from homeguard.workers.channel import Batch, BatchReader, WorkerCounts, added, take_counts, widen_pipe
 from homeguard.workers.merge import TimeMerge, relay_ready
 from homeguard.workers.worker import FULL_DETAIL, SHED, STOP, WorkerSetup, config_order, start_process
@@ -81,7 +82,7 @@ class CapturePool:
         self.merge = TimeMerge()
         self.counters = CaptureCounters()
         self.stop = stop or Event()
-        ring_bytes = config.values["capture_ring_mb"] << 20
+        ring_bytes = worker_ring_bytes(config.values["capture_ring_mb"] << 20, workers)
         self.ring_bytes = ring_bytes
         self.buffer_bytes = workers * ring_blocks(ring_bytes) * BLOCK_SIZE
         self.known = known
