@@ -17,11 +17,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from homeguard.errors import FleetError
+
+# cryptography is imported where a key signs or checks, not at the top: every daemon's
+# dashboard reads the installed key's id, and the library would add 5 MiB to it.
 
 KEY_ALGORITHM = b"Ed"
 PREHASHED = b"ED"  # the signature covers BLAKE2b-512 of the file: minisign's default
@@ -81,6 +80,9 @@ class SecretKey:
 
     @property
     def public(self) -> PublicKey:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
         key = Ed25519PrivateKey.from_private_bytes(self.seed).public_key()
         return PublicKey(self.key_id, key.public_bytes(Encoding.Raw, PublicFormat.Raw))
 
@@ -96,6 +98,8 @@ def sign(data: bytes, secret: SecretKey, trusted_comment: str) -> str:
     """The .minisig text for `data` (prehashed, as minisign signs by default)."""
     if "\n" in trusted_comment or "\r" in trusted_comment:
         raise FleetError("a trusted comment is one line")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     private = Ed25519PrivateKey.from_private_bytes(secret.seed)
     signature = private.sign(hashlib.blake2b(data, digest_size=64).digest())
     global_signature = private.sign(signature + trusted_comment.encode())
@@ -109,6 +113,9 @@ def sign(data: bytes, secret: SecretKey, trusted_comment: str) -> str:
 
 def verify(data: bytes, signature_text: str, public: PublicKey) -> str:
     """The trusted comment, when the signature is `public`'s over `data`; else FleetError."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     lines = signature_text.splitlines()
     if len(lines) < 4 or not lines[2].startswith("trusted comment: "):
         raise FleetError("the signature file is not in minisign's format (4 lines)")
