@@ -69,7 +69,7 @@ def test_a_worker_loads_no_database_library() -> None:
 
 
 def test_the_daemon_and_its_dashboard_load_no_signing_library() -> None:
-    """cryptography is 5 MiB of the household process (measured: PSS of `homeguard run`
+    """cryptography is 7 MiB of the household process (measured: PSS of `homeguard run`
     on lo, 74 MiB with it, 67 without), and only a fleet pull or `fleet sign` needs it;
     the dashboard shows the installed key's id, which needs no library."""
     script = (

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from homeguard.errors import FleetError
 
 # cryptography is imported where a key signs or checks, not at the top: every daemon's
-# dashboard reads the installed key's id, and the library would add 5 MiB to it.
+# dashboard reads the installed key's id, and the library would add about 7 MiB to it.
 
 KEY_ALGORITHM = b"Ed"
 PREHASHED = b"ED"  # the signature covers BLAKE2b-512 of the file: minisign's default

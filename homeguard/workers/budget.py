@@ -19,14 +19,6 @@ HOUSEHOLD_BYTES = 120 * MIB  # the daemon's own process with its tables, and som
 WORKER_BYTES = 80 * MIB  # a worker: its modules, its flows and sessions, its ring
 MIN_WORKER_RING = 4 * MIB  # a worker's ring when capture_ring_mb is split among many
 
-
-def worker_ring_bytes(total: int, workers: int) -> int:
-    """Each worker's ring: its share of capture_ring_mb, since the kernel hands each
-    worker only its share of the packets, so the ring holds as many seconds of traffic
-    as one ring of the whole size would in one process; at least MIN_WORKER_RING."""
-    return max(MIN_WORKER_RING, total // max(1, workers))
-
-
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PROC_CGROUP = Path("/proc/self/cgroup")
 
@@ -41,6 +33,13 @@ def default_workers(cores: int | None = None, budget: int | None = None) -> int:
     by_cores = cores - 1 if cores > 2 else cores
     budget = memory_budget() if budget is None else budget
     return max(0, min(by_cores, (budget - HOUSEHOLD_BYTES) // WORKER_BYTES))
+
+
+def worker_ring_bytes(total: int, workers: int) -> int:
+    """Each worker's ring: its share of capture_ring_mb, since the kernel hands each
+    worker only its share of the packets, so the ring holds as many seconds of traffic
+    as one ring of the whole size would in one process; at least MIN_WORKER_RING."""
+    return max(MIN_WORKER_RING, total // max(1, workers))
 
 
 def memory_budget() -> int:
