@@ -57,12 +57,12 @@ def test_rules_sharing_a_window_fire_as_if_each_counted_alone(seed: int, kind: s
     shared = SharedWindows(thresholds[0])
     rules = [ThresholdState(t, shared) for t in thresholds]
     models = [AloneModel(t) for t in thresholds]
-    ids = [
+    definitions = [
         Rule(f"r{n}", "", "low", "scan", "alert", ("flow_start",), [], [], {}, threshold=t)
         for n, t in enumerate(thresholds)
     ]
     screen = threshold_screen(
-        ids, {r.id: RuleRuntime(r, threshold=s) for r, s in zip(ids, rules, strict=True)}
+        definitions, {r.id: RuleRuntime(r, threshold=s) for r, s in zip(definitions, rules, strict=True)}
     )
     assert screen is not None
     ts = 0.0
@@ -74,9 +74,9 @@ def test_rules_sharing_a_window_fire_as_if_each_counted_alone(seed: int, kind: s
             "dst.port": rng.randint(1, 12),
             "bytes": rng.randint(0, 4),
         }
-        asked = {id(r) for r in screen.due(event, ts)} if screened else {id(r) for r in ids}
-        for placeholder, rule, model in zip(ids, rules, models, strict=True):
-            got = rule.hit(event, ts) if id(placeholder) in asked else None
+        asked = {id(r) for r in screen.due(event, ts)} if screened else {id(r) for r in definitions}
+        for definition, rule, model in zip(definitions, rules, models, strict=True):
+            got = rule.hit(event, ts) if id(definition) in asked else None
             expected = model.hit(event, ts)
             assert (got is None) == (expected is None), (ts, event, rule.threshold.gte)
             if got is not None and expected is not None:
