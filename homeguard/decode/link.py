@@ -12,6 +12,8 @@ from collections.abc import Callable
 ETH_IPV4 = 0x0800
 ETH_ARP = 0x0806
 ETH_IPV6 = 0x86DD
+LINKTYPE_ETHERNET = 1  # pcap's DLT_EN10MB: nearly every capture
+ETH_IPV4_FIELD = ETH_IPV4.to_bytes(2, "big")  # as it stands in a frame, for the fast paths' byte tests
 VLAN_TYPES = frozenset((0x8100, 0x88A8, 0x9100))
 SNAP_PREFIX = b"\xaa\xaa\x03"
 

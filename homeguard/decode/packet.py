@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import struct
 
-from homeguard.decode.link import ETH_ARP, ETH_IPV4, ETH_IPV6, LINK_READERS, ethernet
+from homeguard.decode.link import (
+    ETH_ARP,
+    ETH_IPV4,
+    ETH_IPV4_FIELD,
+    ETH_IPV6,
+    LINK_READERS,
+    LINKTYPE_ETHERNET,
+    ethernet,
+)
 from homeguard.decode.tunnels import TUNNEL_DEPTH, TUNNEL_PORTS, TUNNEL_PROTOS, inner_of
 from homeguard.errors import DecodeError
 
@@ -103,7 +111,7 @@ class Packet:
 def decode_frame(linktype: int, data: bytes, wirelen: int) -> Packet | None:
     """Decode one frame's headers. None for frames of no interest (not IP or ARP)."""
     try:
-        if linktype == 1 and data[12:14] == b"\x08\x00":  # the common case, inlined
+        if linktype == LINKTYPE_ETHERNET and data[12:14] == ETH_IPV4_FIELD:  # the common case, inlined
             if data[14] == 0x45 and data[23] == PROTO_TCP and len(data) >= 54:
                 pkt = _plain_tcp(data, wirelen)  # most packets of all: one unpack
                 if pkt is not None:

@@ -22,10 +22,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 
+from homeguard.decode.link import ETH_IPV4_FIELD
 from homeguard.state.devices import Device
 from homeguard.state.flows import FlowTable
 
-ETH_IPV4 = b"\x08\x00"
 IPV4_NO_OPTIONS = 0x45  # version 4, a 20-byte header
 TCP_SYN_FIN_RST = 0x07
 PROTO_TCP = 6
@@ -42,7 +42,7 @@ def count_bulk_segment(
         len(data) < SEGMENT_MIN
         or data[14] != IPV4_NO_OPTIONS
         or data[23] != PROTO_TCP
-        or data[12:14] != ETH_IPV4
+        or data[12:14] != ETH_IPV4_FIELD
         or data[47] & TCP_SYN_FIN_RST
         or data[46] < 0x50  # a TCP header shorter than 20 bytes: broken
         or (data[20] & 0xBF) | data[21]  # MF, a fragment offset or the reserved bit: only DF may be set

@@ -18,6 +18,7 @@ from homeguard.capture.source import CaptureSource, CountedSource, Frame
 from homeguard.clock import Clock
 from homeguard.decode.addresses import ip_text, is_local_ip, is_unicast_mac, mac_text
 from homeguard.decode.fragments import FragmentReassembler
+from homeguard.decode.link import LINKTYPE_ETHERNET
 from homeguard.decode.packet import (
     PROTO_ICMPV6,
     PROTO_TCP,
@@ -181,7 +182,7 @@ class Pipeline:
         if ts >= self._next_sweep:
             self.maintain(ts)
         if (
-            linktype == 1
+            linktype == LINKTYPE_ETHERNET
             and self.bulk_shortcut
             and count_bulk_segment(self.flows, self.devices.by_mac, data, wirelen, ts, self.shedding)
         ):

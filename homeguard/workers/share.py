@@ -13,16 +13,14 @@ from __future__ import annotations
 import struct
 import zlib
 
-from homeguard.decode.link import ETH_IPV4, ETH_IPV6, LINK_READERS
-
-ETHERNET = 1
+from homeguard.decode.link import ETH_IPV4, ETH_IPV4_FIELD, ETH_IPV6, LINK_READERS, LINKTYPE_ETHERNET
 
 
 def share_of(linktype: int, data: bytes, shares: int) -> int:
     """The worker (0 to shares - 1) whose share this frame is."""
     if shares == 1:
         return 0
-    if linktype == ETHERNET and data[12:14] == b"\x08\x00":  # most frames: IPv4 on Ethernet
+    if linktype == LINKTYPE_ETHERNET and data[12:14] == ETH_IPV4_FIELD:  # most frames: IPv4 on Ethernet
         a, b = data[26:30], data[30:34]
     else:
         ends = _addresses(linktype, data)
