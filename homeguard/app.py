@@ -25,6 +25,7 @@ from homeguard.capture.live import open_live, opened_with_advice
 from homeguard.capture.ring import RingUnavailable
 from homeguard.capture.source import LiveCapture
 from homeguard.clock import Clock
+from homeguard.events.wanted import TypedSink
 from homeguard.ledger.book import LedgerBook
 from homeguard.notify.delivery import AppriseNotifier
 from homeguard.notify.direct import DirectSender
@@ -149,19 +150,26 @@ def build(
     context = OutputContext(config, clock, replay, db, writer, alerts, pipeline.devices.identity_of)
     first_seen = DatabaseFirstSeenStore(writer) if writer is not None else None
     engine = RuleEngine(ruleset, registry.finding_sinks(context), first_seen)
+    specs = registry.event_sinks(context)
     queued = [
-        QueuedSink(sink.name, sink.write, sink.max_queue, wait_when_full=replay, close=sink.close)
-        for sink in registry.event_sinks(context)
+        QueuedSink(spec.name, spec.write, spec.max_queue, wait_when_full=replay, close=spec.close)
+        for spec in specs
     ]
     monitor = SelfMonitor(clock.time())
     pipeline.output_drops = lambda: sum(q.dropped for q in queued)
     pipeline.health = lambda: {**monitor.sample(), "output_drops": pipeline.output_drops()}
-    pipeline.sinks = [engine, *queued]
+    outputs = [
+        q if s.event_types is None else TypedSink(q, s.event_types)
+        for s, q in zip(specs, queued, strict=True)
+    ]
+    pipeline.sinks = [engine, *outputs]
     if writer is not None:
         known = known_pairs(writer.db)
         announce = functools.partial(pipeline.emit, device_mac=None)  # data_first: to the rules and outputs
         ledger = LedgerBook(writer, config.values["metadata_only"], tracker_lists(ruleset), known, announce)
         pipeline.flow_end_sinks = [ledger]
+    pipeline.want_events()  # only what the rules, the outputs and the ledger read is built
+    engine.on_rules.append(pipeline.want_events)  # and again when the rules are reloaded
     if db is not None:
         pipeline.devices.restore(*load_device_rows(db, config.values["max_devices"]))
         pipeline.infrastructure.restore(learned_infrastructure(db))

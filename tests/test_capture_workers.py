@@ -60,7 +60,7 @@ sendp(lookups + talk, iface=sys.argv[1], verbose=False)  # each connection right
 class Daemon:
     """`homeguard run` with capture workers in the capture namespace."""
 
-    def __init__(self, veth: tuple[str, str], tmp_path: Path) -> None:
+    def __init__(self, veth: tuple[str, str], tmp_path: Path, *, events_file: bool = True) -> None:
         self.sender, self.capture = veth
         self.prefix = self.sender[: -len("-a")]
         self.tmp = tmp_path
@@ -68,22 +68,26 @@ class Daemon:
         self.events = tmp_path / "events.jsonl"
         self.log = tmp_path / "homeguard.log"
         config = self.config = tmp_path / "config.yaml"
+        self.rules_dir = tmp_path / "rules.d"  # none at first: the shipped rules only
         self.settings = (
-            f"capture_workers: 2\nstats_interval: 1\nflush_interval: 1\nrules_dir: {tmp_path / 'no-rules'}\n"
+            f"capture_workers: 2\nstats_interval: 1\nflush_interval: 1\nrules_dir: {self.rules_dir}\n"
         )
         config.write_text(self.settings)
         command = ["ip", "netns", "exec", self.capture, sys.executable, "-m", "homeguard", "run"]
         command += ["-i", f"{self.prefix}b", "--db", str(self.db), "--config", str(config)]
-        command += ["--events", str(self.events)]
+        if events_file:  # an output of every event: every type is built
+            command += ["--events", str(self.events)]
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         wait_for(lambda: "capturing on" in self.log.read_text() or self.proc.poll() is not None, "the daemon")
         assert self.proc.poll() is None, self.log.read_text()
 
     def send(self, first: int, count: int, mode: str) -> None:
-        script = SEND % (DEVICES,)
+        self.run_script(SEND % (DEVICES,), str(first), str(count), mode)
+
+    def run_script(self, script: str, *args: str) -> None:
         command = ["ip", "netns", "exec", self.sender, sys.executable, "-c", script, f"{self.prefix}a"]
-        subprocess.run([*command, str(first), str(count), mode], check=True, timeout=60)
+        subprocess.run([*command, *args], check=True, timeout=60)
 
     def reload(self, extra: str) -> None:
         """A changed config file and SIGHUP, as `systemctl reload` sends it."""
@@ -99,6 +103,8 @@ class Daemon:
     def stop(self) -> list[dict[str, Any]]:
         self.proc.send_signal(signal.SIGTERM)
         assert self.proc.wait(timeout=30) == 0, self.log.read_text()
+        if not self.events.exists():
+            return []
         return [json.loads(line) for line in self.events.read_text().splitlines()]
 
     def last_stats(self) -> dict[str, Any]:
@@ -237,6 +243,67 @@ def test_a_device_made_metadata_only_loses_its_names_in_every_worker_at_once(
         logged = {q for (q,) in db.execute("SELECT query FROM dns_log WHERE device_mac = ?", (private,))}
     assert len(stored) == 16 and all(stored[port] is None for port in stored if port > 40020)
     assert logged == {f"svc-{n}.example" for n in range(1, 9)}  # nothing logged after the reload
+
+
+# Every device announces its mDNS host name and asks for a service, from many source ports
+# (so that the kernel spreads the packets over both workers).
+MDNS_SEND = """
+import sys
+from scapy.all import DNS, DNSQR, DNSRR, Ether, IP, UDP, sendp
+DEVICES = %r
+frames = []
+for d, mac in enumerate(DEVICES):
+    ip = "10.9.1.%%d" %% (d + 1)
+    out = Ether(src=mac, dst="01:00:5e:00:00:fb") / IP(src=ip, dst="224.0.0.251")
+    frames.append(out / UDP(sport=5353, dport=5353)
+                  / DNS(qr=1, aa=1, an=DNSRR(rrname="device-%%d.local" %% d, rdata=ip)))
+    for port in range(50000, 50008):
+        frames.append(out / UDP(sport=port, dport=5353) / DNS(qd=DNSQR(qname=sys.argv[2], qtype="PTR")))
+sendp(frames, iface=sys.argv[1], verbose=False)
+"""
+MDNS_RULE = """format: 1
+id: watch-mdns
+title: A watched service was asked for
+severity: low
+category: privacy.tracker
+mode: record
+when: mdns
+match:
+  mdns.queries: _watched._tcp.local
+message: "{device.name} asked for a watched service."
+remediation: Nothing to do; this is a test rule.
+"""
+
+
+def test_workers_build_the_events_a_reloaded_rule_wants(veth: tuple[str, str], tmp_path: Path) -> None:
+    """No shipped rule or output reads mdns events, so the workers build none (the
+    devices are still named from mDNS). A user's rule on mdns, loaded on SIGHUP, must
+    reach the workers: from then on they build mdns events and the rule fires for every
+    device, whichever worker read its queries."""
+    daemon = Daemon(veth, tmp_path, events_file=False)
+
+    def findings() -> dict[str, int]:
+        with sqlite3.connect(daemon.db) as db:
+            query = "SELECT device_mac, count FROM findings WHERE rule = 'watch-mdns'"
+            return dict(db.execute(query).fetchall())
+
+    def mdns_names() -> set[str]:
+        with sqlite3.connect(daemon.db) as db:
+            return {name for (name,) in db.execute("SELECT mdns_name FROM devices") if name}
+
+    try:
+        daemon.run_script(MDNS_SEND % (DEVICES,), "_watched._tcp.local")
+        wait_for(lambda: len(mdns_names()) == 3, "the devices' mDNS names", 20)
+        assert mdns_names() == {f"device-{d}.local" for d in range(3)}
+        daemon.rules_dir.mkdir()
+        (daemon.rules_dir / "watch.yml").write_text(MDNS_RULE)
+        daemon.reload("")
+        wait_for(lambda: "rules reloaded" in daemon.log.read_text(), "the rules to load")
+        assert findings() == {}  # nothing before: no mdns event was built
+        daemon.run_script(MDNS_SEND % (DEVICES,), "_watched._tcp.local")
+        wait_for(lambda: len(findings()) == 3, "a finding for every device", 20)
+    finally:
+        daemon.stop()
 
 
 def test_a_worker_that_keeps_dying_is_given_up_and_the_other_takes_its_flows(

@@ -174,6 +174,7 @@ def test_emitted_fields_and_types_are_catalogued(certificate: bytes, tmp_path: P
         config, ManualClock(TS0), rules=False, alert_targets=False, replay=True, manager=shipped_only
     )
     household.pipeline.sinks.append(events.append)
+    household.pipeline.want_events()  # a sink without event_types: every type
     replay_files(household.pipeline, [str(capture)])
     household.close()
     emitted_fields = {name for event in events for name in event}

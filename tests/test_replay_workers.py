@@ -35,6 +35,7 @@ from scapy.all import (  # type: ignore[attr-defined]
 from homeguard import app
 from homeguard.clock import ManualClock
 from homeguard.settings import Config
+from homeguard.workers.pool import Known
 from homeguard.workers.replay import ReplayPool, start_worker
 from homeguard.workers.share import share_of
 from tests.conftest import TS0, homeguard, read_jsonl
@@ -167,7 +168,10 @@ def test_a_worker_that_sends_nothing_is_stopped_and_the_replay_fails(tmp_path: P
     wrpcap(str(capture), household_traffic(devices=4, servers=4))
     config = Config()
     household = app.build(config, ManualClock(TS0), rules=False, alert_targets=False, replay=True)
-    crew = [start_worker(config, [str(capture)], share, 2, ([], [], [])) for share in range(2)]
+    known: Known = ([], [], [])
+    crew = [
+        start_worker(config, [str(capture)], share, 2, known, household.pipeline.wanted) for share in range(2)
+    ]
     crew[1].process.send_signal(signal.SIGSTOP)
     try:
         pool = ReplayPool(household.pipeline, crew, silence=2.0)

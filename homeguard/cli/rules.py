@@ -119,16 +119,13 @@ def explain(
 
 def _capture_events(config: Config, capture: str, types: tuple[str, ...]) -> list[dict[str, Any]]:
     from homeguard import app
+    from homeguard.events.wanted import TypedSink
     from homeguard.pipeline.replay import replay_files
 
     events: list[dict[str, Any]] = []
-
-    def keep(event: dict[str, Any]) -> None:
-        if event["type"] in types:
-            events.append(event)
-
     household = app.build(config, command_clock(), store=False, rules=False, replay=True)
-    household.pipeline.sinks = [keep]
+    household.pipeline.sinks = [TypedSink(events.append, frozenset(types))]
+    household.pipeline.want_events()
     try:
         summary = replay_files(household.pipeline, [capture])
     finally:

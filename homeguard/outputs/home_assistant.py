@@ -39,6 +39,7 @@ from homeguard.state.visibility import visibility_verdict
 from homeguard.store.home_assistant import device_states, last_capture_stats, open_findings
 
 log = logging.getLogger("homeguard.mqtt")
+PUBLISHED_ON = frozenset({"device_new", "capture_stats"})  # the events that change what is published
 STATE_INTERVAL = 60.0
 MAX_QUEUED = 1000
 HOME_FOR = 600.0  # seconds since last seen within which a device is home
@@ -109,7 +110,7 @@ class HomeAssistantPublisher:
     def on_event(self, event: dict[str, Any]) -> None:
         """From the output queue: a device that arrived, or a new statistics line (capture
         health and visibility), is published at the next turn."""
-        if event.get("type") in ("device_new", "capture_stats"):
+        if event.get("type") in PUBLISHED_ON:
             self._refresh.set()
 
     # -- the publisher's thread ---------------------------------------------

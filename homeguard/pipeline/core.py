@@ -33,6 +33,7 @@ from homeguard.decode.packet import (
 from homeguard.decode.resolver_log import Lookup
 from homeguard.errors import DecodeError
 from homeguard.events import Event, builders
+from homeguard.events.wanted import EventTypes, types_wanted
 from homeguard.pipeline.bulk import count_bulk_segment
 from homeguard.protocols.dispatch import ProtocolDispatch
 from homeguard.protocols.shipped import SHIPPED
@@ -90,6 +91,10 @@ class Pipeline:
         self.sinks: list[EventSink] = sinks or []
         # Sinks that only want flow_end events (the data ledger), spared every other event.
         self.flow_end_sinks: list[EventSink] = []
+        # The event types built (events/wanted.py): want_events() sets it from the sinks.
+        self.wanted: EventTypes = None
+        self.needed: frozenset[str] = frozenset()  # built whatever the sinks want (a worker's relay)
+        self.on_wanted: list[Callable[[EventTypes], None]] = []  # told when `wanted` changes
         self.stats = PipelineStats()
         self.start_network()
         self.protocols = protocols or ProtocolDispatch(SHIPPED)
@@ -136,6 +141,18 @@ class Pipeline:
     def set_metadata_only(self, macs: list[str]) -> None:
         """Devices whose member asked: no DNS log and no server names are kept for them."""
         self.metadata_only = frozenset(bytes.fromhex(mac.replace(":", "")) for mac in macs)
+
+    def want_events(self) -> None:
+        """Build only the event types the sinks ask for (call after changing the sinks or
+        their rules), and tell the followers (capture workers build the events here)."""
+        also = (self.needed | {"flow_end"}) if self.flow_end_sinks else self.needed
+        self.wanted = types_wanted(self.sinks, also)
+        for follower in self.on_wanted:
+            follower(self.wanted)
+
+    def wants(self, event_type: str) -> bool:
+        """Whether an event of this type would reach anyone (for handlers, before building it)."""
+        return self.wanted is None or event_type in self.wanted
 
     @property
     def last_ts(self) -> float:
@@ -253,7 +270,8 @@ class Pipeline:
                 outbound = False
                 if not flow.established and proto == PROTO_TCP and self._accepted(pkt):
                     flow.established = True
-                    self.emit(flow_established_event(flow, ts), flow.device_mac)
+                    if self.wants("flow_established"):
+                        self.emit(flow_established_event(flow, ts), flow.device_mac)
         if proto == PROTO_TCP and pkt.tcp_flags & (TCP_FIN | TCP_RST) and not flow.closed_at:
             if pkt.tcp_flags & TCP_RST:
                 flow.closed_at, flow.end_reason = ts, "rst"
@@ -308,10 +326,12 @@ class Pipeline:
         flow.direction = builders.flow_direction(key[1], key[3], infrastructure.is_home)
         flow.device_mac = infrastructure.household_mac(key[1], key[3], src_mac, dst_mac)
         self.visibility.flow_started(src_mac, dst_mac, key[1], key[3])
-        self.emit(flow_start_event(flow), flow.device_mac)
+        if self.wants("flow_start"):
+            self.emit(flow_start_event(flow), flow.device_mac)
         if answer:  # the capture began with the server's SYN-ACK: accepted already (TCP only)
             flow.established = True
-            self.emit(flow_established_event(flow, ts), flow.device_mac)
+            if self.wants("flow_established"):
+                self.emit(flow_established_event(flow, ts), flow.device_mac)
         return flow
 
     @staticmethod
@@ -379,6 +399,8 @@ class Pipeline:
             on_message = self.protocols.messages.get(event_type)
             if on_message is not None:  # not an event: its protocol's (DNS over TCP)
                 on_message(self, ts, pkt, fields["message"])
+                continue
+            if not self.wants(event_type):
                 continue
             event = builders.packet_event(event_type, ts, pkt)
             event.update(fields)
@@ -537,7 +559,11 @@ class Pipeline:
             self._announce(mac, held)
 
     def emit(self, event: Event, device_mac: bytes | None) -> None:
-        """Enrich an event with its device and hand it to every sink."""
+        """Enrich an event with its device and hand it to every sink; an event nobody
+        wants (a handler that built it for its own use) goes no further."""
+        wanted = self.wanted
+        if wanted is not None and event["type"] not in wanted:
+            return
         dev = self.devices.by_mac.get(device_mac) if device_mac is not None else None
         if dev is not None:
             event["device.mac"] = dev.mac
@@ -566,10 +592,11 @@ class Pipeline:
             flow.src_mac, flow.dst_mac, key[1], key[3], bool(flow.packets_in and flow.packets_out)
         )
         self.sessions.release(flow)
-        event = flow_end_event(flow)
-        self.emit(event, flow.device_mac)
-        for sink in self.flow_end_sinks:  # after the others: it sees the event enriched
-            sink(event)
+        if self.wants("flow_end"):
+            event = flow_end_event(flow)
+            self.emit(event, flow.device_mac)
+            for sink in self.flow_end_sinks:  # after the others: it sees the event enriched
+                sink(event)
         if self.writer is not None:
             self.writer.insert("flows", flow_row(flow))
 

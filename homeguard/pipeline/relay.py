@@ -22,6 +22,8 @@ from homeguard.state.devices import MAX_IPS_PER_DEVICE, Device
 from homeguard.store.writer import Row, Statement, Upserted
 
 FLOW_EVENTS = frozenset({"flow_start", "flow_established", "flow_end"})
+# What the relay learns from (below): a worker builds these whether or not a rule wants them.
+RELAY_READS = frozenset({"device_new", "dns", "arp", "dhcp", "flow_start", "flow_end"})
 SERVER_MESSAGES = frozenset({"offer", "ack", "nak"})  # a DHCP server's, not a client's
 NAME_FIELDS = ("flow.server_name", "flow.name_source", "flow.cnames")
 DEVICE_FACTS = ("hostname", "mdns_name", "vendor_class", "dhcp_fingerprint", "ssdp_server")

@@ -99,4 +99,12 @@ class ExportPlugin:
         setup = self.setup_for(context)
         if setup is None:
             return []
-        return [EventSinkSpec("export-health", setup.on_event, setup.queue.close, max_queue=1000)]
+        return [
+            EventSinkSpec(
+                "export-health",
+                setup.on_event,
+                setup.queue.close,
+                max_queue=1000,
+                event_types=frozenset({"capture_stats"}),
+            )
+        ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from homeguard.findings.model import Finding
-from homeguard.outputs.home_assistant import HomeAssistantPublisher
+from homeguard.outputs.home_assistant import PUBLISHED_ON, HomeAssistantPublisher
 from homeguard.plugins.hookspecs import EventSinkSpec, OutputContext, hookimpl
 from homeguard.store.database import database_path
 
@@ -32,4 +32,12 @@ class HomeAssistantPlugin:
         publisher = self._publisher(context)
         if publisher is None:
             return []
-        return [EventSinkSpec("home-assistant", publisher.on_event, publisher.close, max_queue=1000)]
+        return [
+            EventSinkSpec(
+                "home-assistant",
+                publisher.on_event,
+                publisher.close,
+                max_queue=1000,
+                event_types=PUBLISHED_ON,
+            )
+        ]

@@ -47,12 +47,16 @@ class EnricherSpec:
 @dataclass(frozen=True, slots=True)
 class EventSinkSpec:
     """An output of events. It runs on a thread of its own behind a queue of
-    `max_queue` events: live, what does not fit is dropped and counted."""
+    `max_queue` events: live, what does not fit is dropped and counted. With
+    `event_types`, it is handed only events of those types, and the pipeline builds no
+    event that neither it nor a rule nor another output wants (events/wanted.py); None
+    asks for every type."""
 
     name: str
     write: Callable[[Event], None]
     close: Callable[[], None] | None = None
     max_queue: int = 10_000
+    event_types: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from homeguard.events.catalog import field
 from homeguard.protocols.spec import PacketContext, ProtocolSpec
 
 PORT_MDNS = 5353
+DNS_HEADER = 12
+QR_RESPONSE = 0x80  # in the header's third byte: the message answers
 
 EVENT_TYPES = {
     "mdns": "A multicast DNS message (port 5353): names and services devices announce.",
@@ -53,14 +55,18 @@ def mdns_event(ts: float, pkt: Packet, msg: DnsMessage) -> Event:
 
 
 def on_mdns(ctx: PacketContext, ts: float, pkt: Packet) -> None:
-    msg = parse_dns(pkt.payload())
-    event = mdns_event(ts, pkt, msg)
+    payload = pkt.payload()
+    wanted = ctx.wants("mdns")
+    if not wanted and len(payload) >= DNS_HEADER and not payload[2] & QR_RESPONSE:
+        return  # a question names no device: with no mdns event wanted, it is not read
+    msg = parse_dns(payload)
     if msg.is_response:
         hostnames = mdns_hostnames(msg)
         if hostnames:
             ctx.devices.update(pkt.src_mac, mdns_name=hostnames[0])
             ctx.announce_held(pkt.src_mac)
-    ctx.emit(event, pkt.src_mac)
+    if wanted:
+        ctx.emit(mdns_event(ts, pkt, msg), pkt.src_mac)
 
 
 SPEC = ProtocolSpec(

@@ -48,6 +48,7 @@ class RuleEngine:
         self.findings = 0
         # id of a dispatch entry's rule list -> its screen, or None (built when first used)
         self.screens: dict[int, ThresholdScreen | None] = {}
+        self.on_rules: list[Callable[[], None]] = []  # told after the rules change (what is wanted)
         self.set_rules(ruleset)
 
     def set_rules(self, ruleset: RuleSet) -> None:
@@ -63,6 +64,13 @@ class RuleEngine:
         self.runtimes = runtimes
         self.by_type = {t: TypeDispatch.of(rules) for t, rules in rules_by_type.items()}
         self.screens = {}
+        for follower in self.on_rules:
+            follower()
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        """The event types some rule is about: the only ones the rules want built."""
+        return frozenset(self.by_type)
 
     def _runtime(
         self,

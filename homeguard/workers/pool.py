@@ -33,13 +33,22 @@ from typing import Any
 
 from homeguard.capture.ring import BLOCK_SIZE, IDLE_TICK, kernel_drops, open_ring_socket, ring_blocks
 from homeguard.capture.source import CaptureCounters, Frame
+from homeguard.events.wanted import EventTypes
 from homeguard.pipeline.core import Pipeline
 from homeguard.pipeline.relay import EventRelay
 from homeguard.settings import Config
 from homeguard.workers.budget import worker_ring_bytes
 from homeguard.workers.channel import Batch, BatchReader, WorkerCounts, added, take_counts, widen_pipe
 from homeguard.workers.merge import TimeMerge, relay_ready
-from homeguard.workers.worker import FULL_DETAIL, SHED, STOP, WorkerSetup, config_order, start_process
+from homeguard.workers.worker import (
+    FULL_DETAIL,
+    SHED,
+    STOP,
+    WorkerSetup,
+    config_order,
+    start_process,
+    wanted_order,
+)
 
 log = logging.getLogger("homeguard.workers")
 STOP_PATIENCE = 10.0  # seconds a stopping worker has to send its last flows
@@ -90,6 +99,7 @@ class CapturePool:
         self.flows_lost = 0
         self._problem: tuple[float, str] | None = None
         self._shedding = False
+        pipeline.on_wanted.append(self.want)  # the rules were reloaded: the workers build for them
         group = os.getpid() & 0xFFFF
         self.workers: list[Worker] = []
         try:
@@ -128,6 +138,7 @@ class CapturePool:
             infrastructure,
             visibility.own_mac,
             visibility.own_ips,
+            self.pipeline.wanted,
         )
         process = start_process(setup, (sock.fileno(), batches_w, orders_r))
         os.close(batches_w)
@@ -193,6 +204,12 @@ class CapturePool:
         self.config = config
         for worker in self.workers:
             self._order(worker, config_order(config))
+
+    def want(self, wanted: EventTypes) -> None:
+        """The event types the household's rules and outputs want now, for every worker
+        (a worker started later reads them from the pipeline)."""
+        for worker in self.workers:
+            self._order(worker, wanted_order(wanted))
 
     def _order(self, worker: Worker, order: bytes) -> None:
         if worker.orders_fd < 0:  # given up: nothing to tell

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from homeguard.capture.source import CaptureCounters
+from homeguard.events.wanted import EventTypes
 from homeguard.pipeline.core import Pipeline
 from homeguard.pipeline.relay import EventRelay
 from homeguard.pipeline.replay import ReplaySummary
@@ -72,7 +73,9 @@ class FileCounts:
     counters: CaptureCounters
 
 
-def start_worker(config: Config, paths: list[str], share: int, shares: int, known: Known) -> ReplayWorker:
+def start_worker(
+    config: Config, paths: list[str], share: int, shares: int, known: Known, wanted: EventTypes
+) -> ReplayWorker:
     batches_fd, batches_w = os.pipe()
     widen_pipe(batches_w)
     devices, device_ips, infrastructure = known
@@ -87,6 +90,7 @@ def start_worker(config: Config, paths: list[str], share: int, shares: int, know
         devices,
         device_ips,
         infrastructure,
+        wanted=wanted,
         files=FileShare(tuple(paths), share, shares),
     )
     process = start_process(setup, (batches_w,))  # one that dies at once sends no last batch
@@ -183,7 +187,7 @@ def replay_in_workers(
     crew: list[ReplayWorker] = []
     try:
         for share in range(workers):
-            crew.append(start_worker(config, paths, share, workers, known))
+            crew.append(start_worker(config, paths, share, workers, known, pipeline.wanted))
         pool = ReplayPool(pipeline, crew)
         pool.run(on_bytes)
     finally:

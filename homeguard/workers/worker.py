@@ -7,10 +7,10 @@ Started by the pool as `python -m homeguard.workers.worker`, with its setup (a p
 WorkerSetup) on stdin and three inherited descriptors: the ring's socket, which the
 household opened and keeps open (so a worker that dies loses no frame still in the
 ring, and its successor maps the same ring), the pipe its batches go into, and the pipe
-the household's orders come from (shed, full detail, stop). It ignores SIGTERM and
-SIGINT: systemd and Ctrl-C signal the whole group, and the household stops the workers
-in order, so each one's last flows still arrive. When the household is gone (the order
-pipe closes), it stops too.
+the household's orders come from (shed, full detail, stop, a reloaded config, the event
+types now wanted). It ignores SIGTERM and SIGINT: systemd and Ctrl-C signal the whole
+group, and the household stops the workers in order, so each one's last flows still
+arrive. When the household is gone (the order pipe closes), it stops too.
 
 `homeguard replay --workers N` starts the same worker on capture files instead
 (workers/replay.py): each worker reads every file and keeps its share of the frames
@@ -37,7 +37,9 @@ from homeguard.capture.ring import RingSource
 from homeguard.clock import SystemClock
 from homeguard.errors import CaptureFileError
 from homeguard.events import Event
+from homeguard.events.wanted import EventTypes
 from homeguard.pipeline.core import Pipeline
+from homeguard.pipeline.relay import RELAY_READS
 from homeguard.plugins.manager import plugin_manager
 from homeguard.plugins.registry import Registry
 from homeguard.settings import Config
@@ -47,7 +49,8 @@ from homeguard.workers.merge import SETTLE, WORKER_TICK
 from homeguard.workers.share import share_of
 
 log = logging.getLogger("homeguard.workers")
-SHED, FULL_DETAIL, STOP, CONFIG = b"S", b"F", b"Q", b"C"  # CONFIG is followed by a pickled Config
+SHED, FULL_DETAIL, STOP = b"S", b"F", b"Q"
+CONFIG, WANTED = b"C", b"W"  # followed by a pickled Config, or the event types the household wants
 CONFIG_LENGTH = struct.Struct("=I")
 FILE_BATCH_FRAMES = 4096  # a replay worker sends a batch after reading this many frames
 
@@ -79,6 +82,11 @@ def config_order(config: Config) -> bytes:
     return CONFIG + CONFIG_LENGTH.pack(len(data)) + data
 
 
+def wanted_order(wanted: EventTypes) -> bytes:
+    data = pickle.dumps(wanted, protocol=pickle.HIGHEST_PROTOCOL)
+    return WANTED + CONFIG_LENGTH.pack(len(data)) + data
+
+
 @dataclass
 class WorkerSetup:
     """What a worker needs from the household to start."""
@@ -95,6 +103,7 @@ class WorkerSetup:
     infrastructure: list[tuple[str, str]] = field(default_factory=list)
     own_mac: bytes | None = None
     own_ips: frozenset[bytes] = frozenset()
+    wanted: EventTypes = None  # the event types the household's rules and outputs want
     files: FileShare | None = None  # a replay: these files, not the ring (ring_fd is -1)
 
 
@@ -113,12 +122,13 @@ class ForwardingWriter(BatchWriter):
 class Outbox:
     """The events and rows of the frames read since the last delivery."""
 
-    def __init__(self, fd: int, writer: BatchWriter) -> None:
+    def __init__(self, fd: int, writer: BatchWriter, event_types: EventTypes) -> None:
         self.fd = fd
         self.writer = writer
         self.events: list[Event] = []
+        self.event_types = event_types  # what the household wants (the pipeline adds the relay's)
 
-    def add(self, event: Event) -> None:
+    def __call__(self, event: Event) -> None:
         self.events.append(event)
 
     def deliver(self, counts: WorkerCounts, until: float, files: list[FileRead] | None = None) -> None:
@@ -148,12 +158,14 @@ def counts_of(pipeline: Pipeline) -> WorkerCounts:
 
 class Orders:
     """The household's orders, read without waiting, once per block and per tick (the
-    ring wakes as soon as one arrives): shed, full detail, stop, and a reloaded config."""
+    ring wakes as soon as one arrives): shed, full detail, stop, a reloaded config, and
+    the event types the household wants after its rules were reloaded."""
 
-    def __init__(self, fd: int, pipeline: Pipeline, ring: RingSource) -> None:
+    def __init__(self, fd: int, pipeline: Pipeline, outbox: Outbox, ring: RingSource) -> None:
         self.fd = fd
         os.set_blocking(fd, False)
         self.pipeline = pipeline
+        self.outbox = outbox
         self.ring = ring
         self._buffer = bytearray()
 
@@ -172,16 +184,14 @@ class Orders:
         buffer, at = self._buffer, 0
         while at < len(buffer):
             order = buffer[at : at + 1]
-            if order == CONFIG:
+            if order in (CONFIG, WANTED):
                 start = at + 1 + CONFIG_LENGTH.size
                 if len(buffer) < start:
                     break
                 (size,) = CONFIG_LENGTH.unpack_from(buffer, at + 1)
                 if len(buffer) < start + size:
                     break  # the rest is on its way
-                config: Config = pickle.loads(buffer[start : start + size])
-                self.pipeline.config = config
-                self.pipeline.set_metadata_only(config.values["metadata_only"])
+                self._take(order, pickle.loads(buffer[start : start + size]))
                 at = start + size
                 continue
             if order == STOP:
@@ -191,6 +201,15 @@ class Orders:
             at += 1
         del buffer[:at]
 
+    def _take(self, order: bytes | bytearray, value: Any) -> None:
+        pipeline = self.pipeline
+        if order == CONFIG:
+            pipeline.config = value
+            pipeline.set_metadata_only(value.values["metadata_only"])
+        else:
+            self.outbox.event_types = value
+            pipeline.want_events()
+
 
 def worker_pipeline(setup: WorkerSetup, clock: SystemClock) -> tuple[Pipeline, Outbox]:
     """The pipeline a worker runs: decoding, flows, sessions and events, no enrichment and
@@ -199,10 +218,10 @@ def worker_pipeline(setup: WorkerSetup, clock: SystemClock) -> tuple[Pipeline, O
     registry = Registry.gather(plugin_manager(), config, enrich=False)
     # The rows this worker would write go to the household with its next batch.
     writer = ForwardingWriter(config.values["flush_max_rows"])
-    outbox = Outbox(setup.batches_fd, writer)
-    pipeline = Pipeline(
-        config, writer, [outbox.add], clock=clock, protocols=registry.dispatch(), enrichers=[]
-    )
+    outbox = Outbox(setup.batches_fd, writer, setup.wanted)
+    pipeline = Pipeline(config, writer, [outbox], clock=clock, protocols=registry.dispatch(), enrichers=[])
+    pipeline.needed = RELAY_READS
+    pipeline.want_events()
     pipeline.devices.restore(setup.devices, setup.device_ips)
     pipeline.infrastructure.restore(setup.infrastructure)
     pipeline.visibility.own_mac, pipeline.visibility.own_ips = setup.own_mac, setup.own_ips
@@ -216,7 +235,7 @@ def run(setup: WorkerSetup) -> None:
     pipeline, outbox = worker_pipeline(setup, clock)
     sock = socket.socket(fileno=setup.ring_fd)
     ring = RingSource(setup.interface, ring_bytes=setup.ring_bytes, clock=clock, attached=sock)
-    orders = Orders(setup.orders_fd, pipeline, ring)
+    orders = Orders(setup.orders_fd, pipeline, outbox, ring)
     ring.wake_on(setup.orders_fd)
     ring.idle_tick = WORKER_TICK
 
