@@ -16,6 +16,16 @@ PHONE = re.compile(r"(?<![\w.])(?:\+|00)(\d{10,14})(?![\w.])")
 IMEI = re.compile(r"(?:imei|device_?id)=(\d{15})\b", re.I)
 MAC = re.compile(r"(?:mac|macaddr|mac_address)=((?:[0-9a-f]{2}[:-]?){5}[0-9a-f]{2})\b", re.I)
 MAX_FINDINGS = 5
+# What each pattern cannot match without (lower case). Most URIs and headers hold none of
+# these, and a text is then not searched at all.
+PATTERNS = (
+    (EMAIL, "email", ("@",)),
+    (GPS, "gps", ("lat",)),
+    (IMEI, "imei", ("imei", "device")),
+    (MAC, "mac", ("mac",)),
+    (PHONE, "phone", ("+", "00")),
+)
+ANY_NEEDLE = re.compile("|".join(re.escape(n) for _, _, needles in PATTERNS for n in needles), re.I)
 
 
 @dataclass(slots=True, frozen=True)
@@ -32,14 +42,29 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _decoded(text: str) -> str:
+    return unquote_plus(text) if "%" in text or "+" in text else text
+
+
+def _possible(plain: str) -> list[tuple[re.Pattern[str], str]]:
+    """The patterns the text holds the literal part of. A text that is not all ASCII is
+    searched with every pattern: with IGNORECASE a few other letters match ASCII ones
+    (the dotless i, U+0131, matches i), which lower() would not show."""
+    if not plain.isascii():
+        return [(pattern, kind) for pattern, kind, _ in PATTERNS]
+    if ANY_NEEDLE.search(plain) is None:  # nearly every text: one search instead of nine
+        return []
+    lower = plain.lower()
+    return [(pattern, kind) for pattern, kind, needles in PATTERNS if any(n in lower for n in needles)]
+
+
 def redact(text: str) -> str:
     """The text with every piece of personal data replaced by its redacted sample."""
-    if not any(ch in text for ch in "@=+0"):
-        return text
-    plain = unquote_plus(text)
-    for pattern, kind in ((EMAIL, "email"), (GPS, "gps"), (IMEI, "imei"), (MAC, "mac"), (PHONE, "phone")):
+    decoded = _decoded(text)
+    plain = decoded
+    for pattern, kind in _possible(decoded):
         plain = pattern.sub(lambda m, k=kind: _redacted(k, m), plain)  # type: ignore[misc]
-    return plain if plain != unquote_plus(text) else text
+    return plain if plain != decoded else text
 
 
 def _redacted(kind: str, m: re.Match[str]) -> str:
@@ -56,17 +81,25 @@ def _redacted(kind: str, m: re.Match[str]) -> str:
 
 
 def scan(text: str) -> list[PersonalData]:
-    text = unquote_plus(text)
+    text = _decoded(text)
+    possible = {kind for _, kind in _possible(text)}
+    if not possible:
+        return []
     found: list[PersonalData] = []
-    for m in EMAIL.finditer(text):
-        found.append(PersonalData("email", f"{m.group(1)[0]}***@{m.group(2)}"))
-    for m in GPS.finditer(text):
-        found.append(PersonalData("gps", f"{m.group(1)[:4]}…,{m.group(2)[:4]}…"))
-    for m in IMEI.finditer(text):
-        if _luhn(m.group(1)):
-            found.append(PersonalData("imei", f"{m.group(1)[:2]}*************"))
-    for m in MAC.finditer(text):
-        found.append(PersonalData("mac", f"{m.group(1)[:8]}:**:**:**"))
-    for m in PHONE.finditer(text):
-        found.append(PersonalData("phone", f"+{m.group(1)[:3]}*******"))
+    if "email" in possible:
+        for m in EMAIL.finditer(text):
+            found.append(PersonalData("email", f"{m.group(1)[0]}***@{m.group(2)}"))
+    if "gps" in possible:
+        for m in GPS.finditer(text):
+            found.append(PersonalData("gps", f"{m.group(1)[:4]}…,{m.group(2)[:4]}…"))
+    if "imei" in possible:
+        for m in IMEI.finditer(text):
+            if _luhn(m.group(1)):
+                found.append(PersonalData("imei", f"{m.group(1)[:2]}*************"))
+    if "mac" in possible:
+        for m in MAC.finditer(text):
+            found.append(PersonalData("mac", f"{m.group(1)[:8]}:**:**:**"))
+    if "phone" in possible:
+        for m in PHONE.finditer(text):
+            found.append(PersonalData("phone", f"+{m.group(1)[:3]}*******"))
     return found[:MAX_FINDINGS]
