@@ -21,6 +21,7 @@ import psutil
 import pytest
 
 from tests.netns_lab import unavailable_reason, wait_for
+from tests.test_wanted_events import MDNS_RULE
 
 REASON = unavailable_reason()
 pytestmark = pytest.mark.skipif(
@@ -260,18 +261,6 @@ for d, mac in enumerate(DEVICES):
     for port in range(50000, 50008):
         frames.append(out / UDP(sport=port, dport=5353) / DNS(qd=DNSQR(qname=sys.argv[2], qtype="PTR")))
 sendp(frames, iface=sys.argv[1], verbose=False)
-"""
-MDNS_RULE = """format: 1
-id: watch-mdns
-title: A watched service was asked for
-severity: low
-category: privacy.tracker
-mode: record
-when: mdns
-match:
-  mdns.queries: _watched._tcp.local
-message: "{device.name} asked for a watched service."
-remediation: Nothing to do; this is a test rule.
 """
 
 

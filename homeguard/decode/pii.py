@@ -80,26 +80,23 @@ def _redacted(kind: str, m: re.Match[str]) -> str:
     return f"+{m.group(1)[:3]}*******"
 
 
+def _sample(kind: str, m: re.Match[str]) -> str:
+    if kind == "email":
+        return f"{m.group(1)[0]}***@{m.group(2)}"
+    if kind == "gps":
+        return f"{m.group(1)[:4]}…,{m.group(2)[:4]}…"
+    if kind == "imei":
+        return f"{m.group(1)[:2]}*************"
+    if kind == "mac":
+        return f"{m.group(1)[:8]}:**:**:**"
+    return f"+{m.group(1)[:3]}*******"
+
+
 def scan(text: str) -> list[PersonalData]:
     text = _decoded(text)
-    possible = {kind for _, kind in _possible(text)}
-    if not possible:
-        return []
     found: list[PersonalData] = []
-    if "email" in possible:
-        for m in EMAIL.finditer(text):
-            found.append(PersonalData("email", f"{m.group(1)[0]}***@{m.group(2)}"))
-    if "gps" in possible:
-        for m in GPS.finditer(text):
-            found.append(PersonalData("gps", f"{m.group(1)[:4]}…,{m.group(2)[:4]}…"))
-    if "imei" in possible:
-        for m in IMEI.finditer(text):
-            if _luhn(m.group(1)):
-                found.append(PersonalData("imei", f"{m.group(1)[:2]}*************"))
-    if "mac" in possible:
-        for m in MAC.finditer(text):
-            found.append(PersonalData("mac", f"{m.group(1)[:8]}:**:**:**"))
-    if "phone" in possible:
-        for m in PHONE.finditer(text):
-            found.append(PersonalData("phone", f"+{m.group(1)[:3]}*******"))
+    for pattern, kind in _possible(text):  # in PATTERNS' order: e-mail first
+        for m in pattern.finditer(text):
+            if kind != "imei" or _luhn(m.group(1)):  # an IMEI's last digit checks the others
+                found.append(PersonalData(kind, _sample(kind, m)))
     return found[:MAX_FINDINGS]
