@@ -314,6 +314,23 @@ def test_explain_an_event() -> None:
     assert "NO   dst.port: [23, 2323]  <- event has 22" in out and "=> no match" in out
 
 
+def test_explain_the_events_of_a_capture(write_pcap: Any) -> None:
+    """`rules explain --capture` replays the capture and explains each event of the
+    rule's types (its sink asks for those types only)."""
+    from scapy.all import IP, TCP, Ether  # type: ignore[attr-defined]
+
+    up = Ether(src="3c:22:fb:00:00:01", dst="02:00:00:00:00:fe") / IP(src="192.168.1.20", dst="192.168.1.50")
+    down = Ether(src="02:00:00:00:00:fe", dst="3c:22:fb:00:00:01") / IP(
+        src="192.168.1.50", dst="192.168.1.20"
+    )
+    telnet = [up / TCP(sport=40000, dport=23, flags="S"), down / TCP(sport=23, dport=40000, flags="SA")]
+    ssh = [up / TCP(sport=40001, dport=22, flags="S"), down / TCP(sport=22, dport=40001, flags="SA")]
+    capture = write_pcap([*lookup(LAPTOP, "a.example.org", "192.0.2.7"), *telnet, *ssh])
+    out = homeguard("rules", "explain", "telnet-in-use", "--capture", str(capture), "--all")
+    assert out.stderr.strip() == "2 of 2 flow_established events shown"
+    assert out.stdout.count("=> MATCH: telnet-in-use") == 1 and "<- event has 22" in out.stdout
+
+
 def test_replay_produces_findings_that_the_findings_command_lists(write_pcap: Any, tmp_path: Path) -> None:
     from scapy.all import IP, TCP, Ether  # type: ignore[attr-defined]
 
