@@ -46,7 +46,7 @@ def daemon_metrics(daemon: Daemon, db_path: Path, per_device: bool = False) -> l
         Metric(
             "homeguard_events_total",
             "counter",
-            "Events, by type.",
+            "Events handed to the rules and outputs, by type (only the types one of them wants are built).",
             [({"type": kind}, float(n)) for kind, n in sorted(stats.events_by_type.items())],
         ),
         counter(
