@@ -158,9 +158,9 @@ def build(
     monitor = SelfMonitor(clock.time())
     pipeline.output_drops = lambda: sum(q.dropped for q in queued)
     pipeline.health = lambda: {**monitor.sample(), "output_drops": pipeline.output_drops()}
-    outputs = [
-        q if s.event_types is None else TypedSink(q, s.event_types)
-        for s, q in zip(specs, queued, strict=True)
+    outputs = [  # an output that reads some event types only is handed those only
+        sink if spec.event_types is None else TypedSink(sink, spec.event_types)
+        for spec, sink in zip(specs, queued, strict=True)
     ]
     pipeline.sinks = [engine, *outputs]
     if writer is not None:

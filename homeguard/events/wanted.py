@@ -30,12 +30,6 @@ def types_wanted(sinks: Iterable[object], also: Iterable[str] = ()) -> EventType
     return frozenset(wanted)
 
 
-def union(first: EventTypes, second: EventTypes) -> EventTypes:
-    if first is None or second is None:
-        return None
-    return first | second
-
-
 @dataclass(frozen=True, slots=True)
 class TypedSink:
     """A sink for some event types only: it is handed those, and no others are built for it."""

@@ -51,7 +51,7 @@ from homeguard.workers.share import share_of
 log = logging.getLogger("homeguard.workers")
 SHED, FULL_DETAIL, STOP = b"S", b"F", b"Q"
 CONFIG, WANTED = b"C", b"W"  # followed by a pickled Config, or the event types the household wants
-CONFIG_LENGTH = struct.Struct("=I")
+PAYLOAD_LENGTH = struct.Struct("=I")  # the size of a CONFIG or WANTED order's pickle
 FILE_BATCH_FRAMES = 4096  # a replay worker sends a batch after reading this many frames
 
 
@@ -79,12 +79,12 @@ def start_process(setup: WorkerSetup, pass_fds: tuple[int, ...]) -> subprocess.P
 
 def config_order(config: Config) -> bytes:
     data = pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)
-    return CONFIG + CONFIG_LENGTH.pack(len(data)) + data
+    return CONFIG + PAYLOAD_LENGTH.pack(len(data)) + data
 
 
 def wanted_order(wanted: EventTypes) -> bytes:
     data = pickle.dumps(wanted, protocol=pickle.HIGHEST_PROTOCOL)
-    return WANTED + CONFIG_LENGTH.pack(len(data)) + data
+    return WANTED + PAYLOAD_LENGTH.pack(len(data)) + data
 
 
 @dataclass
@@ -185,10 +185,10 @@ class Orders:
         while at < len(buffer):
             order = buffer[at : at + 1]
             if order in (CONFIG, WANTED):
-                start = at + 1 + CONFIG_LENGTH.size
+                start = at + 1 + PAYLOAD_LENGTH.size
                 if len(buffer) < start:
                     break
-                (size,) = CONFIG_LENGTH.unpack_from(buffer, at + 1)
+                (size,) = PAYLOAD_LENGTH.unpack_from(buffer, at + 1)
                 if len(buffer) < start + size:
                     break  # the rest is on its way
                 self._take(order, pickle.loads(buffer[start : start + size]))
