@@ -126,6 +126,30 @@ def test_workers_give_the_flows_devices_and_events_of_one_process(tmp_path: Path
     assert in_order(tmp_path / "3.jsonl") == in_order(tmp_path / "1.jsonl")
 
 
+def test_workers_name_flows_across_workers_when_no_rule_wants_the_events(tmp_path: Path) -> None:
+    """With no rules and no events file, nothing but the data ledger's flow_end is
+    wanted; the workers still build what the household learns from (a lookup read by
+    one worker names a connection another read), so the store is that of one process."""
+    capture = tmp_path / "household.pcap"
+    wrpcap(str(capture), household_traffic())
+    for workers in (1, 3):
+        homeguard(
+            "replay",
+            str(capture),
+            "--db",
+            str(tmp_path / f"{workers}.db"),
+            "--no-rules",
+            "--workers",
+            str(workers),
+        )
+    flows = "select start, proto, src_ip, src_port, dst_ip, dst_port, server_name from flows"
+    one, three = rows(tmp_path / "1.db", flows), rows(tmp_path / "3.db", flows)
+    assert len(one) == 144 and all(row[-1] for row in one if row[1] == "tcp")
+    assert three == one
+    devices = "select mac, first_seen, last_seen from devices"
+    assert rows(tmp_path / "3.db", devices) == rows(tmp_path / "1.db", devices)
+
+
 def test_the_summary_counts_every_frame_once(tmp_path: Path) -> None:
     capture = tmp_path / "household.pcap"
     wrpcap(str(capture), household_traffic(devices=2, servers=3))
