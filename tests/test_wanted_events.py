@@ -49,6 +49,8 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A capture with an event of every type (tests/test_catalog.py's)."""
     work = tmp_path_factory.mktemp("wanted")
     packets = [*rich_traffic(), *application_samples(make_certificate(work, "/CN=x").read_bytes())]
+    for number, packet in enumerate(packets):  # the test's clock, not the day it runs
+        packet.time = TS0 + number * 0.01
     path = work / "rich.pcap"
     wrpcap(str(path), [*packets, *mac_flood(max(float(p.time) for p in packets))])
     return path
@@ -140,7 +142,9 @@ def test_a_reloaded_rule_about_a_type_nobody_wanted_gets_its_events(tmp_path: Pa
     config.set("rules_dir", str(rules_dir), "test")
     capture = tmp_path / "mdns.pcap"
     announcement: Any = mdns_announcement(PI, "192.168.1.30", "pi")
-    wrpcap(str(capture), [announcement, mdns_query(LAPTOP, "192.168.1.20", "_watched._tcp.local")])
+    question = mdns_query(LAPTOP, "192.168.1.20", "_watched._tcp.local")
+    announcement.time, question.time = TS0, TS0 + 1
+    wrpcap(str(capture), [announcement, question])
     household = app.build(config, ManualClock(TS0), alert_targets=False, replay=True)
     pipeline = household.pipeline
     try:
