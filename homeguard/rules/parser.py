@@ -26,6 +26,7 @@ from homeguard.rules.model import (
 )
 from homeguard.rules.taxonomy import CATEGORIES, LANGUAGES, MODES, SEVERITIES
 from homeguard.rules.templates import THRESHOLD_FIELDS, placeholders
+from homeguard.safe_yaml import SAFE_LOADER
 
 FORMAT = 1
 RULE_KEYS = (
@@ -62,7 +63,6 @@ MAX_CASE_EVENTS = 100_000
 
 
 Entry = tuple[yaml.Node, yaml.Node]  # a key's node and its value's node
-FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # PyYAML built without libyaml lacks it
 
 
 def node_value(node: yaml.Node) -> Any:
@@ -86,7 +86,7 @@ class RuleParser:
 
     def parse_text(self, text: str) -> list[Rule]:
         try:  # libyaml's parser, several times faster: a thousand rules load in a moment
-            documents = list(yaml.compose_all(text, Loader=FAST_LOADER))
+            documents = list(yaml.compose_all(text, Loader=SAFE_LOADER))
         except yaml.YAMLError:
             try:  # the Python parser's words and places for what is wrong, as the docs show
                 documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
