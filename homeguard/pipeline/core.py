@@ -93,7 +93,6 @@ class Pipeline:
         self.flow_end_sinks: list[EventSink] = []
         # The event types built (events/wanted.py): want_events() sets it from the sinks.
         self.wanted: EventTypes = None
-        self.needed: frozenset[str] = frozenset()  # built whatever the sinks want (a worker's relay)
         self.on_wanted: list[Callable[[EventTypes], None]] = []  # told when `wanted` changes
         self.stats = PipelineStats()
         self.start_network()
@@ -145,8 +144,7 @@ class Pipeline:
     def want_events(self) -> None:
         """Build only the event types the sinks ask for (call after changing the sinks or
         their rules), and tell the followers (capture workers build the events here)."""
-        also = (self.needed | {"flow_end"}) if self.flow_end_sinks else self.needed
-        self.wanted = types_wanted(self.sinks, also)
+        self.wanted = types_wanted(self.sinks, ["flow_end"] if self.flow_end_sinks else [])
         for follower in self.on_wanted:
             follower(self.wanted)
 

@@ -122,11 +122,16 @@ class ForwardingWriter(BatchWriter):
 class Outbox:
     """The events and rows of the frames read since the last delivery."""
 
-    def __init__(self, fd: int, writer: BatchWriter, event_types: EventTypes) -> None:
+    def __init__(self, fd: int, writer: BatchWriter, household_wants: EventTypes) -> None:
         self.fd = fd
         self.writer = writer
         self.events: list[Event] = []
-        self.event_types = event_types  # what the household wants (the pipeline adds the relay's)
+        self.event_types: EventTypes = None
+        self.want(household_wants)
+
+    def want(self, household_wants: EventTypes) -> None:
+        """What the household's rules and outputs want, and what its relay learns from."""
+        self.event_types = None if household_wants is None else household_wants | RELAY_READS
 
     def __call__(self, event: Event) -> None:
         self.events.append(event)
@@ -207,7 +212,7 @@ class Orders:
             pipeline.config = value
             pipeline.set_metadata_only(value.values["metadata_only"])
         else:
-            self.outbox.event_types = value
+            self.outbox.want(value)
             pipeline.want_events()
 
 
@@ -220,7 +225,6 @@ def worker_pipeline(setup: WorkerSetup, clock: SystemClock) -> tuple[Pipeline, O
     writer = ForwardingWriter(config.values["flush_max_rows"])
     outbox = Outbox(setup.batches_fd, writer, setup.wanted)
     pipeline = Pipeline(config, writer, [outbox], clock=clock, protocols=registry.dispatch(), enrichers=[])
-    pipeline.needed = RELAY_READS
     pipeline.want_events()
     pipeline.devices.restore(setup.devices, setup.device_ips)
     pipeline.infrastructure.restore(setup.infrastructure)
