@@ -126,6 +126,45 @@ def test_workers_give_the_flows_devices_and_events_of_one_process(tmp_path: Path
     assert in_order(tmp_path / "3.jsonl") == in_order(tmp_path / "1.jsonl")
 
 
+def test_workers_keep_the_files_order_where_the_clock_goes_back(tmp_path: Path) -> None:
+    """Two files whose clocks disagree (the second a day behind, as merged captures and a
+    clock set at boot have it): times cannot say which event came first, so the workers'
+    events are put back in the files' order, file by file and frame by frame. The
+    household gets what one process gets, in the same order, and the same on every run."""
+    traffic = household_traffic(devices=4, servers=6)
+    half = len(traffic) // 2
+    for packet in traffic[half:]:
+        packet.time -= 86_400
+    first, second = tmp_path / "first.pcap", tmp_path / "second.pcap"
+    wrpcap(str(first), traffic[:half])
+    wrpcap(str(second), traffic[half:])
+
+    def events(workers: int, run: int) -> tuple[list[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
+        """The frames' events in order, and what ends at the end (flows, devices announced)."""
+        out = tmp_path / f"{workers}-{run}.jsonl"
+        homeguard(
+            "replay", str(first), str(second), "--db", str(tmp_path / f"{workers}-{run}.db"),
+            "--events", str(out), "--workers", str(workers),
+        )  # fmt: skip
+        seen = [
+            (e["type"], Path(e["capture.file"]).name, e["capture.frame"], e["ts"], e.get("src.ip"))
+            for e in read_jsonl(out)
+            if e["type"] != "capture_stats"
+        ]
+        ending = ("second.pcap", len(traffic) - half)
+        return [e for e in seen if e[1:3] != ending], Counter(e for e in seen if e[1:3] == ending)
+
+    one, one_ending = events(1, 0)
+    kinds = Counter((e[0], e[1]) for e in one)
+    for name in ("first.pcap", "second.pcap"):  # each: 12 lookups and 12 connections
+        assert kinds[("flow_start", name)] == 24 and kinds[("dns", name)] == 12
+        assert kinds[("flow_established", name)] == 12
+    assert Counter(e[0] for e in one_ending) == {"flow_end": 48, "device_new": 5}
+    assert min(e[3] for e in one if e[1] == "first.pcap") > max(e[3] for e in one if e[1] == "second.pcap")
+    for run in range(3):
+        assert events(3, run) == (one, one_ending)
+
+
 def test_workers_name_flows_across_workers_when_no_rule_wants_the_events(tmp_path: Path) -> None:
     """With no rules and no events file, nothing but the data ledger's flow_end is
     wanted; the workers still build what the household learns from (a lookup read by

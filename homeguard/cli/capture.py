@@ -178,8 +178,9 @@ def serve_metrics(config: Config, daemon: Daemon, db_file: Path) -> MetricsServe
     default=1,
     show_default=True,
     help="Decode in this many processes, each taking the flows of its share of the address pairs. "
-    "Faster on several cores; order is kept within each flow, and across flows by timestamp "
-    "(frames with the same timestamp may swap). 1 keeps the file's exact order.",
+    "Faster on several cores. Events come in the files' order, the same on every run; a worker "
+    "ends idle flows by its own share's clock, so a flow may end a little later than in one "
+    "process. 1 keeps one process's result exactly.",
 )
 @version_option
 def replay(

@@ -191,6 +191,7 @@ class Pipeline:
         stats.packets += 1
         stats.bytes += wirelen
         self.frame_no += 1
+        # keep_time(ts), written out: this runs once per frame
         if ts < self._now - CLOCK_JUMP:  # the clock went back (NTP at boot, or files out of order):
             self._next_sweep = ts + SWEEP_INTERVAL  # count the sweeps from the new time
         self._now = ts
@@ -597,6 +598,15 @@ class Pipeline:
                 sink(event)
         if self.writer is not None:
             self.writer.insert("flows", flow_row(flow))
+
+    def keep_time(self, ts: float) -> None:
+        """The capture's time is now `ts`: sweep when due. A household fed by replay
+        workers keeps its time here, from where the files are (workers/merge.py)."""
+        if ts < self._now - CLOCK_JUMP:  # the clock went back: count the sweeps from the new time
+            self._next_sweep = ts + SWEEP_INTERVAL
+        self._now = ts
+        if ts >= self._next_sweep:
+            self.maintain(ts)
 
     def maintain(self, now: float) -> None:
         """Expire flows and DNS lookups, and write what is due. Cheap; call often."""

@@ -74,6 +74,7 @@ class FileRead:
     bytes: int
     truncated: bool
     error: str | None
+    last_ts: float = 0.0  # its last frame's time: its capture_stats event's, as in one process
 
 
 @dataclass(slots=True)
@@ -85,7 +86,9 @@ class Batch:
     upserts: list[Upserted] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
     counts: WorkerCounts = field(default_factory=WorkerCounts)
-    until: float = 0.0  # the worker has read every frame up to this time (workers/merge.py)
+    until: float = 0.0  # how far the worker has read: a time, or a replay's frame place (workers/merge.py)
+    file: int = 0  # a replay: which of the files (0, 1, ...) its events come from
+    read_time: float = 0.0  # a replay: the time of the last frame read
     files: list[FileRead] = field(default_factory=list)  # a replay's last batch: the files read
 
 

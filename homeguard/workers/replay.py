@@ -7,10 +7,12 @@ sessions and make the events; the household process here puts their batches back
 time order (workers/merge.py) and relays them into its own pipeline (pipeline/relay.py),
 which keeps devices, rules, findings and the store, as in live capture.
 
-What this gives up against one process: order within a flow is exact, but events of
-different flows with the same timestamp may come in another order than the file's, and
-the flows of an address pair are counted by one worker only, so a file with one busy
-pair of addresses gets no faster. One process (the default) stays exact.
+The events reach the household in the files' own order, frame by frame (the merge's
+frame places), so a replay in workers gives the same result on every run. What it gives
+up against one process: a worker ends idle flows by its own share's clock, so a flow's
+end may come a little later in the files than in one process, and the flows of an
+address pair are counted by one worker only, so a file with one busy pair of addresses
+gets no faster. One process (the default) stays exact.
 
 The household reads next from the worker furthest behind: the others wait at their
 full pipes, so the memory held for ordering stays small however uneven the shares. A
@@ -61,7 +63,6 @@ class ReplayWorker:
     process: subprocess.Popen[bytes]
     batches: BatchReader
     counts: WorkerCounts = field(default_factory=WorkerCounts)
-    newest: float = -math.inf  # the latest frame time it has read
     files: list[FileRead] | None = None  # from its last batch: it is done
 
 
@@ -105,7 +106,9 @@ class ReplayPool:
         self.pipeline = pipeline
         self.silence = silence
         self.relay = EventRelay(pipeline)
-        self.merge = TimeMerge(stale=math.inf)
+        # in the files' order, however many items that holds: the household reads from the
+        # worker furthest behind, so the others wait at their full pipes and few are held
+        self.merge = TimeMerge(max_waiting=math.inf, stale=math.inf, by_frame=True)
         self.workers = workers
         self.failed: list[str] = []
         now = time.monotonic()
@@ -144,17 +147,9 @@ class ReplayPool:
         worker.counts = batch.counts
         if batch.until == math.inf:  # its last batch
             worker.files = batch.files
-        else:
-            worker.newest = max(worker.newest, batch.until)
-
-    @property
-    def newest(self) -> float:
-        """The latest frame time any worker has read."""
-        return max(w.newest for w in self.workers)
 
     def _relay_ready(self, everything: bool = False) -> None:
         relay_ready(self.merge, self.relay, time.monotonic(), everything)
-        self.pipeline.maintain(min(self.newest, self.merge.mark(time.monotonic())))
 
     def _stuck(self, worker: ReplayWorker) -> None:
         """Every loop ends: a worker silent for `silence` seconds is killed and reported."""
@@ -210,7 +205,7 @@ def replay_in_workers(
         pipeline.start_source(read.path)  # as one process has it after each file
         pipeline.frame_no = read.packets
         counters = CaptureCounters(read.packets, read.bytes, 0, read.truncated)
-        pipeline.capture_stats(FileCounts(read.path, counters), pool.newest)
+        pipeline.capture_stats(FileCounts(read.path, counters), read.last_ts)
     pipeline.close()
     summary.devices = len(pipeline.devices)
     summary.seconds = time.perf_counter() - started

@@ -45,7 +45,7 @@ from homeguard.plugins.registry import Registry
 from homeguard.settings import Config
 from homeguard.store.writer import BatchWriter
 from homeguard.workers.channel import Batch, FileRead, WorkerCounts, send
-from homeguard.workers.merge import SETTLE, WORKER_TICK
+from homeguard.workers.merge import SETTLE, WORKER_TICK, frame_place
 from homeguard.workers.share import share_of
 
 log = logging.getLogger("homeguard.workers")
@@ -139,8 +139,13 @@ class Outbox:
     def deliver(self, counts: WorkerCounts, until: float, files: list[FileRead] | None = None) -> None:
         """Send what is waiting, and how far this worker has read: sent even when there is
         nothing else, since the household waits for every worker's mark to keep order."""
-        inserts, upserts, statements = self.writer.take_pending()
-        send(self.fd, Batch(self.events, inserts, upserts, statements, counts, until, files or []))
+        self.send(Batch(counts=counts, until=until, files=files or []))
+
+    def send(self, batch: Batch) -> None:
+        """The batch, with the events and rows waiting."""
+        batch.events = self.events
+        batch.inserts, batch.upserts, batch.statements = self.writer.take_pending()
+        send(self.fd, batch)
         self.events = []
 
 
@@ -262,35 +267,46 @@ def run(setup: WorkerSetup) -> None:
 
 def run_files(setup: WorkerSetup, files: FileShare) -> None:
     """Replay: read every file, process this worker's share of the frames (in the file's
-    order), and say after every FILE_BATCH_FRAMES frames how far it has read."""
+    order), and say after every FILE_BATCH_FRAMES frames, and at each file's end, how far
+    it has read, as a frame place (workers/merge.py). It never says it has read a frame
+    before it has sent every event that frame makes: the household takes the others'
+    events up to there as complete."""
     pipeline, outbox = worker_pipeline(setup, SystemClock())
     process, share, shares = pipeline.process, files.share, files.shares
     read: list[FileRead] = []
-    until = -math.inf
-    for path in files.paths:
+    for ordinal, path in enumerate(files.paths):
         source = PcapFileSource(path)
         pipeline.start_source(path)  # events name the file and the frame
-        error = None
+        error, last_ts = None, pipeline.last_ts
         try:
             for number, frame in enumerate(source.frames(), 1):
                 if frame is None:
                     continue
-                ts = frame[0]
-                until = max(until, ts)
+                last_ts = frame[0]
                 if share_of(frame[1], frame[2], shares) == share:
                     pipeline.frame_no = number - 1  # process counts it
                     process(frame)
                 if not number % FILE_BATCH_FRAMES:
-                    if ts >= pipeline.last_ts:  # flows idle in this share end on time
-                        pipeline.maintain(ts)
-                    outbox.deliver(counts_of(pipeline), until)
+                    pipeline.frame_no = number  # what ends now ends at this frame, as in one process
+                    deliver_read(pipeline, outbox, ordinal, number, last_ts)
         except CaptureFileError as exc:
             error = str(exc)
         counters = source.counters
         pipeline.frame_no = counters.packets  # what ends now ends at the file's last frame
-        read.append(FileRead(path, counters.packets, counters.bytes, counters.truncated, error))
+        read.append(FileRead(path, counters.packets, counters.bytes, counters.truncated, error, last_ts))
+        if ordinal < len(files.paths) - 1:  # the last file's end goes with what ends at its end:
+            deliver_read(pipeline, outbox, ordinal, counters.packets, last_ts)  # one place, one batch
     pipeline.close()
-    outbox.deliver(counts_of(pipeline), math.inf, read)
+    outbox.send(Batch(counts=counts_of(pipeline), until=math.inf, file=len(files.paths) - 1, files=read))
+
+
+def deliver_read(pipeline: Pipeline, outbox: Outbox, file: int, frame: int, ts: float) -> None:
+    """A replay worker's batch at `frame` of `file`. Its device rows are written first, so
+    which batch carries them is the same on every run, not a matter of the clock."""
+    if ts >= pipeline.last_ts:  # flows idle in this share end on time
+        pipeline.maintain(ts)
+    pipeline.flush()
+    outbox.send(Batch(counts=counts_of(pipeline), until=frame_place(file, frame), file=file, read_time=ts))
 
 
 def main() -> int:
