@@ -64,6 +64,28 @@ def test_the_shipped_protocols_enricher_and_outputs_are_plugins() -> None:
     assert "server.tld" not in homeguard("fields").stdout  # no plugin installed yet
 
 
+WORKER_LOADS = """
+import json, os, sys
+from homeguard.clock import SystemClock
+from homeguard.settings import load_config
+from homeguard.workers.worker import WorkerSetup, worker_pipeline
+_, batches = os.pipe()
+pipeline, _outbox = worker_pipeline(WorkerSetup(0, load_config(None), "", 0, -1, batches, -1), SystemClock())
+print(json.dumps([spec.name for spec in pipeline.protocols.specs]))
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("sqlite3", "ssl", "http")
+      or ".outputs" in m or m.startswith("homeguard.plugins.default_") and not m.endswith("_protocols"))))
+"""
+
+
+def test_a_capture_worker_loads_the_protocols_and_not_the_outputs() -> None:
+    """A worker only decodes: it calls the protocols' hook alone, and never loads the
+    shipped outputs, sources and enrichers, nor SQLite, TLS or HTTP (3 MiB a worker)."""
+    done = subprocess.run([sys.executable, "-c", WORKER_LOADS], capture_output=True, text=True, check=True)
+    protocols, loaded = done.stdout.splitlines()
+    assert {"dns", "dhcp", "tls", "http", "mdns"} <= set(json.loads(protocols))
+    assert json.loads(loaded) == []
+
+
 @pytest.fixture(scope="module")
 def installed_plugin() -> Iterator[None]:
     pip("install", "--no-deps", "--no-build-isolation", "--no-index", str(PLUGIN))

@@ -225,7 +225,7 @@ def worker_pipeline(setup: WorkerSetup, clock: SystemClock) -> tuple[Pipeline, O
     """The pipeline a worker runs: decoding, flows, sessions and events, no enrichment and
     no store; its events and rows go into the outbox."""
     config = setup.config
-    registry = Registry.gather(plugin_manager(), config, enrich=False)
+    registry = Registry.gather(plugin_manager(protocols_only=True), config, enrich=False)
     # The rows this worker would write go to the household with its next batch.
     writer = ForwardingWriter(config.values["flush_max_rows"])
     outbox = Outbox(setup.batches_fd, writer, setup.wanted)
