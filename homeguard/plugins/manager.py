@@ -34,7 +34,7 @@ def plugin_manager(entry_points: bool = True, *, protocols_only: bool = False) -
 
 def register_household_plugins(manager: pluggy.PluginManager) -> None:
     """The shipped plugins beside the protocols, imported here rather than at the top: a
-    capture worker never calls them, and their modules (the outputs, SQLite, mail, TLS)
+    capture worker never calls them, and their modules (the outputs, SQLite, TLS, HTTP)
     would cost every worker some 3 MiB."""
     from homeguard.plugins import default_enrichers, default_outputs, default_sources
     from homeguard.plugins.default_exports import ExportPlugin
