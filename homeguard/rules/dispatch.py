@@ -254,7 +254,9 @@ class TypeDispatch:
         if not hits:
             return self.always
         if len(hits) > 1:
-            hits = list({id(entry): entry for entry in hits}.values())
+            # By the rules' list, not the tuple: compiled with mypyc, a tuple is boxed
+            # anew each time it is read, so its id() does not name the entry.
+            hits = list({id(entry[0]): entry for entry in hits}.values())
         return [*self.always, *hits]
 
     def _by_network(self, event: Mapping[str, Any]) -> list[Entry]:
