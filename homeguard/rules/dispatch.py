@@ -178,9 +178,11 @@ class Bounds:
     def passed(self, number: float) -> list[Entry]:
         hits: list[Entry] = []
         for strict, (numbers, entries) in self.above.items():  # number > n (gt), >= n (gte)
-            hits += entries[: (bisect.bisect_left if strict else bisect.bisect_right)(numbers, number)]
+            cut = (bisect.bisect_left if strict else bisect.bisect_right)(numbers, number)
+            hits += entries[:cut]
         for strict, (numbers, entries) in self.below.items():  # number < n (lt), <= n (lte)
-            hits += entries[(bisect.bisect_right if strict else bisect.bisect_left)(numbers, number) :]
+            cut = (bisect.bisect_right if strict else bisect.bisect_left)(numbers, number)
+            hits += entries[cut:]
         return hits
 
 

@@ -102,7 +102,10 @@ def send(fd: int, batch: Batch) -> None:
     data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(LENGTH.pack(len(data)) + data)
     while view:
-        view = view[os.write(fd, view) :]
+        # The write on a line of its own: mypyc 2.4 evaluates a slice's bound twice on a
+        # memoryview, and would write every batch twice (tests/test_compiled.py).
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 class BatchReader:
