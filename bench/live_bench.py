@@ -2,7 +2,7 @@
 """Live capture benchmark: loss and CPU per packet of `homeguard run` at fixed rates.
 
     sudo python bench/live_bench.py [--rates 50000,100000,150000] [--seconds 10]
-        [--capture household|corpus] [--modes socket,ring,w1,w2] [--rounds 1]
+        [--capture household|corpus] [--modes socket,ring,w1,w2] [--rounds 1] [--compiled DIR]
 
 It builds two network namespaces joined by a veth pair (its own, removed at the end),
 starts `homeguard run` on one end, and sends a capture from the other with tcpreplay
@@ -19,6 +19,8 @@ interleaved within each rate, since this machine is noisy:
     socket  a plain socket in the daemon's process (round 1's capture)
     ring    the TPACKET_V3 ring in the daemon's process (capture_workers 0)
     wN      N capture workers, each on a ring of its own in one PACKET_FANOUT group
+    MODE+c  with --compiled DIR: the same, with HomeGuard from DIR, whose packet path is
+            compiled (python scripts/compiled_suite.py --build-only DIR)
 
 Captures: the synthetic household (bench/household.py, cached under $TMPDIR) or the
 Ethernet frames of a merge of ../shared/corpus (tshark and editcap make it; skipped,
@@ -127,6 +129,7 @@ def children(pid: int) -> list[int]:
 
 
 def mode_config(mode: str) -> str:
+    mode = mode.removesuffix("+c")
     if mode == "socket":
         return "capture_ring_mb: 0\ncapture_workers: 0\n"
     if mode == "ring":
@@ -137,8 +140,9 @@ def mode_config(mode: str) -> str:
 
 
 def one_run(
-    lab: Veth, capture: Path, rate: int, seconds: float, mode: str, workdir: Path
+    lab: Veth, capture: Path, rate: int, seconds: float, mode: str, workdir: Path, compiled: Path | None
 ) -> dict[str, float]:
+    """One rate in one mode; a mode ending in +c runs HomeGuard from the compiled tree."""
     db = workdir / f"{mode}-{rate}.db"
     for old in workdir.glob(f"{mode}-{rate}.db*"):
         old.unlink()
@@ -157,8 +161,14 @@ def one_run(
         "--config",
         str(config),
     ]
-    proc = subprocess.Popen(
-        ["ip", "netns", "exec", lab.monitor, *command], stdout=log, stderr=subprocess.STDOUT
+    tree = compiled if mode.endswith("+c") else None
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.Popen(  # in the tree: python -m puts the working directory first on the path
+        ["ip", "netns", "exec", lab.monitor, *command],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=tree,
     )
     try:
         deadline = time.monotonic() + 60
@@ -228,6 +238,12 @@ def main() -> int:
     parser.add_argument("--capture", choices=("household", "corpus"), default="household")
     parser.add_argument("--modes", default="socket,ring,w1,w2")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--compiled",
+        type=Path,
+        help="also run each mode (as MODE+c) from this tree with a compiled packet path "
+        "(python scripts/compiled_suite.py --build-only DIR)",
+    )
     args = parser.parse_args()
     if os.geteuid() != 0 or shutil.which("tcpreplay") is None:
         print("needs root and tcpreplay (apt-get install tcpreplay)")
@@ -237,6 +253,8 @@ def main() -> int:
         print("no ../shared/corpus: skipped")
         return 0
     modes = args.modes.split(",")
+    if args.compiled is not None:
+        modes = [variant for mode in modes for variant in (mode, f"{mode}+c")]
     print(f"{args.capture} capture, {args.seconds:.0f} s per rate, modes interleaved: {', '.join(modes)}")
     print(
         f"{'rate':>8} {'mode':>7} {'round':>5} {'received':>9} {'drops':>8} {'loss':>7} {'µs/pkt':>7}"
@@ -246,7 +264,7 @@ def main() -> int:
         for rate in (int(r) for r in args.rates.split(",")):
             for round_no in range(args.rounds):
                 for mode in modes:
-                    result = one_run(lab, capture, rate, args.seconds, mode, Path(tmp))
+                    result = one_run(lab, capture, rate, args.seconds, mode, Path(tmp), args.compiled)
                     received, drops = result["received"], result["drops"]
                     print(
                         f"{rate:8} {mode:>7} {round_no + 1:5} {received:9.0f} {drops:8.0f}"

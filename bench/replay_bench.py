@@ -3,13 +3,17 @@
 (pcap reading, decoding, state and SQLite storage), beside tshark on the same file.
 
     python bench/replay_bench.py [--flows 3000] [--runs 3] [--rules [--rule-counts 100,1000]]
-        [--workers 1,2] [--no-corpus] [--no-tshark]
+        [--workers 1,2] [--compiled DIR] [--no-corpus] [--no-tshark]
 
 Inputs: a synthetic household capture it generates (cached under $TMPDIR), and a
 merge of ../shared/corpus when present. pps is the replay's own figure (packets over
 the time spent replaying); wall includes Python start-up and imports; CPU is the
 process's user and system time. Runs are interleaved (each setup, then tshark, then the
 next round), since this machine is noisy, and the median of the runs is shown.
+
+--compiled DIR also runs every setup with the HomeGuard tree in DIR, whose packet path
+is compiled (`python scripts/compiled_suite.py --build-only DIR` makes one), in turn
+with this checkout's pure Python.
 """
 
 from __future__ import annotations
@@ -33,13 +37,15 @@ SUMMARY = re.compile(r"(\d+) packets, .* in ([\d.]+) s \(([\d,]+) pps\)")
 
 
 def household_capture(flows: int) -> Path:
-    from household import write_household
-
     path = CACHE / f"household-30-{flows}.pcap"
     if not path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         print(f"generating {path} ...", flush=True)
-        write_household(path.with_suffix(".tmp"), devices=30, flows=flows)
+        # In a child: scapy would stay in this process, and a child forked from it starts
+        # with its memory, which its peak RSS (wait4) then counts as HomeGuard's.
+        tmp = str(path.with_suffix(".tmp"))
+        make = f"import pathlib, household; household.write_household(pathlib.Path({tmp!r}), 30, {flows})"
+        subprocess.run([sys.executable, "-c", make], cwd=HERE, check=True)
         path.with_suffix(".tmp").rename(path)
     return path
 
@@ -84,10 +90,15 @@ def rules_fixture(count: int = 100, domains: int = 100_000) -> Path:
     return directory
 
 
-def run_measured(cmd: list[str]) -> tuple[float, int, str, float]:
-    """Run cmd; return wall seconds, peak RSS in MiB, its stderr and its CPU seconds."""
+def run_measured(cmd: list[str], tree: Path | None = None) -> tuple[float, int, str, float]:
+    """Run cmd (with HomeGuard imported from `tree` when given); return wall seconds, peak
+    RSS in MiB, its stderr and its CPU seconds."""
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # python -m puts the working directory first on the path: the tree's own, then
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=tree
+    )
     assert proc.stderr is not None
     err = proc.stderr.read()
     _pid, _status, usage = os.wait4(proc.pid, 0)
@@ -95,15 +106,29 @@ def run_measured(cmd: list[str]) -> tuple[float, int, str, float]:
     return time.perf_counter() - started, usage.ru_maxrss // 1024, err, usage.ru_utime + usage.ru_stime
 
 
-def bench_homeguard(capture: Path, rules: list[str]) -> dict[str, float]:
+def bench_homeguard(capture: Path, rules: list[str], tree: Path | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "homeguard", "replay", str(capture), "--db", f"{tmp}/b.db", *rules]
-        wall, rss, err, cpu = run_measured(cmd)
+        wall, rss, err, cpu = run_measured(cmd, tree)
     match = SUMMARY.search(err)
     if match is None:
         raise SystemExit(f"replay failed: {err.strip()[-500:]}")
     pps = float(match.group(3).replace(",", ""))
     return {"packets": int(match.group(1)), "pps": pps, "wall": wall, "rss": rss, "cpu": cpu}
+
+
+def check_compiled(tree: Path) -> None:
+    code = "from homeguard.compiled import compiled_modules as c; print(len(c()))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        cwd=tree,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 or done.stdout.strip() in ("", "0"):
+        raise SystemExit(f"--compiled {tree}: no compiled HomeGuard there ({done.stderr.strip()[-200:]})")
+    print(f"compiled tree {tree}: {done.stdout.strip()} modules compiled")
 
 
 def median_of(results: list[dict[str, float]]) -> dict[str, float]:
@@ -147,7 +172,10 @@ def main() -> int:
     )
     parser.add_argument("--rule-counts", default="100", help="with --rules: more rules, e.g. 100,1000")
     parser.add_argument("--workers", default="1", help="replay --workers for each setup, e.g. 1,2")
+    parser.add_argument("--compiled", type=Path, help="also run each setup from this compiled tree")
     args = parser.parse_args()
+    if args.compiled is not None:
+        check_compiled(args.compiled)
     inputs = [("household (synthetic)", household_capture(args.flows))]
     if not args.no_corpus:
         merged = corpus_capture()
@@ -170,12 +198,17 @@ def main() -> int:
         for n in (int(w) for w in args.workers.split(","))
         for suffix, rule_args in setups
     ]
+    trees: dict[str, Path | None] = {suffix: None for suffix, _ in setups}
+    if args.compiled is not None:
+        for suffix, rule_args in list(setups):
+            setups.append((f"{suffix} compiled", rule_args))
+            trees[f"{suffix} compiled"] = args.compiled
     for label, capture in inputs:
         results: dict[str, list[dict[str, float]]] = {suffix: [] for suffix, _ in setups}
         tshark_runs: list[float] = []
         for _ in range(args.runs):
             for suffix, rule_args in setups:
-                results[suffix].append(bench_homeguard(capture, rule_args))
+                results[suffix].append(bench_homeguard(capture, rule_args, trees[suffix]))
             if not args.no_tshark:
                 packets = int(results[setups[0][0]][-1]["packets"])
                 measured = bench_tshark(capture, packets)

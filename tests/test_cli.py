@@ -103,6 +103,7 @@ def test_doctor_on_an_interface_that_does_not_exist_says_so_and_not_to_be_root(t
     assert "PROBLEM  Alerts: No notification targets: findings are recorded, but no alert goes anywhere." in (
         done.stdout
     )
+    assert "Packet path: The packet path runs as pure Python." in done.stdout  # this checkout is not compiled
 
 
 def test_findings_says_when_there_are_none_and_rejects_an_unknown_category(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from homeguard.capture.live import interface_mac, machine_addresses
 from homeguard.capture.source import Frame
 from homeguard.clock import Clock
+from homeguard.compiled import compilable_modules, compiled_modules
 from homeguard.decode.addresses import is_unicast_mac
 from homeguard.decode.packet import PROTO_UDP, decode_frame
 from homeguard.errors import HomeGuardError
@@ -303,12 +304,43 @@ def check_targets(config: Config, timeout: float = 3.0) -> list[Check]:
     return checks
 
 
+COMPILE_ADVICE = (
+    "Compiled, it needs about half the CPU per packet (docs/performance.md): "
+    "`apt-get install build-essential python3-dev`, then "
+    "`HOMEGUARD_COMPILE=1 pip install --force-reinstall --no-deps .` in the checkout, "
+    "with the pip of HomeGuard's environment."
+)
+
+
+def check_packet_path(declared: list[str], compiled: list[str]) -> Check:
+    """Whether the packet path runs compiled (HOMEGUARD_COMPILE=1 at install) or pure."""
+    done = sorted(set(declared) & set(compiled))
+    if not done:
+        return Check("Packet path", "NOTE", "The packet path runs as pure Python.", COMPILE_ADVICE)
+    missing = sorted(set(declared) - set(compiled))
+    if missing:
+        return Check(
+            "Packet path",
+            "PROBLEM",
+            f"Only {len(done)} of the {len(declared)} modules of the packet path are compiled: "
+            "the install is incomplete or older than its source.",
+            COMPILE_ADVICE,
+            figures=[f"not compiled: {name}" for name in missing[:10]],
+        )
+    return Check("Packet path", "OK", f"The packet path runs compiled ({len(done)} modules, mypyc).")
+
+
 def run_checks(config: Config, interface: str, seconds: float, db_path: Path, clock: Clock) -> list[Check]:
     from homeguard.errors import CaptureSourceError
 
     checks = [check_link(interface)]
+
+    def settled_checks() -> list[Check]:  # what does not depend on the capture
+        packet_path = check_packet_path(compilable_modules(), compiled_modules())
+        return [check_database(db_path, config), check_rules(config), *check_targets(config), packet_path]
+
     if not Path(f"/sys/class/net/{interface}").exists():  # nothing to capture on: no advice about rights
-        return [*checks, check_database(db_path, config), check_rules(config), *check_targets(config)]
+        return [*checks, *settled_checks()]
     try:
         started = clock.monotonic()
         frames = listen(interface, seconds, clock, config.values["bpf_filter"])
@@ -327,5 +359,4 @@ def run_checks(config: Config, interface: str, seconds: float, db_path: Path, cl
         )
     except HomeGuardError as exc:
         checks.append(Check("Capture", "PROBLEM", str(exc)))
-    checks += [check_database(db_path, config), check_rules(config), *check_targets(config)]
-    return checks
+    return [*checks, *settled_checks()]

@@ -1,0 +1,25 @@
+"""The build, for what pyproject.toml cannot declare: with HOMEGUARD_COMPILE=1 in the
+environment, the packet path (homeguard/compiled.py) is compiled to C with mypyc.
+Without it the package is pure Python, as it always was."""
+
+import os
+import runpy
+from glob import glob
+
+from setuptools import setup
+
+ext_modules = []
+if os.environ.get("HOMEGUARD_COMPILE") == "1":
+    try:
+        from mypyc.build import mypycify  # in the build's requirements: build_backend/homeguard_build.py
+    except ImportError:
+        raise SystemExit(
+            "HOMEGUARD_COMPILE=1 needs mypyc, which comes with mypy: pip installs it itself "
+            "unless --no-build-isolation is given; then install mypy first (pip install 'mypy>=2.4,<2.5')."
+        ) from None
+
+    declared = runpy.run_path("homeguard/compiled.py")["COMPILED_SOURCES"]
+    sources = sorted({path for pattern in declared for path in glob(pattern)})
+    ext_modules = mypycify(sources, opt_level="3")
+
+setup(ext_modules=ext_modules)
