@@ -4,9 +4,14 @@ Without it the package is pure Python, as it always was."""
 
 import os
 import runpy
+import shutil
 from glob import glob
 
 from setuptools import setup
+
+# setuptools packs whatever build/lib holds, so an extension module left there by an
+# earlier compiled build would ship again, and load before its .py: start clean.
+shutil.rmtree("build", ignore_errors=True)
 
 ext_modules = []
 if os.environ.get("HOMEGUARD_COMPILE") == "1":

@@ -110,8 +110,10 @@ def check_every_declared_module_is_compiled(copy: Path) -> None:
     code = (
         "from homeguard.compiled import compilable_modules, compiled_modules;"
         "missing = sorted(set(compilable_modules()) - set(compiled_modules()));"
+        "extra = sorted(set(compiled_modules()) - set(compilable_modules()));"
         "print(len(compiled_modules()), 'modules compiled');"
-        "assert not missing, f'not compiled: {missing}'"
+        "assert not missing, f'not compiled: {missing}';"
+        "assert not extra, f'compiled but not declared (left from an older build?): {extra}'"
     )
     run([sys.executable, "-c", code], cwd=copy)
 
