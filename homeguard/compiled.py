@@ -1,7 +1,8 @@
 """The modules on the packet path that an install may compile to C with mypyc, declared
 once: setup.py builds them when HOMEGUARD_COMPILE=1, and `homeguard doctor` says which
 ones run compiled. Pure Python is the default and behaves the same; compiled, replay
-and capture take about half the CPU (docs/performance.md, "A compiled packet path").
+and capture take 54 to 80% of the CPU, the less the more there is to decode
+(docs/performance.md, "A compiled packet path").
 
 This module imports only the standard library, because setup.py reads it before
 HomeGuard's dependencies are installed.

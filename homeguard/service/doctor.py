@@ -305,7 +305,7 @@ def check_targets(config: Config, timeout: float = 3.0) -> list[Check]:
 
 
 COMPILE_ADVICE = (
-    "Compiled, it needs about half the CPU per packet (docs/performance.md): "
+    "Compiled, it needs 54 to 80% of the CPU per packet (docs/performance.md): "
     "`apt-get install build-essential python3-dev`, then "
     "`HOMEGUARD_COMPILE=1 pip install --force-reinstall --no-deps .` in the checkout, "
     "with the pip of HomeGuard's environment."
