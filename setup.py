@@ -20,7 +20,8 @@ if os.environ.get("HOMEGUARD_COMPILE") == "1":
     except ImportError:
         raise SystemExit(
             "HOMEGUARD_COMPILE=1 needs mypyc, which comes with mypy: pip installs it itself "
-            "unless --no-build-isolation is given; then install mypy first (pip install 'mypy>=2.4,<2.5')."
+            "unless --no-build-isolation is given; then install first what "
+            "build_backend/homeguard_build.py asks for (COMPILER, STUBS)."
         ) from None
 
     declared = runpy.run_path("homeguard/compiled.py")["COMPILED_SOURCES"]

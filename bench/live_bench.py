@@ -43,7 +43,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from replay_bench import CACHE, corpus_capture, household_capture  # noqa: E402
+from replay_bench import CACHE, corpus_capture, household_capture, tree_env  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -162,12 +162,11 @@ def one_run(
         str(config),
     ]
     tree = compiled if mode.endswith("+c") else None
-    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
-    proc = subprocess.Popen(  # in the tree: python -m puts the working directory first on the path
+    proc = subprocess.Popen(
         ["ip", "netns", "exec", lab.monitor, *command],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=env,
+        env=tree_env(tree),
         cwd=tree,
     )
     try:

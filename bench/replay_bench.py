@@ -90,14 +90,18 @@ def rules_fixture(count: int = 100, domains: int = 100_000) -> Path:
     return directory
 
 
+def tree_env(tree: Path | None) -> dict[str, str] | None:
+    """The environment in which Python imports HomeGuard from `tree` (None: this checkout's).
+    Run it with `tree` as the working directory too, which `python -m` puts first on the path."""
+    return None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
+
+
 def run_measured(cmd: list[str], tree: Path | None = None) -> tuple[float, int, str, float]:
     """Run cmd (with HomeGuard imported from `tree` when given); return wall seconds, peak
     RSS in MiB, its stderr and its CPU seconds."""
-    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
     started = time.perf_counter()
-    # python -m puts the working directory first on the path: the tree's own, then
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=tree
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=tree_env(tree), cwd=tree
     )
     assert proc.stderr is not None
     err = proc.stderr.read()
@@ -121,7 +125,7 @@ def check_compiled(tree: Path) -> None:
     code = "from homeguard.compiled import compiled_modules as c; print(len(c()))"
     done = subprocess.run(
         [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(tree)},
+        env=tree_env(tree),
         cwd=tree,
         capture_output=True,
         text=True,

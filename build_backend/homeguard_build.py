@@ -11,8 +11,7 @@ from setuptools.build_meta import *  # noqa: F403 (the backend's hooks, unchange
 
 COMPILER = "mypy>=2.4,<2.5"  # the series CI compiles and tests with (scripts/compiled_suite.py)
 # mypyc type-checks what it compiles, so it needs the types of everything that imports:
-# the project's own dependencies and the stubs of those that ship none. setuptools
-# before 70.1 builds wheels with the wheel package; later ones ignore it.
+# the project's own dependencies and the stubs of those that ship none.
 STUBS = ["types-PyYAML", "types-psutil"]
 
 
@@ -23,6 +22,7 @@ def compiling() -> bool:
 def compiling_requires() -> list[str]:
     with open("pyproject.toml", "rb") as project:  # the backend runs in the source tree
         dependencies: list[str] = tomllib.load(project)["project"]["dependencies"]
+    # setuptools before 70.1 builds wheels with the wheel package; later ones ignore it
     return [COMPILER, "wheel", *STUBS, *dependencies]
 
 
